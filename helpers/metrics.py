@@ -30,7 +30,7 @@ def _as_tensor(x) -> torch.Tensor:
 def entropy(logits: torch.Tensor) -> torch.Tensor:
     """Per-example entropy ``-sum_k p_k log p_k`` of ``softmax(logits)``, in nats, shape ``(N,)``."""
     log_p = F.log_softmax(_as_tensor(logits).float(), dim=-1)
-    return -(log_p.exp() * log_p).sum(dim=-1).clamp_min(0.0)
+    return (-(log_p.exp() * log_p).sum(dim=-1)).clamp_min(0.0)
 
 
 def max_probability(logits: torch.Tensor) -> torch.Tensor:

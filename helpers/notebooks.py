@@ -1,0 +1,62 @@
+"""Executing the kit's notebooks headless (tests and ``make reproduce``).
+
+Notebooks run with the working directory ``notebooks/``, ``MPLBACKEND=Agg`` and the chosen
+preset in ``$KDLS_PRESET``; the executed copy (with outputs) is written wherever asked,
+never over the committed, output-free original.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+from helpers.assets import REPO_ROOT
+
+__all__ = ["NOTEBOOK_DIR", "list_notebooks", "execute_notebook", "preset_environment"]
+
+NOTEBOOK_DIR = REPO_ROOT / "notebooks"
+
+
+def list_notebooks(folder: Path = NOTEBOOK_DIR) -> list[Path]:
+    """The numbered notebooks (``NN_name.ipynb``) in order."""
+    return sorted(folder.glob("[0-9][0-9]_*.ipynb"))
+
+
+@contextmanager
+def preset_environment(preset: str):
+    """Temporarily set ``KDLS_PRESET`` and a headless matplotlib backend (inherited by kernels)."""
+    saved = {name: os.environ.get(name) for name in ("KDLS_PRESET", "MPLBACKEND")}
+    os.environ["KDLS_PRESET"] = preset
+    os.environ["MPLBACKEND"] = "Agg"
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def execute_notebook(path: Path, preset: str = "smoke", output: Path | None = None, timeout: int = 900) -> float:
+    """Run every cell of ``path`` in a fresh kernel; save the executed copy to ``output`` if given.
+
+    Returns the wall time in seconds. A failing cell raises ``nbclient.exceptions.CellExecutionError``.
+    """
+    notebook = nbformat.read(path, as_version=4)
+    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(Path(path).parent)}})
+    started = time.perf_counter()
+    with preset_environment(preset):
+        try:
+            client.execute()
+        finally:
+            if output is not None:
+                Path(output).parent.mkdir(parents=True, exist_ok=True)
+                nbformat.write(notebook, output)
+    return time.perf_counter() - started

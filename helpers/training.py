@@ -1,0 +1,388 @@
+"""One training loop for ERM, label smoothing (LS) and knowledge distillation (KD).
+
+* ``TrainConfig`` is everything that determines a run; its ``key()`` (a hash of the whole
+  config, the asset pins and the code's ``CACHE_VERSION``) names the run in the cache.
+* ``train(config)`` trains and evaluates; ``run(config)`` does the same through the results
+  cache (``helpers.cache``), so re-running skips finished runs.
+* KD's teacher is itself a ``TrainConfig``: its run's logits on the training split (computed
+  once, in eval mode, under ``no_grad``, after its training) are cached with its record and
+  looked up by example index, so the teacher never runs inside the student's loop.
+* Optimiser: AdamW with linear warm-up then linear decay. Precision: bf16 autocast on CPUs
+  with native bf16 (AMX / AVX512-BF16), fp32 otherwise (``precision="fp32"`` forces it).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+from tqdm.auto import tqdm
+from transformers import get_linear_schedule_with_warmup
+
+from helpers import assets, cache
+from helpers.data import load_task, padding_collator, take_subset, task_name, tokenize_task
+from helpers.losses import cross_entropy_loss, distillation_loss, label_smoothing_loss, validate_alpha, validate_temperature
+from helpers.metrics import summarize
+from helpers.models import build_model, load_tokenizer
+
+__all__ = [
+    "CACHE_VERSION",
+    "METHODS",
+    "TrainConfig",
+    "RunRecord",
+    "bf16_supported",
+    "resolve_precision",
+    "seed_everything",
+    "prepare_data",
+    "predict_logits",
+    "train",
+    "run",
+    "teacher_logits",
+]
+
+CACHE_VERSION = 1  # bump when a change to the code changes results, to invalidate cached runs
+METHODS = ("erm", "ls", "kd")
+EVAL_SPLITS = ("train", "validation", "test")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that determines one run.
+
+    ``alpha`` weights the soft part (LS's uniform target, KD's teacher); ``temperature`` is
+    KD's softmax temperature (ignored otherwise). ``teacher`` (KD only) is the teacher's own
+    config; ``teacher_logit_scale`` multiplies the teacher's logits before they are used
+    (a way to make a teacher more or less confident). ``train_subset`` / ``eval_subset`` cap
+    the number of examples (None: all).
+    """
+
+    task: str = "trec"
+    student: str = "L2"
+    method: str = "erm"
+    alpha: float = 0.0
+    temperature: float = 1.0
+    teacher: "TrainConfig | None" = None
+    teacher_logit_scale: float = 1.0
+    seed: int = 0
+    epochs: float = 3.0
+    batch_size: int = 32
+    learning_rate: float = 1e-4
+    weight_decay: float = 0.01
+    warmup_fraction: float = 0.1
+    max_length: int = 64
+    train_subset: int | None = None
+    eval_subset: int | None = None
+    precision: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}, got method={self.method!r}")
+        validate_alpha(self.alpha)
+        validate_temperature(self.temperature)
+        if self.method == "kd" and self.teacher is None:
+            raise ValueError("method='kd' needs a teacher config (teacher=TrainConfig(...))")
+        if self.method != "kd" and self.teacher is not None:
+            raise ValueError(f"teacher is only used with method='kd', got method={self.method!r}")
+        if self.method == "erm" and self.alpha != 0.0:
+            raise ValueError(f"method='erm' has no soft target: alpha must be 0, got alpha={self.alpha!r}")
+        if self.teacher is not None and str(self.teacher.task) != str(self.task):
+            raise ValueError(f"teacher task {self.teacher.task!r} differs from student task {self.task!r}")
+        if self.teacher is not None and self.teacher.train_subset is not None and self.teacher.train_subset != self.train_subset:
+            raise ValueError("a teacher trained on a subset must use the student's train_subset")
+        if self.precision not in ("auto", "bf16", "fp32"):
+            raise ValueError(f"precision must be 'auto', 'bf16' or 'fp32', got {self.precision!r}")
+        for name in ("epochs", "batch_size", "learning_rate", "max_length"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be > 0, got {name}={getattr(self, name)!r}")
+        if not math.isfinite(self.teacher_logit_scale) or self.teacher_logit_scale <= 0:
+            raise ValueError(f"teacher_logit_scale must be finite and > 0, got {self.teacher_logit_scale!r}")
+
+    def replace(self, **changes: Any) -> "TrainConfig":
+        """A copy with some fields changed (``dataclasses.replace``)."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-dict form with ``precision`` resolved for this machine and the teacher nested."""
+        data = dataclasses.asdict(self)
+        data["precision"] = resolve_precision(self.precision)
+        if self.teacher is not None:
+            data["teacher"] = self.teacher.to_dict()
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
+        data = dict(data)
+        if data.get("teacher") is not None:
+            data["teacher"] = cls.from_dict(data["teacher"])
+        return cls(**data)
+
+    def key(self) -> str:
+        """Hash of the whole config, the asset pins and ``CACHE_VERSION``: the run's cache key."""
+        payload = {"config": self.to_dict(), "assets": assets.asset_fingerprint(), "version": CACHE_VERSION}
+        return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:20]
+
+    def label(self) -> str:
+        """Short human label, e.g. ``'L2 kd(α=0.5, τ=1) ← L6'``."""
+        text = f"{self.student} {self.method}"
+        if self.method == "ls":
+            text += f"(α={self.alpha:g})"
+        if self.method == "kd":
+            text += f"(α={self.alpha:g}, τ={self.temperature:g}) ← {self.teacher.student}"
+        return text
+
+
+@dataclass
+class RunRecord:
+    """The result of one run: its config, test metrics, timings and logits per split."""
+
+    config: TrainConfig
+    metrics: dict[str, float]
+    validation_metrics: dict[str, float]
+    timings: dict[str, float]
+    logits: dict[str, torch.Tensor] = field(repr=False)
+    labels: dict[str, torch.Tensor] = field(repr=False)
+    indices: dict[str, torch.Tensor] = field(repr=False)
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def test_logits(self) -> torch.Tensor:
+        return self.logits["test"]
+
+    def row(self) -> dict[str, Any]:
+        """One row of ``results.csv`` (the kit's schema)."""
+        c = self.config
+        return {
+            "task": task_name(c.task),
+            "student": c.student,
+            "teacher": "" if c.teacher is None else c.teacher.student,
+            "method": c.method,
+            "alpha": c.alpha,
+            "temperature": c.temperature if c.method == "kd" else "",
+            "seed": c.seed,
+            **{name: self.metrics[name] for name in ("accuracy", "entropy", "max_prob", "nll", "ece")},
+            "train_seconds": round(self.timings["train_seconds"], 2),
+        }
+
+
+def bf16_supported() -> bool:
+    """Whether this CPU has native bf16 matmuls (oneDNN's check: AMX or AVX512-BF16)."""
+    try:
+        return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
+def resolve_precision(precision: str) -> str:
+    """``"auto"`` becomes ``"bf16"`` where the CPU supports it and ``"fp32"`` elsewhere."""
+    if precision == "auto":
+        return "bf16" if bf16_supported() else "fp32"
+    return precision
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def prepare_data(config: TrainConfig):
+    """Load, subset and tokenize the config's task; returns ``(tokenized DatasetDict, tokenizer, label names)``."""
+    task = load_task(config.task)
+    names = task["train"].features["label"].names
+    task["train"] = take_subset(task["train"], config.train_subset)
+    for split in ("validation", "test"):
+        task[split] = take_subset(task[split], config.eval_subset)
+    tokenizer = load_tokenizer()
+    return tokenize_task(task, tokenizer, config.max_length), tokenizer, names
+
+
+def _length_grouped_batches(lengths: list[int], batch_size: int, generator: torch.Generator) -> list[list[int]]:
+    """Shuffled batches of similar lengths: shuffle, sort within mega-batches of 50, shuffle batches."""
+    order = torch.randperm(len(lengths), generator=generator).tolist()
+    mega = batch_size * 50
+    batches = []
+    for start in range(0, len(order), mega):
+        chunk = sorted(order[start : start + mega], key=lambda i: lengths[i], reverse=True)
+        batches += [chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size)]
+    permutation = torch.randperm(len(batches), generator=generator).tolist()
+    return [batches[i] for i in permutation]
+
+
+def _model_inputs(batch: dict) -> dict:
+    return {k: v for k, v in batch.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
+
+
+def _autocast(precision: str):
+    return torch.autocast("cpu", dtype=torch.bfloat16, enabled=resolve_precision(precision) == "bf16")
+
+
+@torch.no_grad()
+def predict_logits(model: torch.nn.Module, dataset, tokenizer, batch_size: int = 128, precision: str = "auto") -> torch.Tensor:
+    """Eval-mode logits (float32, shape ``(N, K)``) for a tokenized split, in the split's row order.
+
+    Rows are batched by length for speed and put back in order afterwards.
+    """
+    was_training = model.training
+    model.eval()
+    columns = [c for c in ("input_ids", "attention_mask", "token_type_ids") if c in dataset.column_names]
+    lengths = dataset["length"]
+    order = sorted(range(len(dataset)), key=lambda i: lengths[i])
+    collate = padding_collator(tokenizer)
+    outputs = torch.empty(0)
+    chunks = []
+    for start in range(0, len(order), batch_size):
+        rows = dataset.select(order[start : start + batch_size]).select_columns(columns)
+        batch = collate([rows[i] for i in range(len(rows))])
+        with _autocast(precision):
+            chunks.append(model(**_model_inputs(batch)).logits.float())
+    if chunks:
+        outputs = torch.cat(chunks)
+    logits = torch.empty_like(outputs)
+    logits[torch.tensor(order)] = outputs
+    model.train(was_training)
+    return logits
+
+
+def teacher_logits(teacher: TrainConfig, scale: float = 1.0, progress: bool = True) -> torch.Tensor:
+    """The teacher's eval-mode logits on its task's full training split, indexed by ``idx``.
+
+    Computed once per (teacher config, data set): they are part of the teacher's cached run.
+    """
+    record = run(teacher, progress=progress)
+    indices, values = record.indices["train"], record.logits["train"]
+    logits = torch.full((int(indices.max()) + 1, values.shape[1]), float("nan"))
+    logits[indices] = values
+    return logits * scale
+
+
+def train(config: TrainConfig, progress: bool = True, return_model: bool = False):
+    """Train and evaluate one config (no cache). Returns a ``RunRecord`` (and the model if asked).
+
+    Per step: ERM uses cross-entropy; LS uses ``label_smoothing_loss(alpha)``; KD uses
+    ``distillation_loss(alpha, temperature)`` against the cached teacher logits.
+    """
+    soft_targets = teacher_logits(config.teacher, config.teacher_logit_scale, progress) if config.method == "kd" else None
+    started = time.perf_counter()
+    seed_everything(config.seed)
+    data, tokenizer, names = prepare_data(config)
+    model = build_model(config.student, num_labels=len(names), seed=config.seed)
+    train_split = data["train"]
+    if soft_targets is not None:
+        covered = torch.tensor(train_split["idx"])
+        if len(soft_targets) <= int(covered.max()) or torch.isnan(soft_targets[covered]).any():
+            raise ValueError("the teacher's cached logits do not cover the student's training split")
+
+    generator = torch.Generator().manual_seed(config.seed)
+    steps_per_epoch = math.ceil(len(train_split) / config.batch_size)
+    total_steps = max(1, math.ceil(steps_per_epoch * config.epochs))
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+    scheduler = get_linear_schedule_with_warmup(optimizer, int(config.warmup_fraction * total_steps), total_steps)
+    collate = padding_collator(tokenizer)
+    columns = [c for c in ("input_ids", "attention_mask", "token_type_ids", "label", "idx") if c in train_split.column_names]
+    rows = train_split.select_columns(columns)
+    lengths = train_split["length"]
+    setup_seconds = time.perf_counter() - started
+
+    model.train()
+    step, losses = 0, []
+    train_started = time.perf_counter()
+    bar = tqdm(total=total_steps, desc=config.label(), disable=not progress, leave=False)
+    while step < total_steps:
+        for batch_rows in _length_grouped_batches(lengths, config.batch_size, generator):
+            if step >= total_steps:
+                break
+            batch = collate([rows[i] for i in batch_rows])
+            targets = batch["labels"]
+            with _autocast(config.precision):
+                logits = model(**_model_inputs(batch)).logits.float()
+            if config.method == "erm":
+                loss = cross_entropy_loss(logits, targets)
+            elif config.method == "ls":
+                loss = label_smoothing_loss(logits, targets, config.alpha)
+            else:
+                loss = distillation_loss(logits, soft_targets[batch["idx"]], targets, config.alpha, config.temperature)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+            losses.append(loss.item())
+            step += 1
+            bar.update(1)
+            bar.set_postfix(loss=f"{np.mean(losses[-20:]):.3f}")
+    bar.close()
+    train_seconds = time.perf_counter() - train_started
+
+    eval_started = time.perf_counter()
+    logits, labels, indices = {}, {}, {}
+    for split in EVAL_SPLITS:
+        logits[split] = predict_logits(model, data[split], tokenizer, precision=config.precision)
+        labels[split] = torch.tensor(data[split]["label"])
+        indices[split] = torch.tensor(data[split]["idx"])
+    record = RunRecord(
+        config=config,
+        metrics=summarize(logits["test"], labels["test"]),
+        validation_metrics=summarize(logits["validation"], labels["validation"]),
+        timings={
+            "setup_seconds": setup_seconds,
+            "train_seconds": train_seconds,
+            "eval_seconds": time.perf_counter() - eval_started,
+            "examples_per_second": step * config.batch_size / max(train_seconds, 1e-9),
+        },
+        logits=logits,
+        labels=labels,
+        indices=indices,
+        info={"label_names": names, "steps": step, "final_loss": float(np.mean(losses[-20:])), "precision": resolve_precision(config.precision)},
+    )
+    return (record, model) if return_model else record
+
+
+def run(config: TrainConfig, progress: bool = True, refresh: bool = False) -> RunRecord:
+    """``train(config)`` through the results cache: a finished run is loaded, not retrained."""
+    key = config.key()
+    if not refresh:
+        cached = cache.load_run(key)
+        if cached is not None:
+            return _record_from_cache(cached)
+    record = train(config, progress=progress)
+    cache.save_run(key, _record_to_cache(record))
+    return record
+
+
+def _record_to_cache(record: RunRecord) -> tuple[dict, dict[str, torch.Tensor]]:
+    meta = {
+        "config": record.config.to_dict(),
+        "metrics": record.metrics,
+        "validation_metrics": record.validation_metrics,
+        "timings": record.timings,
+        "info": record.info,
+    }
+    tensors = {f"{kind}/{split}": getattr(record, kind)[split] for kind in ("logits", "labels", "indices") for split in record.logits}
+    return meta, tensors
+
+
+def _record_from_cache(cached: tuple[dict, dict[str, torch.Tensor]]) -> RunRecord:
+    meta, tensors = cached
+    parts: dict[str, dict[str, torch.Tensor]] = {"logits": {}, "labels": {}, "indices": {}}
+    for name, tensor in tensors.items():
+        kind, split = name.split("/")
+        parts[kind][split] = tensor
+    # metrics are derived from the stored logits, so they always follow helpers.metrics
+    return RunRecord(
+        config=TrainConfig.from_dict(meta["config"]),
+        metrics=summarize(parts["logits"]["test"], parts["labels"]["test"]),
+        validation_metrics=summarize(parts["logits"]["validation"], parts["labels"]["validation"]),
+        timings=meta["timings"],
+        info=meta["info"],
+        **parts,
+    )
