@@ -75,7 +75,7 @@ def _pretrained(source: str | Path, num_labels: int, **overrides) -> PreTrainedM
     verbosity = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()  # silence "newly initialized head" / "unused weights" notices
     try:
-        return AutoModelForSequenceClassification.from_pretrained(str(source), config=config)
+        return AutoModelForSequenceClassification.from_pretrained(str(source), config=config, ignore_mismatched_sizes=True)
     finally:
         hf_logging.set_verbosity(verbosity)
 

@@ -46,6 +46,7 @@ __all__ = [
     "predict_logits",
     "train",
     "run",
+    "store",
     "teacher_logits",
 ]
 
@@ -110,12 +111,13 @@ class TrainConfig:
         """A copy with some fields changed (``dataclasses.replace``)."""
         return dataclasses.replace(self, **changes)
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain-dict form with ``precision`` resolved for this machine and the teacher nested."""
+    def to_dict(self, resolve: bool = False) -> dict[str, Any]:
+        """Plain-dict form (teacher nested); ``resolve=True`` turns ``precision="auto"`` into this machine's."""
         data = dataclasses.asdict(self)
-        data["precision"] = resolve_precision(self.precision)
+        if resolve:
+            data["precision"] = resolve_precision(self.precision)
         if self.teacher is not None:
-            data["teacher"] = self.teacher.to_dict()
+            data["teacher"] = self.teacher.to_dict(resolve)
         return data
 
     @classmethod
@@ -127,7 +129,7 @@ class TrainConfig:
 
     def key(self) -> str:
         """Hash of the whole config, the asset pins and ``CACHE_VERSION``: the run's cache key."""
-        payload = {"config": self.to_dict(), "assets": assets.asset_fingerprint(), "version": CACHE_VERSION}
+        payload = {"config": self.to_dict(resolve=True), "assets": assets.asset_fingerprint(), "version": CACHE_VERSION}
         return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:20]
 
     def label(self) -> str:
@@ -355,8 +357,13 @@ def run(config: TrainConfig, progress: bool = True, refresh: bool = False) -> Ru
         if cached is not None:
             return _record_from_cache(cached)
     record = train(config, progress=progress)
-    cache.save_run(key, _record_to_cache(record))
+    store(record)
     return record
+
+
+def store(record: RunRecord) -> None:
+    """Save a finished run in the results cache under its config's key (atomically)."""
+    cache.save_run(record.config.key(), _record_to_cache(record))
 
 
 def _record_to_cache(record: RunRecord) -> tuple[dict, dict[str, torch.Tensor]]:

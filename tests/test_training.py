@@ -1,0 +1,107 @@
+"""The training loop: determinism, the teacher's cached logits, the results cache."""
+
+import pytest
+import torch
+
+from helpers import cache, training
+from helpers.training import TrainConfig, predict_logits, prepare_data, run, store, teacher_logits, train
+
+TINY = dict(task="trec", train_subset=96, eval_subset=48, max_length=24, batch_size=16, epochs=1, learning_rate=5e-4)
+
+
+@pytest.fixture()
+def isolated_runs(tmp_path, monkeypatch):
+    """A private results cache for one test (assets stay in the shared cache)."""
+    monkeypatch.setattr(cache, "runs_dir", lambda: tmp_path)
+    return tmp_path
+
+
+def test_same_seed_gives_identical_metrics_and_logits():
+    config = TrainConfig(student="L1", **TINY)
+    first, second = train(config, progress=False), train(config, progress=False)
+    assert first.metrics == second.metrics
+    assert torch.equal(first.test_logits, second.test_logits)
+
+
+def test_other_seed_gives_other_logits():
+    config = TrainConfig(student="L1", **TINY)
+    assert not torch.equal(train(config, progress=False).test_logits,
+                           train(config.replace(seed=1), progress=False).test_logits)
+
+
+def test_cached_teacher_logits_equal_fresh_eval_forward_even_when_shuffled(isolated_runs):
+    teacher = TrainConfig(student="L1", precision="fp32", **TINY)
+    record, model = train(teacher, progress=False, return_model=True)
+    store(record)
+    cached = teacher_logits(teacher, progress=False)
+    data, tokenizer, _ = prepare_data(teacher)
+    shuffled = data["train"].shuffle(seed=123).select(range(40))
+    model.train()  # predict_logits must switch to eval mode itself (dropout off)
+    fresh = predict_logits(model, shuffled, tokenizer, batch_size=7, precision="fp32")
+    assert model.training, "predict_logits restores the model's mode"
+    torch.testing.assert_close(cached[torch.tensor(shuffled["idx"])], fresh, atol=1e-4, rtol=1e-4)
+
+
+def test_kd_leaves_teacher_weights_and_logits_unchanged(isolated_runs):
+    teacher = TrainConfig(student="L1", **TINY)
+    record, model = train(teacher, progress=False, return_model=True)
+    store(record)
+    before_weights = {k: v.clone() for k, v in model.state_dict().items()}
+    before_logits = teacher_logits(teacher, progress=False).clone()
+    student = TrainConfig(student="L1", method="kd", alpha=0.7, temperature=2.0, teacher=teacher, seed=1, **TINY)
+    kd_record = run(student, progress=False)
+    assert kd_record.config.teacher == teacher
+    assert all(torch.equal(before_weights[k], v) for k, v in model.state_dict().items())
+    torch.testing.assert_close(teacher_logits(teacher, progress=False), before_logits, equal_nan=True)
+
+
+def test_kd_student_moves_towards_its_teacher(isolated_runs):
+    """With alpha=1 the only signal is the teacher: the student must agree with it more than chance."""
+    teacher = TrainConfig(student="L1", **{**TINY, "epochs": 2})
+    teacher_record = run(teacher, progress=False)
+    student = TrainConfig(student="L1", method="kd", alpha=1.0, temperature=1.0, teacher=teacher, seed=3, **{**TINY, "epochs": 2})
+    agree = (run(student, progress=False).logits["train"].argmax(1) == teacher_record.logits["train"].argmax(1)).float().mean()
+    assert agree > 0.5
+
+
+def test_run_skips_finished_configs(isolated_runs, monkeypatch):
+    config = TrainConfig(student="L1", **TINY)
+    first = run(config, progress=False)
+    monkeypatch.setattr(training, "train", lambda *a, **k: pytest.fail("a cached run was retrained"))
+    second = run(config, progress=False)
+    assert second.metrics == pytest.approx(first.metrics)
+    torch.testing.assert_close(second.test_logits, first.test_logits)
+    assert second.config == config
+
+
+def test_config_key_covers_every_field_and_the_teacher():
+    base = TrainConfig(student="L1", **TINY)
+    keys = {base.key(), base.replace(seed=1).key(), base.replace(alpha=0.1, method="ls").key(),
+            base.replace(max_length=25).key(), base.replace(precision="fp32").key() if training.bf16_supported() else "fp32"}
+    assert len(keys) == 5
+    kd = base.replace(method="kd", alpha=0.5, teacher=base)
+    assert kd.key() != kd.replace(teacher=base.replace(epochs=2)).key()
+    assert TrainConfig.from_dict(kd.to_dict()).key() == kd.key()
+
+
+@pytest.mark.parametrize(
+    "changes, match",
+    [
+        (dict(method="sgd"), "method"),
+        (dict(method="ls", alpha=1.5), "alpha"),
+        (dict(method="kd", alpha=0.5), "teacher"),
+        (dict(method="erm", alpha=0.2), "alpha"),
+        (dict(method="kd", alpha=0.5, temperature=0.0, teacher=TrainConfig()), "temperature"),
+        (dict(epochs=0), "epochs"),
+        (dict(precision="fp16"), "precision"),
+        (dict(method="kd", alpha=0.5, teacher=TrainConfig(task="rotten_tomatoes")), "task"),
+    ],
+)
+def test_bad_configs_raise_value_error(changes, match):
+    with pytest.raises(ValueError, match=match):
+        TrainConfig(**changes)
+
+
+def test_precision_switch():
+    assert training.resolve_precision("fp32") == "fp32"
+    assert training.resolve_precision("auto") == ("bf16" if training.bf16_supported() else "fp32")
