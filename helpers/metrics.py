@@ -7,6 +7,8 @@ Conventions: inputs are logits ``(N, K)`` (any float dtype, computed in float32 
 
 from __future__ import annotations
 
+import numbers
+
 import torch
 import torch.nn.functional as F
 
@@ -40,14 +42,14 @@ def max_probability(logits: torch.Tensor) -> torch.Tensor:
 
 def negative_log_likelihood(logits: torch.Tensor, targets: torch.Tensor) -> float:
     """Mean NLL ``-log p_y`` over the examples, in nats."""
-    logits, targets = _as_tensor(logits), _as_tensor(targets).long()
+    logits, targets = _as_tensor(logits), _as_tensor(targets)
     validate_logits_and_targets(logits, targets)
     return F.cross_entropy(logits.float(), targets).item()
 
 
 def accuracy(logits: torch.Tensor, targets: torch.Tensor) -> float:
     """Fraction of examples whose arg-max class equals the target."""
-    logits, targets = _as_tensor(logits), _as_tensor(targets).long()
+    logits, targets = _as_tensor(logits), _as_tensor(targets)
     validate_logits_and_targets(logits, targets)
     return (logits.argmax(dim=-1) == targets).float().mean().item()
 
@@ -58,9 +60,10 @@ def reliability_bins(logits: torch.Tensor, targets: torch.Tensor, n_bins: int = 
     Bin ``b`` holds confidences in ``(b/n, (b+1)/n]`` (the first bin also holds 0).
     Empty bins have count 0 and NaN confidence/accuracy.
     """
-    if not isinstance(n_bins, int) or n_bins < 1:
+    if isinstance(n_bins, bool) or not isinstance(n_bins, numbers.Integral) or n_bins < 1:
         raise ValueError(f"n_bins must be a positive integer, got n_bins={n_bins!r}")
-    logits, targets = _as_tensor(logits), _as_tensor(targets).long()
+    n_bins = int(n_bins)
+    logits, targets = _as_tensor(logits), _as_tensor(targets)
     validate_logits_and_targets(logits, targets)
     probs = F.softmax(logits.float(), dim=-1)
     confidence, predicted = probs.max(dim=-1)
@@ -86,7 +89,7 @@ def expected_calibration_error(logits: torch.Tensor, targets: torch.Tensor, n_bi
 
 def summarize(logits: torch.Tensor, targets: torch.Tensor, n_bins: int = 15) -> dict[str, float]:
     """All headline metrics: accuracy, mean entropy, mean max_prob, nll, ece (floats)."""
-    logits, targets = _as_tensor(logits), _as_tensor(targets).long()
+    logits, targets = _as_tensor(logits), _as_tensor(targets)
     return {
         "accuracy": accuracy(logits, targets),
         "entropy": entropy(logits).mean().item(),

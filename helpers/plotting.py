@@ -1,0 +1,307 @@
+"""One plotting style for the whole kit: seaborn theme, fixed colours per method, three plots.
+
+Conventions
+-----------
+* Methods are keyed ``"teacher"``, ``"erm"``, ``"ls"``, ``"kd"`` and always drawn in
+  :data:`METHOD_ORDER` with the colour :data:`METHOD_COLORS` gives them (seaborn's
+  colour-blind-safe ``"colorblind"`` palette) and the name :data:`METHOD_LABELS` gives them.
+  Other keys come after, in the order given, with the palette's remaining colours.
+* Entropies are in nats (natural log); "confidence" is the max-probability.
+* Every function draws on ``ax`` when given (else on a new figure) and returns the Figure.
+  Call :func:`set_style` once at the top of a notebook.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+import torch
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from helpers.metrics import expected_calibration_error, reliability_bins
+
+__all__ = [
+    "METHOD_ORDER",
+    "METHOD_COLORS",
+    "METHOD_LABELS",
+    "PALETTE",
+    "set_style",
+    "method_order",
+    "method_color",
+    "method_label",
+    "entropy_distribution",
+    "reliability_diagram",
+    "metric_bars",
+]
+
+#: seaborn's "colorblind" palette (hex), fixed here so colours never depend on global state.
+PALETTE: tuple[str, ...] = (
+    "#0173b2",  # blue
+    "#de8f05",  # orange
+    "#029e73",  # green
+    "#d55e00",  # vermillion
+    "#cc78bc",  # pink
+    "#ca9161",  # brown
+    "#fbafe4",  # light pink
+    "#949494",  # grey
+    "#ece133",  # yellow
+    "#56b4e9",  # sky blue
+)
+
+METHOD_ORDER: tuple[str, ...] = ("teacher", "erm", "ls", "kd")
+METHOD_COLORS: dict[str, str] = {
+    "teacher": PALETTE[7],  # grey: the reference model
+    "erm": PALETTE[0],
+    "ls": PALETTE[1],
+    "kd": PALETTE[2],
+}
+METHOD_LABELS: dict[str, str] = {"teacher": "Teacher", "erm": "ERM", "ls": "LS", "kd": "KD"}
+
+_OTHER_COLORS: tuple[str, ...] = tuple(c for c in PALETTE if c not in METHOD_COLORS.values())
+
+_STYLE_RC: dict[str, Any] = {
+    "figure.figsize": (6.4, 4.0),
+    "figure.dpi": 100,
+    "savefig.dpi": 150,
+    "savefig.bbox": "tight",
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "legend.frameon": False,
+}
+
+
+def set_style() -> None:
+    """Apply the kit's seaborn theme (whitegrid, context "notebook", colour-blind palette).
+
+    Idempotent: calling it again leaves the same ``rcParams``.
+    """
+    sns.set_theme(context="notebook", style="whitegrid", palette=list(PALETTE), rc=_STYLE_RC)
+
+
+def method_order(keys: Sequence[str]) -> list[str]:
+    """``keys`` sorted as in :data:`METHOD_ORDER`; unknown keys follow in the order given."""
+    keys = list(dict.fromkeys(keys))
+    known = [m for m in METHOD_ORDER if m in keys]
+    return known + [k for k in keys if k not in METHOD_ORDER]
+
+
+def _color_map(keys: Sequence[str]) -> dict[str, str]:
+    colors: dict[str, str] = {}
+    others = 0
+    for key in method_order(keys):
+        if key in METHOD_COLORS:
+            colors[key] = METHOD_COLORS[key]
+        else:
+            colors[key] = _OTHER_COLORS[others % len(_OTHER_COLORS)]
+            others += 1
+    return colors
+
+
+def method_color(key: str) -> str:
+    """The fixed colour of a method (other keys get the first colour not used by a method)."""
+    return METHOD_COLORS.get(key, _OTHER_COLORS[0])
+
+
+def method_label(key: str) -> str:
+    """Display name of a method (``"kd"`` -> ``"KD"``); unknown keys are shown as given."""
+    return METHOD_LABELS.get(key, str(key))
+
+
+def _figure_and_axes(ax: Axes | None) -> tuple[Figure, Axes]:
+    if ax is None:
+        fig, ax = plt.subplots()
+        return fig, ax
+    try:
+        fig = ax.get_figure(root=True)
+    except TypeError:  # older matplotlib without the ``root`` argument
+        fig = ax.figure
+    return fig, ax
+
+
+def _as_1d_array(values: Any, name: str) -> np.ndarray:
+    if isinstance(values, torch.Tensor):
+        values = values.detach().cpu().numpy()
+    array = np.asarray(values, dtype=float).reshape(-1)
+    if array.size == 0:
+        raise ValueError(f"{name} is empty")
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name} contains non-finite values (NaN or inf)")
+    return array
+
+
+def entropy_distribution(
+    entropies: Mapping[str, Any],
+    num_classes: int | None = None,
+    ax: Axes | None = None,
+) -> Figure:
+    """Density (KDE) of per-example predictive entropy (nats), one curve per method.
+
+    ``entropies`` maps a method key to per-example entropies. Curves follow
+    :data:`METHOD_ORDER` and :data:`METHOD_COLORS`; a method whose entropies have zero
+    variance (no density exists) is drawn as a narrow one-bin histogram instead, and the
+    y axis then stops at 1.5x the highest curve. With ``num_classes`` a dotted vertical
+    line marks the maximum ``log K``.
+    """
+    if not isinstance(entropies, Mapping) or len(entropies) == 0:
+        raise ValueError("entropies must be a non-empty mapping {method: per-example entropies}")
+    if num_classes is not None and (not isinstance(num_classes, (int, np.integer)) or num_classes < 2):
+        raise ValueError(f"num_classes must be an integer >= 2, got num_classes={num_classes!r}")
+    arrays = {key: _as_1d_array(entropies[key], f"entropies[{key!r}]") for key in method_order(list(entropies))}
+    colors = _color_map(list(arrays))
+    fig, ax = _figure_and_axes(ax)
+
+    max_entropy = math.log(num_classes) if num_classes is not None else None
+    handles: list[Any] = []
+    curve_top, spikes = 0.0, False
+    for key, values in arrays.items():
+        color, label = colors[key], method_label(key)
+        n_lines = len(ax.lines)
+        if values.size >= 2 and np.ptp(values) > 0:
+            sns.kdeplot(x=values, ax=ax, color=color, linewidth=2, cut=0, warn_singular=False)
+        if len(ax.lines) > n_lines:
+            curve_top = max(curve_top, float(np.nanmax(ax.lines[-1].get_ydata())))
+        else:  # zero variance or a single example: no density, fall back to a (one-bin) histogram
+            spikes = True
+            width = 0.02 * (max_entropy if max_entropy else max(1.0, float(values.max())))
+            center = float(values.mean())
+            sns.histplot(
+                x=values,
+                ax=ax,
+                color=color,
+                stat="density",
+                bins=1,
+                binrange=(center - width / 2, center + width / 2),
+                alpha=0.5,
+            )
+        handles.append(Line2D([], [], color=color, linewidth=2, label=label))
+
+    if max_entropy is not None:
+        ax.axvline(max_entropy, color="black", linestyle=":", linewidth=1.5, label="max (log K)")
+        handles.append(Line2D([], [], color="black", linestyle=":", linewidth=1.5, label="max (log K)"))
+    ax.set_xlabel("predictive entropy (nats)")
+    ax.set_ylabel("density")
+    ax.set_xlim(left=0.0)
+    if max_entropy is not None:
+        ax.set_xlim(right=max(ax.get_xlim()[1], 1.03 * max_entropy))
+    if spikes and curve_top > 0:  # a point mass has no finite density: keep the curves readable
+        ax.set_ylim(0.0, 1.5 * curve_top)
+    else:
+        ax.set_ylim(bottom=0.0)
+    ax.legend(handles=handles, labels=[h.get_label() for h in handles])
+    return fig
+
+
+def reliability_diagram(
+    logits: Any,
+    targets: Any,
+    n_bins: int = 15,
+    label: str | None = None,
+    ax: Axes | None = None,
+) -> Figure:
+    """Reliability diagram: accuracy per equal-width confidence bin, with the gap shaded.
+
+    Bars (one per non-empty bin of :func:`helpers.metrics.reliability_bins`) have height
+    equal to the bin's accuracy; the hatched part between accuracy and the bin's mean
+    confidence is the gap, whose count-weighted mean is the ECE written in the title.
+    The diagonal is perfect calibration; both axes span [0, 1].
+    """
+    if isinstance(logits, torch.Tensor):
+        if logits.numel() == 0:
+            raise ValueError("logits is empty")
+    elif np.size(logits) == 0:
+        raise ValueError("logits is empty")
+    bins = reliability_bins(logits, targets, n_bins)
+    ece = expected_calibration_error(logits, targets, n_bins)
+    fig, ax = _figure_and_axes(ax)
+
+    edges = bins["edges"].numpy()
+    nonempty = (bins["count"] > 0).numpy()
+    left = edges[:-1][nonempty]
+    width = np.diff(edges)[nonempty]
+    accuracy = bins["accuracy"].numpy()[nonempty]
+    confidence = bins["confidence"].numpy()[nonempty]
+    color = method_color(label) if label in METHOD_COLORS else PALETTE[0]
+
+    ax.bar(left, accuracy, width=width, align="edge", color=color, edgecolor="white", label="accuracy")
+    ax.bar(
+        left,
+        np.abs(confidence - accuracy),
+        bottom=np.minimum(confidence, accuracy),
+        width=width,
+        align="edge",
+        color=PALETTE[3],
+        alpha=0.3,
+        hatch="//",
+        edgecolor=PALETTE[3],
+        label="gap",
+    )
+    ax.plot([0.0, 1.0], [0.0, 1.0], linestyle="--", color="black", linewidth=1, label="perfect calibration")
+    ax.set_xlim(0.0, 1.0)
+    ax.set_ylim(0.0, 1.0)
+    ax.set_aspect("equal")
+    ax.set_xlabel("confidence (max probability)")
+    ax.set_ylabel("accuracy")
+    name = method_label(label) if label is not None else None
+    ax.set_title(f"{name}: ECE = {ece:.3f}" if name else f"ECE = {ece:.3f}")
+    ax.legend(loc="upper left")
+    return fig
+
+
+def metric_bars(
+    results: pd.DataFrame,
+    metric: str = "entropy",
+    by: str = "method",
+    ax: Axes | None = None,
+) -> Figure:
+    """Mean of ``metric`` per ``by`` group (one row per run/seed) with 95% bootstrap CI bars.
+
+    Groups follow :data:`METHOD_ORDER` and :data:`METHOD_COLORS`; the CI bootstrap is seeded,
+    so the figure is reproducible.
+    """
+    if not isinstance(results, pd.DataFrame):
+        raise ValueError(f"results must be a pandas DataFrame, got {type(results).__name__}")
+    if results.empty:
+        raise ValueError("results is empty")
+    for name, column in (("metric", metric), ("by", by)):
+        if column not in results.columns:
+            raise ValueError(f"unknown {name} column {column!r}; columns are {list(results.columns)}")
+    if not pd.api.types.is_numeric_dtype(results[metric]):
+        raise ValueError(f"metric column {metric!r} must be numeric, got dtype {results[metric].dtype}")
+    data = results[[by, metric]].dropna()
+    if data.empty:
+        raise ValueError(f"metric column {metric!r} has no non-missing values")
+    data = data.assign(**{by: data[by].astype(str)})
+    order = method_order(list(data[by]))
+    colors = _color_map(order)
+    fig, ax = _figure_and_axes(ax)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=FutureWarning)
+        sns.barplot(
+            data=data,
+            x=by,
+            y=metric,
+            hue=by,
+            order=order,
+            hue_order=order,
+            palette=colors,
+            errorbar=("ci", 95),
+            seed=0,
+            capsize=0.2,
+            saturation=1.0,
+            legend=False,
+            ax=ax,
+        )
+    ax.set_xticks(range(len(order)))
+    ax.set_xticklabels([method_label(k) for k in order])
+    ax.set_xlabel("")
+    ax.set_ylabel(metric)
+    return fig
