@@ -6,3 +6,15 @@ os.environ.setdefault("KDLS_PRESET", "smoke")
 import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def single_torch_thread():
+    """Tiny tensors: one intra-op thread is much faster on a busy machine (no spinning workers)."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)

@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from strategies import FLOATS, logits_and_targets
 
 from helpers.losses import (
     cross_entropy_loss,
@@ -20,28 +21,11 @@ from helpers.losses import (
 )
 
 SETTINGS = settings(max_examples=50, deadline=None)
-FLOATS = st.floats(min_value=-20.0, max_value=20.0, allow_nan=False, allow_infinity=False, width=32)
 ALPHAS = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
 TEMPERATURES = st.floats(min_value=0.1, max_value=20.0, allow_nan=False)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _single_torch_thread():
-    """Tiny tensors: one intra-op thread is much faster on a busy machine (no spinning workers)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
-@st.composite
-def logits_and_targets(draw, n_logits: int = 1):
-    """``n_logits`` float64 logit arrays of one shape (B, K), B in 1..16, K in 2..10, and targets."""
-    batch = draw(st.integers(1, 16))
-    k = draw(st.integers(2, 10))
-    logits = [torch.from_numpy(draw(arrays(np.float64, (batch, k), elements=FLOATS))) for _ in range(n_logits)]
-    targets = torch.from_numpy(draw(arrays(np.int64, (batch,), elements=st.integers(0, k - 1))))
-    return (*logits, targets)
+pytestmark = pytest.mark.usefixtures("single_torch_thread")
 
 
 # ---------------------------------------------------------------- hand-written references

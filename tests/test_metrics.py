@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from strategies import FLOATS, logits_and_targets
 
 from helpers.metrics import (
     accuracy,
@@ -23,25 +24,9 @@ from helpers.metrics import (
 )
 
 SETTINGS = settings(max_examples=60, deadline=None)
-FLOATS = st.floats(min_value=-20.0, max_value=20.0, allow_nan=False, allow_infinity=False, width=32)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _single_torch_thread():
-    """Tiny tensors: one intra-op thread is much faster on a busy machine (no spinning workers)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
-@st.composite
-def logits_and_targets(draw, max_batch: int = 16):
-    batch = draw(st.integers(1, max_batch))
-    k = draw(st.integers(2, 10))
-    logits = torch.from_numpy(draw(arrays(np.float32, (batch, k), elements=FLOATS)))
-    targets = torch.from_numpy(draw(arrays(np.int64, (batch,), elements=st.integers(0, k - 1))))
-    return logits, targets
+pytestmark = pytest.mark.usefixtures("single_torch_thread")
 
 
 def _np_softmax(logits) -> np.ndarray:
@@ -70,7 +55,7 @@ def _np_ece(logits, targets, n_bins: int) -> float:
 
 
 @SETTINGS
-@given(logits_and_targets())
+@given(logits_and_targets(dtype=np.float32))
 def test_entropy_is_between_zero_and_log_k(data):
     logits, _ = data
     h = entropy(logits)
@@ -100,7 +85,7 @@ def test_entropy_of_one_hot_like_logits_is_zero():
 
 
 @SETTINGS
-@given(logits_and_targets())
+@given(logits_and_targets(dtype=np.float32))
 def test_max_probability_is_between_one_over_k_and_one(data):
     logits, _ = data
     m = max_probability(logits)
@@ -119,7 +104,7 @@ def test_max_probability_examples():
 
 
 @SETTINGS
-@given(logits_and_targets())
+@given(logits_and_targets(dtype=np.float32))
 def test_nll_equals_cross_entropy(data):
     logits, targets = data
     nll = negative_log_likelihood(logits, targets)
@@ -149,7 +134,7 @@ def test_metrics_accept_numpy_inputs():
 
 
 @SETTINGS
-@given(logits_and_targets(max_batch=64), st.integers(1, 20))
+@given(logits_and_targets(max_batch=64, dtype=np.float32), st.integers(1, 20))
 def test_ece_is_in_unit_interval_and_bins_count_everything(data, n_bins):
     logits, targets = data
     ece = expected_calibration_error(logits, targets, n_bins)
