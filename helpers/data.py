@@ -8,6 +8,7 @@ slice of the original training data (seed ``SPLIT_SEED``), so it never overlaps 
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import datasets
@@ -104,6 +105,13 @@ def frame_to_task(
     counts = labels.value_counts()
     if counts.min() < 3:
         raise ValueError(f"{source}: class {counts.idxmin()!r} has {counts.min()} row(s); each class needs at least 3")
+    test_rows = math.ceil(TEST_FRACTION * len(frame))
+    validation_rows = math.ceil(VALIDATION_FRACTION * (len(frame) - test_rows))
+    if min(test_rows, validation_rows) < len(names):
+        raise ValueError(
+            f"{source}: {len(frame)} rows are too few to split stratified into train/validation/test "
+            f"with {len(names)} classes (each held-out split needs at least one row per class)"
+        )
     clean = pd.DataFrame({"text": texts.astype(str).str.strip(), "label": labels.map(names.index)})
     full = datasets.Dataset.from_pandas(clean, features=_features(names), preserve_index=False)
     split = full.train_test_split(test_size=TEST_FRACTION, stratify_by_column="label", seed=SPLIT_SEED)

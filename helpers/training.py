@@ -287,7 +287,7 @@ def train(config: TrainConfig, progress: bool = True, return_model: bool = False
     generator = torch.Generator().manual_seed(config.seed)
     steps_per_epoch = math.ceil(len(train_split) / config.batch_size)
     total_steps = max(1, math.ceil(steps_per_epoch * config.epochs))
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay, fused=True)
     scheduler = get_linear_schedule_with_warmup(optimizer, int(config.warmup_fraction * total_steps), total_steps)
     collate = padding_collator(tokenizer)
     columns = [c for c in ("input_ids", "attention_mask", "token_type_ids", "label", "idx") if c in train_split.column_names]

@@ -49,6 +49,7 @@ def test_csv_with_string_labels(tmp_path):
         (pd.DataFrame({"text": ["a", "b", "c", "d"], "label": [1, 1, 1, 1]}), "single class"),
         (pd.DataFrame({"text": ["a", " ", "c", "d", "e", "f"], "label": [0, 1, 0, 1, 0, 1]}), "empty text"),
         (pd.DataFrame({"text": list("abcdef"), "label": [0, 1, 0, 1, 0, None]}), "empty label"),
+        (pd.DataFrame({"text": [f"t{i}" for i in range(30)], "label": [i % 6 for i in range(30)]}), "too few"),
     ],
 )
 def test_bad_csvs_raise_value_error(tmp_path, frame, match):
