@@ -1,7 +1,8 @@
 """Executing the kit's notebooks headless (tests and ``make reproduce``).
 
-Notebooks run with the working directory ``notebooks/``, ``MPLBACKEND=Agg`` and the chosen
-preset in ``$KDLS_PRESET``; the executed copy (with outputs) is written wherever asked,
+Notebooks run with the working directory ``notebooks/``, matplotlib's headless inline backend
+(figures are rendered with Agg and kept as ``image/png`` outputs) and the chosen preset in
+``$KDLS_PRESET``; the executed copy (with outputs) is written wherever asked,
 never over the committed, output-free original.
 """
 
@@ -20,6 +21,7 @@ from helpers.assets import REPO_ROOT
 __all__ = ["NOTEBOOK_DIR", "list_notebooks", "execute_notebook", "preset_environment"]
 
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 
 
 def list_notebooks(folder: Path = NOTEBOOK_DIR) -> list[Path]:
@@ -29,10 +31,10 @@ def list_notebooks(folder: Path = NOTEBOOK_DIR) -> list[Path]:
 
 @contextmanager
 def preset_environment(preset: str):
-    """Temporarily set ``KDLS_PRESET`` and a headless matplotlib backend (inherited by kernels)."""
+    """Temporarily set ``KDLS_PRESET`` and the inline (headless) matplotlib backend, inherited by kernels."""
     saved = {name: os.environ.get(name) for name in ("KDLS_PRESET", "MPLBACKEND")}
     os.environ["KDLS_PRESET"] = preset
-    os.environ["MPLBACKEND"] = "Agg"
+    os.environ["MPLBACKEND"] = INLINE_BACKEND
     try:
         yield
     finally:

@@ -1,0 +1,210 @@
+"""Sweeps on the feature tier: α and τ grids (notebook 08) and teachers of controlled confidence (07).
+
+* ``alpha_temperature_configs`` — for one student: LS at every α and KD at every (α, τ), each
+  for every seed (α = 0 is ERM for both: the curves start at the ERM point).
+* ``teacher_confidence_teachers`` — teachers whose confidence is set by a knob: LS at several
+  α, several training lengths (epochs), and the converged teacher's logits multiplied by a
+  scale (``teacher_logit_scale``). ``inheritance_frame`` distils one student from each of them
+  and records the teacher's and the student's test entropy: the dose-response of claim (b).
+
+Every head is trained by ``helpers.features.run_head`` (in-memory cache), so re-running a cell is
+instant and the explorer (``helpers.explorer``) can look results up instead of training.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from helpers.analysis import mean_ci, seed_summary
+from helpers.experiments import config_id
+from helpers.features import FeatureSet, HeadConfig, run_head
+from helpers.metrics import entropy
+
+__all__ = [
+    "alpha_temperature_configs",
+    "run_sweep",
+    "sweep_summary",
+    "sweep_table",
+    "ConfidenceTeacher",
+    "teacher_confidence_teachers",
+    "inheritance_frame",
+    "inheritance_points",
+    "kd_teacher_table",
+]
+
+
+def _check_grid(values: Sequence[float], name: str) -> tuple[float, ...]:
+    values = tuple(float(v) for v in values)
+    if not values:
+        raise ValueError(f"{name} must not be empty")
+    return values
+
+
+def alpha_temperature_configs(student: HeadConfig, teacher: HeadConfig, alphas: Sequence[float],
+                              temperatures: Sequence[float], seeds: Sequence[int]) -> list[HeadConfig]:
+    """LS at every α and KD (from ``teacher``) at every (α, τ), for every seed of ``student``.
+
+    ``student`` must be an ERM config (its budget is kept; method, α, τ and seed are set here).
+    """
+    if student.method != "erm":
+        raise ValueError(f"student must be an ERM config to sweep from, got method={student.method!r}")
+    alphas, temperatures = _check_grid(alphas, "alphas"), _check_grid(temperatures, "temperatures")
+    if not seeds:
+        raise ValueError("seeds must not be empty")
+    configs = []
+    for seed in seeds:
+        base = student.replace(seed=int(seed))
+        configs += [base.replace(method="ls", alpha=a) for a in alphas]
+        configs += [base.replace(method="kd", alpha=a, temperature=t, teacher=teacher) for a in alphas for t in temperatures]
+    return configs
+
+
+def run_sweep(configs: Sequence[HeadConfig], data: FeatureSet, progress: bool = True) -> pd.DataFrame:
+    """Train every config (cached) and return one ``results.csv``-schema row per run."""
+    rows = [run_head(c, data).row() for c in tqdm(configs, desc="sweep", disable=not progress, leave=False)]
+    return pd.DataFrame(rows)
+
+
+def sweep_summary(frame: pd.DataFrame) -> pd.DataFrame:
+    """Mean over seeds per (method, α, τ) of every metric, with the t-interval half-width ``<metric>_ci``."""
+    return seed_summary(frame, by=["method", "alpha", "temperature"])
+
+
+def sweep_table(summary: pd.DataFrame, metric: str = "entropy") -> pd.DataFrame:
+    """``metric`` per α (rows) for LS and for KD at each τ (columns ``'LS'``, ``'KD τ=1'``, ...)."""
+    if metric not in summary.columns:
+        raise ValueError(f"summary has no column {metric!r}")
+    columns = {}
+    ls = summary[summary["method"] == "ls"]
+    if not ls.empty:
+        columns["LS"] = ls.set_index("alpha")[metric]
+    kd = summary[summary["method"] == "kd"]
+    for tau in sorted({float(t) for t in kd["temperature"]}):
+        part = kd[pd.to_numeric(kd["temperature"]) == tau]
+        columns[f"KD τ={tau:g}"] = part.set_index("alpha")[metric]
+    table = pd.DataFrame(columns)
+    table.index.name = "α"
+    return table.sort_index()
+
+
+@dataclass(frozen=True)
+class ConfidenceTeacher:
+    """A teacher of controlled confidence: its head, the logit scale applied, and the knob that set it."""
+
+    knob: str  # "ls α", "epochs" or "logit scale"
+    value: float
+    head: HeadConfig
+    scale: float = 1.0
+
+    def label(self) -> str:
+        return f"{self.knob} = {self.value:g}"
+
+
+def teacher_confidence_teachers(teacher: HeadConfig, ls_alphas: Sequence[float] = (), epochs: Sequence[int] = (),
+                                scales: Sequence[float] = ()) -> list[ConfidenceTeacher]:
+    """The converged ``teacher`` plus variants: trained with LS at each α, for each number of epochs,
+    and with its logits multiplied by each scale (all else equal)."""
+    if teacher.method != "erm":
+        raise ValueError(f"teacher must be an ERM config, got method={teacher.method!r}")
+    teachers = [ConfidenceTeacher("reference", 1.0, teacher)]
+    teachers += [ConfidenceTeacher("ls α", float(a), teacher.replace(method="ls", alpha=float(a))) for a in ls_alphas]
+    teachers += [ConfidenceTeacher("epochs", float(e), teacher.replace(epochs=int(e))) for e in epochs]
+    teachers += [ConfidenceTeacher("logit scale", float(s), teacher, float(s)) for s in scales]
+    return teachers
+
+
+def inheritance_frame(data: FeatureSet, student: HeadConfig, teachers: Sequence[ConfidenceTeacher],
+                      alpha: float, temperature: float, seeds: Sequence[int], progress: bool = True) -> pd.DataFrame:
+    """Distil ``student`` (KD at ``alpha``, ``temperature``) from each teacher, for each seed.
+
+    One row per student run: the ``results.csv`` columns plus ``knob``, ``knob_value``,
+    ``teacher_entropy`` and ``teacher_train_entropy`` (the scaled teacher's mean test / training
+    entropy, nats) and ``teacher_accuracy``. ERM students of the same seeds are included
+    (``knob='none'``, teacher entropies NaN) as the crossover reference.
+    """
+    if student.method != "erm":
+        raise ValueError(f"student must be an ERM config, got method={student.method!r}")
+    if not teachers:
+        raise ValueError("teachers must not be empty")
+    rows = []
+    jobs = [(t, s) for t in teachers for s in seeds]
+    for teacher, seed in tqdm(jobs, desc="inheritance", disable=not progress, leave=False):
+        record = run_head(teacher.head, data)
+        scaled_test = record.logits["test"] * teacher.scale
+        scaled_train = record.logits["train"] * teacher.scale
+        config = student.replace(seed=int(seed), method="kd", alpha=alpha, temperature=temperature,
+                                 teacher=teacher.head, teacher_logit_scale=teacher.scale)
+        row = run_head(config, data).row()
+        row.update(knob=teacher.knob, knob_value=teacher.value, teacher_entropy=entropy(scaled_test).mean().item(),
+                   teacher_train_entropy=entropy(scaled_train).mean().item(),
+                   teacher_accuracy=float((scaled_test.argmax(-1) == record.labels["test"]).float().mean()))
+        rows.append(row)
+    for seed in seeds:
+        row = run_head(student.replace(seed=int(seed)), data).row()
+        row.update(knob="none", knob_value=float("nan"), teacher_entropy=float("nan"),
+                   teacher_train_entropy=float("nan"), teacher_accuracy=float("nan"))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def inheritance_points(frame: pd.DataFrame) -> pd.DataFrame:
+    """One point per teacher: its entropies and the KD students' mean entropy with the t-interval over seeds."""
+    kd = frame[frame["method"] == "kd"]
+    if kd.empty:
+        raise ValueError("frame has no KD rows")
+    rows = []
+    for (knob, value, teacher), group in kd.groupby(["knob", "knob_value", "teacher"], sort=False):
+        ci = mean_ci(group["entropy"])
+        rows.append({"knob": knob, "knob_value": value, "teacher": teacher,
+                     "teacher_entropy": float(group["teacher_entropy"].iloc[0]),
+                     "teacher_train_entropy": float(group["teacher_train_entropy"].iloc[0]),
+                     "teacher_accuracy": float(group["teacher_accuracy"].iloc[0]),
+                     "student_entropy": ci.mean, "student_entropy_ci": ci.half,
+                     "student_accuracy": float(group["accuracy"].mean()), "n": ci.n})
+    return pd.DataFrame(rows)
+
+
+def _erm_twin(config):
+    """The ERM run of the same student, seed and budget as a KD/LS config (works for both tiers' configs)."""
+    return config.replace(method="erm", alpha=0.0, temperature=1.0, teacher=None, teacher_logit_scale=1.0)
+
+
+def kd_teacher_table(records: Sequence) -> pd.DataFrame:
+    """For every KD run among ``records``: its teacher's and its ERM twin's confidence, and what KD did.
+
+    ``records`` (``RunRecord`` or ``HeadRecord``) must include each KD run's teacher run and the ERM run
+    of the same student and seed. Columns: ``task, student, teacher, temperature, seed``,
+    ``teacher_train_entropy`` (the rescaled teacher on the training split: what the student is fitted
+    to), ``erm_train_entropy``, ``teacher_minus_erm`` (their difference), ``kd_minus_erm`` (test entropy
+    of the KD student minus its ERM twin's) and ``agrees`` (whether the two differences have the
+    same sign: KD moved the student's confidence towards the teacher's).
+    """
+    def run_id(record, config):
+        return record.row()["task"], config_id(config)
+
+    by_id = {run_id(r, r.config): r for r in records}
+    rows = []
+    for record in records:
+        config = record.config
+        if config.method != "kd":
+            continue
+        teacher_id, erm_id = run_id(record, config.teacher), run_id(record, _erm_twin(config))
+        if teacher_id not in by_id or erm_id not in by_id:
+            continue
+        teacher, erm = by_id[teacher_id], by_id[erm_id]
+        teacher_h = entropy(teacher.logits["train"] * config.teacher_logit_scale).mean().item()
+        erm_h = entropy(erm.logits["train"]).mean().item()
+        row = record.row()
+        kd_minus_erm = record.metrics["entropy"] - erm.metrics["entropy"]
+        rows.append({"task": row["task"], "student": row["student"], "teacher": row["teacher"],
+                     "scale": config.teacher_logit_scale, "alpha": config.alpha, "temperature": config.temperature,
+                     "seed": config.seed, "teacher_train_entropy": teacher_h, "erm_train_entropy": erm_h,
+                     "teacher_minus_erm": teacher_h - erm_h, "kd_minus_erm": kd_minus_erm,
+                     "agrees": (teacher_h - erm_h) * kd_minus_erm > 0})
+    if not rows:
+        raise ValueError("no KD run has both its teacher and its ERM twin among records")
+    return pd.DataFrame(rows)

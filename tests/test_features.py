@@ -1,0 +1,187 @@
+"""The frozen-feature tier: feature extraction, the head config, the head training loop."""
+
+import pandas as pd
+import pytest
+import torch
+
+from helpers import features
+from helpers.experiments import RESULT_COLUMNS
+from helpers.features import (
+    HeadConfig,
+    VirtualTeacher,
+    build_head,
+    encode_features,
+    head_inputs,
+    head_teacher_logits,
+    penultimate,
+    run_head,
+    toy_feature_set,
+    train_head,
+    virtual_teacher_logits,
+)
+from helpers.metrics import entropy
+
+TOY = toy_feature_set(num_classes=3, per_class=60, dim=16, seed=0)
+FAST = dict(hidden=16, epochs=15, batch_size=32, learning_rate=5e-3)
+
+
+def test_toy_feature_set_shapes():
+    assert TOY.sizes() == {"train": 180, "validation": 90, "test": 90}
+    assert TOY.layer("test", 6).shape == (90, 16) and TOY.num_classes == 3 and TOY.num_layers == 7
+    with pytest.raises(ValueError, match="layer"):
+        TOY.layer("test", 7)
+    with pytest.raises(ValueError, match="split"):
+        TOY.layer("dev", 1)
+
+
+def test_virtual_teacher_puts_a_on_the_label_and_shares_the_rest():
+    probs = virtual_teacher_logits(torch.tensor([0, 2]), 4, a=0.9).softmax(-1)
+    expected = torch.tensor([[0.9, 0.1 / 3, 0.1 / 3, 0.1 / 3], [0.1 / 3, 0.1 / 3, 0.9, 0.1 / 3]])
+    torch.testing.assert_close(probs, expected)
+    for bad in (0.0, 1.0, 1.5):
+        with pytest.raises(ValueError, match="a must be"):
+            VirtualTeacher(bad)
+    with pytest.raises(ValueError, match="labels must lie"):
+        virtual_teacher_logits(torch.tensor([4]), 4)
+
+
+@pytest.mark.parametrize("changes, message", [
+    (dict(layer=7), "layer"), (dict(hidden=-1), "hidden"), (dict(method="mixup"), "method"),
+    (dict(alpha=0.1), "alpha must be 0"), (dict(method="kd"), "needs a teacher"),
+    (dict(teacher=VirtualTeacher()), "only used with method='kd'"), (dict(epochs=0), "epochs"),
+    (dict(batch_size=0), "batch_size"), (dict(learning_rate=-1.0), "learning_rate"),
+    (dict(method="kd", teacher="L6"), "HeadConfig or a VirtualTeacher"), (dict(train_subset=0), "train_subset"),
+    (dict(method="ls", alpha=1.5), "alpha"),
+])
+def test_head_config_rejects_bad_values(changes, message):
+    with pytest.raises(ValueError, match=message):
+        HeadConfig(**changes)
+
+
+def test_labels_name_the_teacher_and_how_it_differs():
+    teacher = HeadConfig(layer=6, epochs=40)
+    student = HeadConfig(layer=2, epochs=3)
+    assert student.replace(method="kd", alpha=0.5, teacher=teacher).teacher_label() == "L6-head[40 ep]"
+    assert student.replace(method="kd", alpha=0.5, teacher=teacher.replace(method="ls", alpha=0.3),
+                           teacher_logit_scale=2.0).teacher_label() == "L6-head[ls α=0.3, 40 ep, ×2]"
+    assert student.replace(method="kd", alpha=0.5, teacher=student).teacher_label() == "L2-head"
+    assert student.replace(method="kd", alpha=0.5, teacher=VirtualTeacher(0.99)).teacher_label() == "virtual(a=0.99)"
+    assert student.label() == "L2-head erm"
+
+
+def test_a_head_is_seeded():
+    a, b, c = (build_head(HeadConfig(seed=s, hidden=8), 16, 3) for s in (0, 0, 1))
+    assert torch.equal(a[0].weight, b[0].weight) and not torch.equal(a[0].weight, c[0].weight)
+    assert len(build_head(HeadConfig(hidden=0), 16, 3)) == 1
+
+
+def test_head_inputs_are_standardised_on_the_training_split():
+    inputs = head_inputs(HeadConfig(layer=3, train_subset=50), TOY)
+    assert inputs["train"].shape == (50, 16)
+    torch.testing.assert_close(inputs["train"].mean(0), torch.zeros(16), atol=1e-5, rtol=0)
+    torch.testing.assert_close(inputs["train"].std(0), torch.ones(16), atol=1e-5, rtol=0)
+    raw = TOY.layer("train", 3)[:50]
+    torch.testing.assert_close(inputs["test"], (TOY.layer("test", 3) - raw.mean(0)) / raw.std(0))
+
+
+def test_erm_head_learns_the_toy_task_and_is_reproducible():
+    config = HeadConfig(layer=6, **FAST)
+    record = train_head(config, TOY)
+    assert record.metrics["accuracy"] > 0.8
+    again = train_head(config, TOY)
+    torch.testing.assert_close(record.logits["test"], again.logits["test"])
+    other = train_head(config.replace(seed=1), TOY)
+    assert not torch.allclose(record.logits["test"], other.logits["test"])
+    row = record.row()
+    assert list(row) == RESULT_COLUMNS and row["student"] == "L6-head" and row["teacher"] == "" and row["temperature"] == ""
+
+
+def test_label_smoothing_raises_entropy_and_the_loss_is_the_kits():
+    erm = train_head(HeadConfig(layer=6, **FAST), TOY)
+    ls = train_head(HeadConfig(layer=6, method="ls", alpha=0.3, **FAST), TOY)
+    assert ls.metrics["entropy"] > erm.metrics["entropy"] + 0.1
+
+
+def test_kd_uses_the_kits_distillation_loss(monkeypatch):
+    calls = []
+    original = features.distillation_loss
+
+    def spy(student, teacher, targets, alpha, temperature):
+        calls.append((alpha, temperature, teacher.shape))
+        return original(student, teacher, targets, alpha, temperature)
+
+    monkeypatch.setattr(features, "distillation_loss", spy)
+    config = HeadConfig(layer=1, method="kd", alpha=0.7, temperature=3.0, teacher=VirtualTeacher(0.9), hidden=8, epochs=1, batch_size=60)
+    train_head(config, TOY)
+    assert calls == [(0.7, 3.0, torch.Size([60, 3]))] * 3
+
+
+def test_kd_from_a_soft_virtual_teacher_raises_entropy_and_a_scaled_teacher_sharpens_it():
+    base = HeadConfig(layer=6, **FAST)
+    erm = train_head(base, TOY).metrics["entropy"]
+    soft = train_head(base.replace(method="kd", alpha=0.9, teacher=VirtualTeacher(0.6)), TOY).metrics["entropy"]
+    assert soft > erm + 0.1
+    teacher = HeadConfig(layer=6, **FAST)
+    logits = head_teacher_logits(base.replace(method="kd", alpha=0.5, teacher=teacher, teacher_logit_scale=0.5), TOY)
+    torch.testing.assert_close(logits, run_head(teacher, TOY).logits["train"] * 0.5)
+    assert entropy(logits).mean() > entropy(logits * 4).mean()
+
+
+def test_run_head_trains_each_config_once(monkeypatch):
+    features.clear_head_cache()
+    config = HeadConfig(layer=2, hidden=4, epochs=1)
+    first = run_head(config, TOY)
+    monkeypatch.setattr(features, "train_head", lambda *a, **k: pytest.fail("retrained a cached head"))
+    assert run_head(config, TOY) is first
+    assert features.clear_head_cache() >= 1
+
+
+def test_penultimate_is_the_hidden_layer_and_logits_follow_from_it():
+    config = HeadConfig(layer=6, hidden=8, epochs=2)
+    record, head = train_head(config, TOY, return_model=True)
+    x = head_inputs(config, TOY)["test"]
+    hidden = penultimate(head, x)
+    assert hidden.shape == (90, 8)
+    torch.testing.assert_close(hidden @ head[-1].weight.T + head[-1].bias, record.logits["test"])
+    linear = build_head(HeadConfig(hidden=0), 16, 3)
+    torch.testing.assert_close(penultimate(linear, x), x)
+
+
+def test_train_head_rejects_non_feature_sets():
+    with pytest.raises(ValueError, match="FeatureSet"):
+        train_head(HeadConfig(), {"train": torch.zeros(3, 7, 4)})
+
+
+def test_encode_features_mean_pools_every_layer_and_caches_them(tmp_path, monkeypatch):
+    rows = [(f"{word} sentence number {i} about {word}s", word) for i in range(10) for word in ("cat", "dog")]
+    path = tmp_path / "pets.csv"
+    pd.DataFrame(rows, columns=["text", "label"]).to_csv(path, index=False)
+    monkeypatch.setattr(features, "features_dir", lambda: tmp_path)
+    data = encode_features(str(path), max_length=16, precision="fp32", progress=False)
+    assert data.task == "pets" and data.label_names == ("cat", "dog")
+    assert data.features["train"].shape == (len(data.labels["train"]), 7, 384)
+
+    # independent check: a plain forward pass of the encoder, masked mean of the last layer
+    from helpers.data import load_task
+    from helpers.models import build_model, load_tokenizer
+
+    encoder = build_model("L6", num_labels=2).base_model.eval()
+    tokenizer = load_tokenizer()
+    text = load_task(str(path))["test"]["text"][0]
+    batch = tokenizer([text], truncation=True, max_length=16, return_tensors="pt")
+    with torch.no_grad():
+        hidden = encoder(**batch, output_hidden_states=True).hidden_states
+    for layer in (0, 2, 6):
+        expected = hidden[layer][0].mean(0)
+        torch.testing.assert_close(data.features["test"][0, layer], expected, atol=2e-2, rtol=1e-2)  # stored as float16
+
+    monkeypatch.setattr(features, "build_model", lambda *a, **k: pytest.fail("cached features were recomputed"))
+    again = encode_features(str(path), max_length=16, precision="fp32", progress=False)
+    assert again.key == data.key and torch.equal(again.features["test"], data.features["test"])
+
+
+def test_encode_features_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="max_length"):
+        encode_features("trec", max_length=1)
+    with pytest.raises(ValueError, match="unknown task"):
+        encode_features("no_such_task")

@@ -1,0 +1,94 @@
+"""α/τ sweeps and teachers of controlled confidence on the feature tier (toy features)."""
+
+import numpy as np
+import pytest
+
+from helpers.features import HeadConfig, run_head, toy_feature_set
+from helpers.metrics import entropy
+from helpers.sweeps import (
+    alpha_temperature_configs,
+    inheritance_frame,
+    inheritance_points,
+    kd_teacher_table,
+    run_sweep,
+    sweep_summary,
+    sweep_table,
+    teacher_confidence_teachers,
+)
+
+DATA = toy_feature_set(num_classes=3, per_class=40, dim=8, seed=2)
+STUDENT = HeadConfig(layer=1, hidden=8, epochs=3, batch_size=32, learning_rate=5e-3)
+TEACHER = HeadConfig(layer=6, hidden=8, epochs=20, batch_size=32, learning_rate=5e-3)
+
+
+def test_alpha_temperature_configs_cover_the_grid():
+    configs = alpha_temperature_configs(STUDENT, TEACHER, [0.0, 0.5], [1.0, 4.0, 8.0], seeds=[0, 1])
+    assert len(configs) == 2 * (2 + 2 * 3)
+    kd = [c for c in configs if c.method == "kd"]
+    assert {(c.alpha, c.temperature) for c in kd} == {(a, t) for a in (0.0, 0.5) for t in (1.0, 4.0, 8.0)}
+    assert all(c.teacher == TEACHER and c.epochs == STUDENT.epochs for c in kd)
+    with pytest.raises(ValueError, match="ERM"):
+        alpha_temperature_configs(STUDENT.replace(method="ls", alpha=0.1), TEACHER, [0.1], [1.0], [0])
+    with pytest.raises(ValueError, match="alphas"):
+        alpha_temperature_configs(STUDENT, TEACHER, [], [1.0], [0])
+
+
+def test_sweep_summary_averages_seeds_and_alpha_zero_equals_erm():
+    frame = run_sweep(alpha_temperature_configs(STUDENT, TEACHER, [0.0, 0.6], [2.0], seeds=[0, 1]), DATA, progress=False)
+    summary = sweep_summary(frame)
+    assert len(summary) == 4 and (summary["n"] == 2).all()
+    erm = np.mean([run_head(STUDENT.replace(seed=s), DATA).metrics["entropy"] for s in (0, 1)])
+    ls0 = summary[(summary["method"] == "ls") & (summary["alpha"] == 0.0)]["entropy"].item()
+    assert ls0 == pytest.approx(erm, abs=1e-6)  # LS at α = 0 is ERM
+    ls6 = summary[(summary["method"] == "ls") & (summary["alpha"] == 0.6)]["entropy"].item()
+    assert ls6 > ls0
+
+
+def test_teachers_of_controlled_confidence():
+    teachers = teacher_confidence_teachers(TEACHER, ls_alphas=[0.2], epochs=[1, 5], scales=[0.5])
+    assert [t.knob for t in teachers] == ["reference", "ls α", "epochs", "epochs", "logit scale"]
+    assert teachers[1].head.method == "ls" and teachers[1].head.alpha == 0.2
+    assert teachers[3].head.epochs == 5 and teachers[4].scale == 0.5 and teachers[4].head == TEACHER
+    with pytest.raises(ValueError, match="ERM"):
+        teacher_confidence_teachers(TEACHER.replace(method="ls", alpha=0.1))
+
+
+def test_inheritance_frame_records_the_scaled_teachers_entropy():
+    teachers = teacher_confidence_teachers(TEACHER, scales=[0.25])
+    frame = inheritance_frame(DATA, STUDENT, teachers, alpha=0.9, temperature=1.0, seeds=[0, 1], progress=False)
+    assert len(frame) == 2 * 2 + 2 and set(frame["knob"]) == {"reference", "logit scale", "none"}
+    reference = entropy(run_head(TEACHER, DATA).logits["test"]).mean().item()
+    scaled = entropy(run_head(TEACHER, DATA).logits["test"] * 0.25).mean().item()
+    kd = frame[frame["method"] == "kd"]
+    assert kd[kd["knob"] == "reference"]["teacher_entropy"].iloc[0] == pytest.approx(reference, abs=1e-6)
+    assert kd[kd["knob"] == "logit scale"]["teacher_entropy"].iloc[0] == pytest.approx(scaled, abs=1e-6)
+    points = inheritance_points(frame)
+    assert len(points) == 2 and (points["n"] == 2).all()
+    # the flatter teacher's students are less confident: inheritance on the toy task
+    flat, sharp = points.set_index("knob").loc["logit scale"], points.set_index("knob").loc["reference"]
+    assert flat["student_entropy"] > sharp["student_entropy"]
+    with pytest.raises(ValueError, match="no KD rows"):
+        inheritance_points(frame[frame["method"] != "kd"])
+
+
+def test_sweep_table_has_one_column_per_curve():
+    frame = run_sweep(alpha_temperature_configs(STUDENT, TEACHER, [0.0, 0.5], [1.0, 4.0], seeds=[0]), DATA, progress=False)
+    table = sweep_table(sweep_summary(frame), "entropy")
+    assert list(table.columns) == ["LS", "KD τ=1", "KD τ=4"] and list(table.index) == [0.0, 0.5]
+    assert table.loc[0.0, "LS"] == pytest.approx(table.loc[0.0, "KD τ=4"])  # α = 0: both are ERM
+    with pytest.raises(ValueError, match="no column"):
+        sweep_table(sweep_summary(frame), "loss")
+
+
+def test_kd_teacher_table_predicts_the_direction_from_the_teachers_confidence():
+    flat = STUDENT.replace(method="kd", alpha=0.9, temperature=1.0, teacher=TEACHER, teacher_logit_scale=0.02)
+    records = [run_head(c, DATA) for c in (TEACHER, STUDENT, flat)]
+    table = kd_teacher_table(records)
+    assert len(table) == 1
+    row = table.iloc[0]
+    expected = entropy(run_head(TEACHER, DATA).logits["train"] * 0.02).mean().item()
+    assert row["teacher_train_entropy"] == pytest.approx(expected)
+    assert row["erm_train_entropy"] == pytest.approx(entropy(records[1].logits["train"]).mean().item())
+    assert row["teacher_minus_erm"] > 0 and row["kd_minus_erm"] > 0 and row["agrees"]
+    with pytest.raises(ValueError, match="no KD run"):
+        kd_teacher_table(records[:2])
