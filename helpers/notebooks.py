@@ -18,7 +18,7 @@ from nbclient import NotebookClient
 
 from helpers.assets import REPO_ROOT
 
-__all__ = ["NOTEBOOK_DIR", "list_notebooks", "execute_notebook", "preset_environment"]
+__all__ = ["NOTEBOOK_DIR", "list_notebooks", "execute_notebook", "preset_environment", "temporary_environment"]
 
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
@@ -30,11 +30,10 @@ def list_notebooks(folder: Path = NOTEBOOK_DIR) -> list[Path]:
 
 
 @contextmanager
-def preset_environment(preset: str):
-    """Temporarily set ``KDLS_PRESET`` and the inline (headless) matplotlib backend, inherited by kernels."""
-    saved = {name: os.environ.get(name) for name in ("KDLS_PRESET", "MPLBACKEND")}
-    os.environ["KDLS_PRESET"] = preset
-    os.environ["MPLBACKEND"] = INLINE_BACKEND
+def temporary_environment(**values: str):
+    """Set environment variables for the duration of a ``with`` block (restored even on error)."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
     try:
         yield
     finally:
@@ -43,6 +42,11 @@ def preset_environment(preset: str):
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+def preset_environment(preset: str):
+    """Temporarily set ``KDLS_PRESET`` and the inline (headless) matplotlib backend, inherited by kernels."""
+    return temporary_environment(KDLS_PRESET=preset, MPLBACKEND=INLINE_BACKEND)
 
 
 def execute_notebook(path: Path, preset: str = "smoke", output: Path | None = None, timeout: int = 900) -> float:

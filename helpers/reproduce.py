@@ -185,7 +185,7 @@ def summary_markdown(records: dict[str, pd.DataFrame], times: dict[str, tuple[fl
 
 def main(argv: list[str] | None = None) -> int:
     from helpers.experiments import get_preset, write_results
-    from helpers.notebooks import execute_notebook, list_notebooks
+    from helpers.notebooks import execute_notebook, list_notebooks, temporary_environment
 
     parser = argparse.ArgumentParser(prog="python -m helpers.reproduce", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -204,12 +204,10 @@ def main(argv: list[str] | None = None) -> int:
     notebooks = list_notebooks()
     if args.only:
         notebooks = [p for p in notebooks if any(p.name.startswith(prefix) for prefix in args.only)]
-    saved = {name: os.environ.get(name) for name in (RECORD_ENV,)}
-    os.environ[RECORD_ENV] = str(records_dir.resolve())
     times: dict[str, tuple[float, str]] = {}
     started = time.perf_counter()
     print(f"Reproducing {len(notebooks)} notebooks on preset {preset.name!r} into {out}/", flush=True)
-    try:
+    with temporary_environment(**{RECORD_ENV: str(records_dir.resolve())}):
         for number, path in enumerate(notebooks, 1):
             print(f"[{number}/{len(notebooks)}] {path.stem} ...", end=" ", flush=True)
             executed = out / "notebooks" / path.name
@@ -225,12 +223,6 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 figures = []
             print(f"{status} in {seconds:.1f} s ({len(figures)} figures; {time.perf_counter() - started:.0f} s so far)", flush=True)
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
     results = collect_results(records_dir)
     write_results(results, out)
     total = time.perf_counter() - started
