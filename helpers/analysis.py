@@ -22,6 +22,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 __all__ = [
     "GROUP_COLUMNS",
@@ -51,47 +52,8 @@ METRICS = ["accuracy", "entropy", "max_prob", "nll", "ece"]
 
 
 # --------------------------------------------------------------------------------------------
-# Student's t distribution (no SciPy in the kit)
+# Student's t distribution (SciPy), with the kit's argument checks
 # --------------------------------------------------------------------------------------------
-
-
-def _betacf(a: float, b: float, x: float) -> float:
-    """Continued fraction of the regularized incomplete beta function (modified Lentz)."""
-    tiny, eps = 1e-300, 1e-15
-    qab, qap, qam = a + b, a + 1.0, a - 1.0
-    c, d = 1.0, 1.0 - qab * x / qap
-    d = 1.0 / (d if abs(d) > tiny else tiny)
-    h = d
-    for m in range(1, 500):
-        m2 = 2 * m
-        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
-        d = 1.0 + aa * d
-        d = 1.0 / (d if abs(d) > tiny else tiny)
-        c = 1.0 + aa / c
-        c = c if abs(c) > tiny else tiny
-        h *= d * c
-        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
-        d = 1.0 + aa * d
-        d = 1.0 / (d if abs(d) > tiny else tiny)
-        c = 1.0 + aa / c
-        c = c if abs(c) > tiny else tiny
-        delta = d * c
-        h *= delta
-        if abs(delta - 1.0) < eps:
-            break
-    return h
-
-
-def _incomplete_beta(a: float, b: float, x: float) -> float:
-    """Regularized incomplete beta ``I_x(a, b)``."""
-    if x <= 0.0:
-        return 0.0
-    if x >= 1.0:
-        return 1.0
-    log_front = math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
-    if x < (a + 1.0) / (a + b + 2.0):
-        return math.exp(log_front) * _betacf(a, b, x) / a
-    return 1.0 - math.exp(log_front) * _betacf(b, a, 1.0 - x) / b
 
 
 def _check_df(df: float) -> float:
@@ -109,38 +71,15 @@ def t_cdf(x: float, df: float) -> float:
     df = _check_df(df)
     if math.isnan(x):
         raise ValueError("x must not be NaN")
-    if math.isinf(x):
-        return 1.0 if x > 0 else 0.0
-    if x * x < df:  # near 0: P(|T| < |x|) = I_{x²/(df+x²)}(1/2, df/2) keeps full precision
-        inner = 0.5 * _incomplete_beta(0.5, df / 2.0, x * x / (df + x * x))
-        return 0.5 + inner if x >= 0 else 0.5 - inner
-    tail = 0.5 * _incomplete_beta(df / 2.0, 0.5, df / (df + x * x))
-    return 1.0 - tail if x >= 0 else tail
+    return float(stats.t.cdf(x, df))
 
 
 def t_quantile(q: float, df: float) -> float:
-    """The ``q`` quantile of Student's t (e.g. ``t_quantile(0.975, 4) ≈ 2.776``), by bisection on ``t_cdf``."""
+    """The ``q`` quantile of Student's t (e.g. ``t_quantile(0.975, 4) ≈ 2.776``)."""
     df = _check_df(df)
     if not (isinstance(q, (int, float, np.floating)) and 0.0 < float(q) < 1.0):
         raise ValueError(f"q must be a probability in (0, 1), got q={q!r}")
-    if q == 0.5:
-        return 0.0
-    if q < 0.5:
-        return -t_quantile(1.0 - q, df)
-    low, high = 0.0, 1.0
-    while t_cdf(high, df) < q:
-        high *= 2.0
-        if high > 1e12:
-            return math.inf
-    for _ in range(200):
-        middle = 0.5 * (low + high)
-        if t_cdf(middle, df) < q:
-            low = middle
-        else:
-            high = middle
-        if high - low < 1e-12 * max(1.0, high):
-            break
-    return 0.5 * (low + high)
+    return float(stats.t.ppf(q, df))
 
 
 # --------------------------------------------------------------------------------------------
@@ -415,23 +354,11 @@ def fit_line(x: Sequence[float], y: Sequence[float], level: float = 0.95) -> Lin
     slope_half = quantile * math.sqrt(residual / sxx)
     if n > 3 and abs(r) < 1.0:
         z, se = math.atanh(r), 1.0 / math.sqrt(n - 3)
-        z_q = _normal_quantile(0.5 + level / 2.0)
+        z_q = float(stats.norm.ppf(0.5 + level / 2.0))
         r_low, r_high = math.tanh(z - z_q * se), math.tanh(z + z_q * se)
     else:
         r_low = r_high = r if abs(r) == 1.0 else math.nan
     return LineFit(slope, intercept, r, r_low, r_high, slope - slope_half, slope + slope_half, n)
-
-
-def _normal_quantile(q: float) -> float:
-    """Standard normal quantile, by bisection on ``Φ(x) = (1 + erf(x/√2)) / 2``."""
-    low, high = -40.0, 40.0
-    for _ in range(200):
-        middle = 0.5 * (low + high)
-        if 0.5 * (1.0 + math.erf(middle / math.sqrt(2.0))) < q:
-            low = middle
-        else:
-            high = middle
-    return 0.5 * (low + high)
 
 
 def inheritance_text(fit: LineFit, erm_entropy: float, x_name: str = "teacher entropy") -> str:
