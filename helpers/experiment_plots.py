@@ -54,14 +54,12 @@ def entropies_by_run(records: Sequence, teacher=None) -> dict[str, np.ndarray]:
     The run whose config is ``teacher`` is ``"teacher"``; the first ERM, LS and KD runs are ``"erm"``,
     ``"ls"``, ``"kd"`` (the kit's colours); further runs are keyed by their label.
     """
-    from helpers.experiments import config_id
     from helpers.metrics import entropy
 
     curves: dict[str, np.ndarray] = {}
-    teacher_id = config_id(teacher) if teacher is not None else None
     for record in records:
         config = record.config
-        key = "teacher" if teacher_id is not None and config_id(config) == teacher_id else config.method
+        key = "teacher" if teacher is not None and config == teacher else config.method
         if key in curves:
             key = config.label() + (f" ×{config.teacher_logit_scale:g}" if config.teacher_logit_scale != 1 else "")
         curves[key] = entropy(record.logits["test"]).numpy()

@@ -54,7 +54,6 @@ __all__ = [
     "main_grid",
     "run_grid",
     "results_frame",
-    "config_id",
     "write_results",
     "feature_data",
     "feature_teacher",
@@ -312,16 +311,10 @@ def results_frame(records: list, tier: str | None = None, teachers: tuple = ()) 
         rows.append(row)
     frame = pd.DataFrame(rows, columns=RESULT_COLUMNS)
     if tier is not None:
-        teacher_ids = {config_id(t) for t in teachers}
+        teacher_ids = set(teachers)
         frame["tier"] = tier
-        frame["role"] = ["teacher" if config_id(r.config) in teacher_ids else "student" for r in records]
+        frame["role"] = ["teacher" if r.config in teacher_ids else "student" for r in records]
     return frame
-
-
-def config_id(config: TrainConfig | HeadConfig):
-    """A hashable identity of a run's config: ``TrainConfig.key()`` (so ``precision="auto"`` equals its
-    resolved value, as in cached records), or the ``HeadConfig`` itself."""
-    return config.key() if isinstance(config, TrainConfig) else config
 
 
 def write_results(frame: pd.DataFrame, out: Path) -> Path:

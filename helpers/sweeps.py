@@ -20,7 +20,6 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from helpers.analysis import mean_ci, seed_summary
-from helpers.experiments import config_id
 from helpers.features import FeatureSet, HeadConfig, run_head
 from helpers.metrics import entropy
 
@@ -184,7 +183,7 @@ def kd_teacher_table(records: Sequence) -> pd.DataFrame:
     same sign: KD moved the student's confidence towards the teacher's).
     """
     def run_id(record, config):
-        return record.row()["task"], config_id(config)
+        return record.row()["task"], config
 
     by_id = {run_id(r, r.config): r for r in records}
     rows = []

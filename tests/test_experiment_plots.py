@@ -20,10 +20,7 @@ from helpers.experiment_plots import (  # noqa: E402
 )
 
 
-@pytest.fixture(autouse=True)
-def _close():
-    yield
-    plt.close("all")
+pytestmark = pytest.mark.usefixtures("close_figures")
 
 
 def _runs():
