@@ -9,6 +9,11 @@ matplotlib.use("Agg")
 
 import pytest  # noqa: E402
 import torch  # noqa: E402
+from hypothesis import settings  # noqa: E402
+
+# no per-example deadline: a busy CI machine must not turn slow examples into failures
+settings.register_profile("kit", deadline=None)
+settings.load_profile("kit")
 
 
 @pytest.fixture(scope="module")
