@@ -14,7 +14,11 @@ Choices, made to compare each engine used the way it is meant to be used:
   student's training. The kit reads the teacher's logits from the cache (computed once per
   data set), which is the kit's design. Examples/s is ``record.timings["examples_per_second"]``
   (the training loop only: no data preparation, no evaluation). Batches are length-grouped
-  (shuffle, sort within mega-batches of 50 batches) and padded per batch.
+  (shuffle, sort within mega-batches of 50 batches) and padded per batch, sliced from tensors
+  padded once per run. The student's embedding table is trimmed to the token ids that occur in
+  the data while it trains (``helpers.models.trim_vocabulary``) and restored afterwards: the
+  same model up to rounding (a test checks it), with under a third of the embedding rows to
+  back-propagate into, clip and update.
 * Trainer: ``helpers.trainer.DistillationTrainer`` with a live L6 teacher (``build_model("L6", 6)``),
   its forward pass inside ``compute_loss`` -- the usual way to distil with the Trainer. Its
   natural CPU settings: ``use_cpu=True``, ``bf16=True`` where supported (accelerate's autocast),

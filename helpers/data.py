@@ -12,7 +12,9 @@ import math
 from pathlib import Path
 
 import datasets
+import numpy as np
 import pandas as pd
+import torch
 from transformers import DataCollatorWithPadding, PreTrainedTokenizerBase
 
 from helpers import assets
@@ -26,6 +28,7 @@ __all__ = [
     "tokenize_task",
     "padding_collator",
     "take_subset",
+    "used_token_ids",
 ]
 
 SPLIT_SEED = 0
@@ -168,6 +171,14 @@ def tokenize_task(
         return encoded
 
     return task.map(encode, batched=True, remove_columns=["text"], desc="tokenizing")
+
+
+def used_token_ids(tokenized: datasets.DatasetDict, tokenizer: PreTrainedTokenizerBase) -> torch.Tensor:
+    """Sorted unique token ids occurring in any split's ``input_ids``, plus the tokenizer's special ids."""
+    ids = [np.asarray(tokenizer.all_special_ids, dtype=np.int64)]
+    for split in tokenized.values():
+        ids += [np.asarray(row, dtype=np.int64) for row in split["input_ids"]]
+    return torch.from_numpy(np.unique(np.concatenate(ids)))
 
 
 def padding_collator(tokenizer: PreTrainedTokenizerBase) -> DataCollatorWithPadding:

@@ -24,11 +24,13 @@ from transformers import (
     PreTrainedModel,
     PreTrainedTokenizerBase,
 )
+from torch import nn
 from transformers.utils import logging as hf_logging
 
 from helpers import assets
 
-__all__ = ["PRETRAINED_LAYERS", "load_tokenizer", "build_model", "count_parameters", "describe_spec"]
+__all__ = ["PRETRAINED_LAYERS", "load_tokenizer", "build_model", "count_parameters", "describe_spec",
+           "TrimmedEmbedding", "trim_vocabulary", "restore_vocabulary"]
 
 PRETRAINED_LAYERS = 6
 SCRATCH_CONFIG = dict(hidden_size=256, num_hidden_layers=2, num_attention_heads=4, intermediate_size=1024)
@@ -83,3 +85,74 @@ def _pretrained(source: str | Path, num_labels: int, **overrides) -> PreTrainedM
 def count_parameters(model: torch.nn.Module) -> int:
     """Number of trainable parameters."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+# ----------------------------------------------------------------------------- vocabulary trimming
+
+
+class TrimmedEmbedding(nn.Module):
+    """A word-embedding table cut down to the rows ``kept_ids``, still called with the original token ids.
+
+    Training only ever changes the rows of tokens that occur in the data; the other rows of a
+    30,522-row table would only cost gradient memory, gradient-norm and optimiser work on every step.
+    The forward pass is ``F.embedding(lookup[ids], weight, padding_idx)``: the same vectors, the same
+    gradients for the kept rows. An id outside ``kept_ids`` raises ``ValueError``.
+    ``unused_scale`` accumulates the decoupled weight decay the dropped rows would have received
+    (see :func:`restore_vocabulary`).
+    """
+
+    def __init__(self, full: nn.Embedding, kept_ids: torch.Tensor) -> None:
+        super().__init__()
+        kept = torch.unique(torch.as_tensor(kept_ids, dtype=torch.long))
+        if len(kept) == 0 or int(kept[0]) < 0 or int(kept[-1]) >= full.num_embeddings:
+            raise ValueError(f"kept_ids must be non-empty token ids in [0, {full.num_embeddings}), "
+                             f"got {len(kept)} ids in [{kept.min().item() if len(kept) else None}, "
+                             f"{kept.max().item() if len(kept) else None}]")
+        lookup = torch.full((full.num_embeddings,), -1, dtype=torch.long)
+        lookup[kept] = torch.arange(len(kept))
+        self.register_buffer("kept_ids", kept, persistent=False)
+        self.register_buffer("lookup", lookup, persistent=False)
+        self.weight = nn.Parameter(full.weight.detach()[kept].clone())
+        pad = full.padding_idx
+        self.padding_idx = int(lookup[pad]) if pad is not None and int(lookup[pad]) >= 0 else None
+        self.full = [full]  # a list: not registered as a submodule, so its table is neither trained nor saved
+        self.unused_scale = 1.0
+
+    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
+        rows = self.lookup[input_ids]
+        if bool((rows < 0).any()):
+            missing = sorted(set(input_ids[rows < 0].tolist()))[:5]
+            raise ValueError(f"token ids {missing} are not in the trimmed vocabulary ({len(self.kept_ids)} ids)")
+        return nn.functional.embedding(rows, self.weight, self.padding_idx)
+
+    def record_weight_decay(self, learning_rate: float, weight_decay: float) -> None:
+        """Note one AdamW step's decoupled decay ``p <- p * (1 - lr * wd)`` for the dropped rows."""
+        self.unused_scale *= 1.0 - learning_rate * weight_decay
+
+
+def trim_vocabulary(model: PreTrainedModel, token_ids: torch.Tensor) -> TrimmedEmbedding:
+    """Swap ``model``'s input embeddings for a :class:`TrimmedEmbedding` keeping ``token_ids``; returns it.
+
+    Pass every id the model will see (all splits, special tokens included). Undo with
+    :func:`restore_vocabulary`, which gives back an ordinary model of the original vocabulary size.
+    """
+    trimmed = TrimmedEmbedding(model.get_input_embeddings(), token_ids)
+    model.set_input_embeddings(trimmed)
+    return trimmed
+
+
+@torch.no_grad()
+def restore_vocabulary(model: PreTrainedModel) -> PreTrainedModel:
+    """Put the full embedding table back: kept rows as trained, dropped rows times their accumulated decay.
+
+    With AdamW, a row whose gradient was always zero only ever decays (its moments stay zero), so the
+    restored model equals the one trained with the full table (up to floating-point rounding).
+    """
+    trimmed = model.get_input_embeddings()
+    if not isinstance(trimmed, TrimmedEmbedding):
+        raise ValueError("the model's vocabulary is not trimmed (no TrimmedEmbedding found)")
+    full = trimmed.full[0]
+    full.weight.mul_(trimmed.unused_scale)
+    full.weight[trimmed.kept_ids] = trimmed.weight.to(full.weight.dtype)
+    model.set_input_embeddings(full)
+    return model

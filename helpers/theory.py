@@ -272,19 +272,20 @@ def kd_mixed_target(teacher_logits, target: int, alpha: float, temperature: floa
 
 
 def kd_optimum(teacher_logits, target: int, alpha: float, temperature: float = 1.0,
-               start: torch.Tensor | None = None, max_iter: int = 100) -> torch.Tensor:
+               start: torch.Tensor | None = None, max_iter: int = 50) -> torch.Tensor:
     """The student's prediction ``softmax(s*)`` at the minimiser ``s*`` of the KD loss over free logits.
 
     ``teacher_logits`` has shape ``(K,)`` or ``(B, K)`` (one problem per row, same ``target``).
     At ``tau = 1`` it is the closed form ``(1 - alpha) * y + alpha * softmax(t)``, because
     ``(1-a) CE(y, p) + a KL(p_t || p) = CE((1-a) y + a p_t, p) - a H(p_t)`` and ``CE(q, p)`` is
-    minimised at ``p = q``. At ``tau != 1`` it is found numerically: L-BFGS on
-    :func:`helpers.losses.distillation_loss` (a convex function of ``s``) from the ``tau = 1`` answer.
+    minimised at ``p = q``. At ``tau != 1`` it is found numerically: damped Newton steps on
+    :func:`helpers.losses.distillation_loss` (a convex function of ``s``) from the ``tau = 1`` answer,
+    with the gradient and Hessian written out (see :func:`_kd_newton`).
     The soft term alone is minimised by ``s = t + c`` at *every* tau, so the optimum stays close to
     the teacher's un-softened ``softmax(t)``, not to ``softmax(t / tau)`` (compare :func:`kd_mixed_target`).
     ``alpha = 0`` returns the one-hot label (CE has no finite optimum); ``alpha = 1`` returns ``softmax(t)``.
     ``start`` (probabilities shaped like the result, e.g. the optimum at a nearby alpha or tau) warm-starts
-    the search; it changes the speed, not the answer (to about 1e-4).
+    the search; it changes the speed, not the answer.
     """
     alpha = validate_alpha(alpha)
     temperature = validate_temperature(temperature)
@@ -294,22 +295,57 @@ def kd_optimum(teacher_logits, target: int, alpha: float, temperature: float = 1
         return closed
     if alpha == 1.0:
         return torch.softmax(t, dim=-1)
-    teachers = t.reshape(-1, t.shape[-1])
-    labels = torch.full((teachers.shape[0],), int(target), dtype=torch.long)
+    teachers = t.reshape(-1, t.shape[-1]).double()
     usable = start is not None and start.shape == t.shape and bool((start > 1e-8).all())  # not a one-hot (alpha=0) start
     init = torch.as_tensor(start, dtype=torch.float32) if usable else closed
-    s = init.reshape(teachers.shape).double().clamp_min(_TINY).log().requires_grad_(True)
-    optimiser = torch.optim.LBFGS([s], lr=1.0, max_iter=max_iter, tolerance_grad=1e-6, tolerance_change=1e-12,
-                                  history_size=20, line_search_fn="strong_wolfe")
+    s = init.reshape(teachers.shape).double().clamp_min(_TINY).log()
+    s = _kd_newton(s, teachers, int(target), alpha, temperature, max_iter)
+    return torch.softmax(s, dim=-1).float().reshape(t.shape)
 
-    def closure():
-        optimiser.zero_grad()
-        value = distillation_loss(s, teachers, labels, alpha, temperature) * teachers.shape[0]  # sum of problems
-        value.backward()
-        return value
 
-    optimiser.step(closure)
-    return torch.softmax(s.detach(), dim=-1).float().reshape(t.shape)
+def _kd_newton(s: torch.Tensor, teachers: torch.Tensor, target: int, alpha: float, temperature: float,
+               max_iter: int, tolerance: float = 1e-8) -> torch.Tensor:
+    """Minimise the per-row KD loss over free logits ``s`` (float64, shape ``(B, K)``) by damped Newton.
+
+    Per row, with ``p = softmax(s)``, ``q = softmax(s/tau)``, ``r = softmax(t/tau)``:
+    loss ``(1-a)(-log p_y) + a tau^2 KL(r || q)``, gradient ``(1-a)(p - y) + a tau (q - r)``,
+    Hessian ``(1-a)(diag p - p p^T) + a (diag q - q q^T)``. The Hessian is singular only along the
+    all-ones direction (a shift of the logits), which the gradient never has, so each step solves
+    ``(H + 1 1^T) d = g``. Steps are halved until the loss decreases enough (Armijo). Stops when
+    every gradient entry is below ``tolerance`` or when no step helps any more (float64 round-off).
+    """
+    k = s.shape[-1]
+    y = torch.nn.functional.one_hot(torch.full((s.shape[0],), target), k).double()
+    log_r = torch.log_softmax(teachers / temperature, dim=-1)
+    r = log_r.exp()
+    ones = torch.ones(k, k, dtype=torch.float64)
+
+    def row_losses(z: torch.Tensor) -> torch.Tensor:
+        log_p = torch.log_softmax(z, dim=-1)
+        log_q = torch.log_softmax(z / temperature, dim=-1)
+        kl = (r * (log_r - log_q)).sum(-1)
+        return (1 - alpha) * -(log_p * y).sum(-1) + alpha * temperature**2 * kl
+
+    for _ in range(max_iter):
+        p, q = torch.softmax(s, dim=-1), torch.softmax(s / temperature, dim=-1)
+        grad = (1 - alpha) * (p - y) + alpha * temperature * (q - r)
+        if grad.abs().max() < tolerance:
+            break
+        hessian = ((1 - alpha) * (torch.diag_embed(p) - p[:, :, None] * p[:, None, :])
+                   + alpha * (torch.diag_embed(q) - q[:, :, None] * q[:, None, :]) + ones)
+        direction = torch.linalg.solve(hessian, grad)
+        current, decrease = row_losses(s), (grad * direction).sum(-1)
+        step = torch.ones(s.shape[0], 1, dtype=torch.float64)
+        for _ in range(30):
+            short = row_losses(s - step * direction) > current - 1e-4 * step[:, 0] * decrease
+            if not short.any():
+                break
+            step = torch.where(short[:, None], step / 2, step)
+        step = torch.where(short[:, None], 0.0, step)  # a row whose loss no step lowers stays put
+        if not step.any():
+            break
+        s = s - step * direction
+    return s
 
 
 def _same_shape(teacher_logits, student: torch.Tensor) -> torch.Tensor:

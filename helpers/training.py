@@ -29,10 +29,10 @@ from tqdm.auto import tqdm
 from transformers import get_linear_schedule_with_warmup
 
 from helpers import assets, cache
-from helpers.data import load_task, padding_collator, take_subset, task_name, tokenize_task
+from helpers.data import load_task, take_subset, task_name, tokenize_task, used_token_ids
 from helpers.losses import cross_entropy_loss, distillation_loss, label_smoothing_loss, validate_alpha, validate_temperature
 from helpers.metrics import summarize
-from helpers.models import build_model, load_tokenizer
+from helpers.models import build_model, load_tokenizer, restore_vocabulary, trim_vocabulary
 
 __all__ = [
     "CACHE_VERSION",
@@ -220,6 +220,31 @@ def _length_grouped_batches(lengths: list[int], batch_size: int, generator: torc
     return [batches[i] for i in permutation]
 
 
+def padded_columns(split, pad_token_id: int) -> dict[str, torch.Tensor]:
+    """A tokenized split as tensors: each token column right-padded to the longest row, plus ``length``,
+    ``label`` and ``idx`` (when present). Built once per run so that a batch is a slice, not a collation of rows.
+    """
+    lengths = torch.tensor(split["length"])
+    columns = {"length": lengths}
+    columns.update({name: torch.tensor(split[name]) for name in ("label", "idx") if name in split.column_names})
+    width = int(lengths.max()) if len(lengths) else 0
+    for name in ("input_ids", "attention_mask", "token_type_ids"):
+        if name in split.column_names:
+            fill = pad_token_id if name == "input_ids" else 0
+            padded = torch.full((len(split), width), fill, dtype=torch.long)
+            for row, values in enumerate(split[name]):
+                padded[row, : len(values)] = torch.tensor(values)
+            columns[name] = padded
+    return columns
+
+
+def padded_batch(columns: dict[str, torch.Tensor], rows: list[int]) -> dict[str, torch.Tensor]:
+    """The batch of ``rows``, token columns cut to the batch's longest row (dynamic padding)."""
+    index = torch.tensor(rows)
+    width = int(columns["length"][index].max())
+    return {name: values[index, :width] if values.dim() == 2 else values[index] for name, values in columns.items()}
+
+
 def _model_inputs(batch: dict) -> dict:
     return {k: v for k, v in batch.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
 
@@ -236,15 +261,12 @@ def predict_logits(model: torch.nn.Module, dataset, tokenizer, batch_size: int =
     """
     was_training = model.training
     model.eval()
-    columns = [c for c in ("input_ids", "attention_mask", "token_type_ids") if c in dataset.column_names]
-    lengths = dataset["length"]
-    order = sorted(range(len(dataset)), key=lambda i: lengths[i])
-    collate = padding_collator(tokenizer)
+    columns = padded_columns(dataset, tokenizer.pad_token_id)
+    order = torch.argsort(columns["length"], stable=True).tolist()
     outputs = torch.empty(0)
     chunks = []
     for start in range(0, len(order), batch_size):
-        rows = dataset.select(order[start : start + batch_size]).select_columns(columns)
-        batch = collate([rows[i] for i in range(len(rows))])
+        batch = padded_batch(columns, order[start : start + batch_size])
         with _autocast(precision):
             chunks.append(model(**_model_inputs(batch)).logits.float())
     if chunks:
@@ -267,17 +289,22 @@ def teacher_logits(teacher: TrainConfig, scale: float = 1.0, progress: bool = Tr
     return logits * scale
 
 
-def train(config: TrainConfig, progress: bool = True, return_model: bool = False):
+def train(config: TrainConfig, progress: bool = True, return_model: bool = False,
+          trim_unused_embeddings: bool = True):
     """Train and evaluate one config (no cache). Returns a ``RunRecord`` (and the model if asked).
 
     Per step: ERM uses cross-entropy; LS uses ``label_smoothing_loss(alpha)``; KD uses
     ``distillation_loss(alpha, temperature)`` against the cached teacher logits.
+    ``trim_unused_embeddings`` trains only the embedding rows of tokens in the task's data
+    (:func:`helpers.models.trim_vocabulary`) and restores the full table before evaluation: the
+    same model up to rounding, with about a third less work per step on TREC.
     """
     soft_targets = teacher_logits(config.teacher, config.teacher_logit_scale, progress) if config.method == "kd" else None
     started = time.perf_counter()
     seed_everything(config.seed)
     data, tokenizer, names = prepare_data(config)
     model = build_model(config.student, num_labels=len(names), seed=config.seed)
+    vocabulary = trim_vocabulary(model, used_token_ids(data, tokenizer)) if trim_unused_embeddings else None
     train_split = data["train"]
     if soft_targets is not None:
         covered = torch.tensor(train_split["idx"])
@@ -289,9 +316,7 @@ def train(config: TrainConfig, progress: bool = True, return_model: bool = False
     total_steps = max(1, math.ceil(steps_per_epoch * config.epochs))
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay, fused=True)
     scheduler = get_linear_schedule_with_warmup(optimizer, int(config.warmup_fraction * total_steps), total_steps)
-    collate = padding_collator(tokenizer)
-    columns = [c for c in ("input_ids", "attention_mask", "token_type_ids", "label", "idx") if c in train_split.column_names]
-    rows = train_split.select_columns(columns)
+    columns = padded_columns(train_split, tokenizer.pad_token_id)
     lengths = train_split["length"]
     setup_seconds = time.perf_counter() - started
 
@@ -303,8 +328,8 @@ def train(config: TrainConfig, progress: bool = True, return_model: bool = False
         for batch_rows in _length_grouped_batches(lengths, config.batch_size, generator):
             if step >= total_steps:
                 break
-            batch = collate([rows[i] for i in batch_rows])
-            targets = batch["labels"]
+            batch = padded_batch(columns, batch_rows)
+            targets = batch["label"]
             with _autocast(config.precision):
                 logits = model(**_model_inputs(batch)).logits.float()
             if config.method == "erm":
@@ -316,6 +341,8 @@ def train(config: TrainConfig, progress: bool = True, return_model: bool = False
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
+            if vocabulary is not None:
+                vocabulary.record_weight_decay(optimizer.param_groups[0]["lr"], config.weight_decay)
             scheduler.step()
             optimizer.zero_grad(set_to_none=True)
             losses.append(loss.item())
@@ -324,6 +351,8 @@ def train(config: TrainConfig, progress: bool = True, return_model: bool = False
             bar.set_postfix(loss=f"{np.mean(losses[-20:]):.3f}")
     bar.close()
     train_seconds = time.perf_counter() - train_started
+    if vocabulary is not None:
+        restore_vocabulary(model)
 
     eval_started = time.perf_counter()
     logits, labels, indices = {}, {}, {}

@@ -360,7 +360,6 @@ class _DistillationApp(SliderApp):
         self._curve_key: tuple[float, float] | None = None
         self._optima: torch.Tensor | None = None
         self._point: torch.Tensor | None = None
-        theory.kd_optimum(self.base, self.target, 0.5, 2.0)  # warm-up: torch.optim's first step imports slowly
         self.artists = {"bars": bars, "kd_curve": kd_curve, "mixed_curve": mixed_curve, "ls_curve": ls_curve,
                         "kd_marker": kd_marker, "ls_marker": ls_marker, "title": title}
         self._animate(*bars["teacher"], *bars["kd"], *bars["ls"], kd_curve, mixed_curve, ls_curve, kd_marker,

@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from helpers.data import load_task, padding_collator, take_subset, tokenize_task
+from helpers.data import load_task, padding_collator, take_subset, tokenize_task, used_token_ids
 from helpers.models import load_tokenizer
 
 
@@ -79,3 +79,13 @@ def test_tokenization_pads_each_batch_to_its_own_longest():
     batch = padding_collator(tokenizer)(rows)
     assert batch["input_ids"].shape[1] == max(len(r["input_ids"]) for r in rows)
     assert batch["attention_mask"].sum(1).tolist() == [len(r["input_ids"]) for r in rows]
+
+
+def test_used_token_ids_cover_every_split_and_the_special_tokens():
+    tokenizer = load_tokenizer()
+    tokens = tokenize_task(take_subset(load_task("trec")["test"], 40).train_test_split(test_size=0.5, seed=0),
+                           tokenizer, max_length=16)
+    used = used_token_ids(tokens, tokenizer)
+    everything = {i for split in tokens.values() for row in split["input_ids"] for i in row}
+    assert used.tolist() == sorted(everything | set(tokenizer.all_special_ids))
+    assert tokenizer.pad_token_id in used.tolist() and len(used) < tokenizer.vocab_size

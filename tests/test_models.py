@@ -4,7 +4,15 @@ import pytest
 import torch
 from transformers import BertConfig, BertForSequenceClassification
 
-from helpers.models import build_model, count_parameters, describe_spec, load_tokenizer
+from helpers.models import (
+    TrimmedEmbedding,
+    build_model,
+    count_parameters,
+    describe_spec,
+    load_tokenizer,
+    restore_vocabulary,
+    trim_vocabulary,
+)
 
 
 def test_students_take_the_teachers_first_layers():
@@ -45,3 +53,53 @@ def test_bad_specs(spec, labels, match):
 def test_an_unknown_hub_name_fails_fast_offline():
     with pytest.raises(OSError):
         build_model("no-such-user/no-such-model", 2)
+
+
+def _tiny_bert() -> BertForSequenceClassification:
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=50, hidden_size=8, num_hidden_layers=1, num_attention_heads=2, intermediate_size=16,
+                        num_labels=3, pad_token_id=0)
+    return BertForSequenceClassification(config).eval()
+
+
+def test_a_trimmed_vocabulary_gives_the_same_outputs_and_gradients_for_kept_tokens():
+    model, reference = _tiny_bert(), _tiny_bert()
+    ids = torch.tensor([[2, 7, 7, 31, 0, 0], [2, 11, 3, 0, 0, 0]])
+    mask = (ids != 0).long()
+    trimmed = trim_vocabulary(model, torch.tensor([31, 0, 2, 3, 7, 11, 7]))
+    assert isinstance(model.get_input_embeddings(), TrimmedEmbedding)
+    assert trimmed.weight.shape == (6, 8) and trimmed.kept_ids.tolist() == [0, 2, 3, 7, 11, 31]
+    assert trimmed.padding_idx == 0  # the pad id 0 is the first kept row
+    out, expected = model(input_ids=ids, attention_mask=mask).logits, reference(input_ids=ids, attention_mask=mask).logits
+    torch.testing.assert_close(out, expected)
+    out.sum().backward()
+    expected.sum().backward()
+    full_grad = reference.get_input_embeddings().weight.grad
+    torch.testing.assert_close(trimmed.weight.grad, full_grad[trimmed.kept_ids])
+    assert full_grad[[i for i in range(50) if i not in trimmed.kept_ids.tolist()]].abs().max() == 0
+
+
+def test_an_id_outside_the_trimmed_vocabulary_is_an_error_and_bad_kept_ids_too():
+    model = _tiny_bert()
+    trim_vocabulary(model, torch.tensor([0, 2, 3]))
+    with pytest.raises(ValueError, match=r"token ids \[5\] are not in the trimmed vocabulary"):
+        model(input_ids=torch.tensor([[2, 5, 3]]))
+    for bad in (torch.tensor([], dtype=torch.long), torch.tensor([0, 50]), torch.tensor([-1, 2])):
+        with pytest.raises(ValueError, match="kept_ids"):
+            trim_vocabulary(_tiny_bert(), bad)
+
+
+def test_restoring_the_vocabulary_writes_trained_rows_back_and_decays_the_others():
+    model = _tiny_bert()
+    original = model.get_input_embeddings().weight.detach().clone()
+    trimmed = trim_vocabulary(model, torch.tensor([0, 4, 9]))
+    with torch.no_grad():
+        trimmed.weight += 1.0
+    trimmed.record_weight_decay(0.1, 0.5)
+    trimmed.record_weight_decay(0.2, 0.5)
+    restored = restore_vocabulary(model).get_input_embeddings()
+    assert type(restored) is torch.nn.Embedding and restored.weight.shape == (50, 8)
+    torch.testing.assert_close(restored.weight[[0, 4, 9]], original[[0, 4, 9]] + 1.0)
+    torch.testing.assert_close(restored.weight[5], original[5] * 0.95 * 0.9)
+    with pytest.raises(ValueError, match="not trimmed"):
+        restore_vocabulary(model)

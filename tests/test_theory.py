@@ -170,6 +170,19 @@ def test_kd_optimum_at_other_temperatures_against_numerical_minimiser(tau):
     assert (p - theory.kd_mixed_target(teacher[0], 0, 0.5, tau)).abs().max() > 0.05
 
 
+@SETTINGS
+@given(arrays(np.float64, st.tuples(st.integers(1, 4), st.integers(2, 8)), elements=st.floats(-8, 8)),
+       st.floats(0.01, 0.99), st.floats(1.05, 20.0))
+def test_kd_optimum_is_a_stationary_point_of_the_kd_loss(teachers, alpha, tau):
+    t = torch.from_numpy(teachers)
+    p = theory.kd_optimum(t, 0, alpha, tau).double()
+    assert torch.allclose(p.sum(-1), torch.ones(len(t), dtype=torch.float64), atol=1e-5)
+    s = p.clamp_min(1e-300).log().requires_grad_(True)
+    loss = distillation_loss(s, t, torch.zeros(len(t), dtype=torch.long), alpha, tau) * len(t)
+    (grad,) = torch.autograd.grad(loss, s)
+    assert grad.abs().max() < 1e-5
+
+
 def test_kd_optimum_edge_alphas_and_batches():
     t = torch.tensor([[2.0, 0.0, -1.0], [0.5, 1.0, 0.0]])
     np.testing.assert_allclose(theory.kd_optimum(t, 1, 0.0, 3.0).numpy(), [[0, 1, 0], [0, 1, 0]], atol=1e-7)

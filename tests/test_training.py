@@ -4,7 +4,18 @@ import pytest
 import torch
 
 from helpers import cache, training
-from helpers.training import TrainConfig, predict_logits, prepare_data, run, store, teacher_logits, train
+from helpers.data import padding_collator
+from helpers.training import (
+    TrainConfig,
+    padded_batch,
+    padded_columns,
+    predict_logits,
+    prepare_data,
+    run,
+    store,
+    teacher_logits,
+    train,
+)
 
 TINY = dict(task="trec", train_subset=96, eval_subset=48, max_length=24, batch_size=16, epochs=1, learning_rate=5e-4)
 
@@ -105,3 +116,36 @@ def test_bad_configs_raise_value_error(changes, match):
 def test_precision_switch():
     assert training.resolve_precision("fp32") == "fp32"
     assert training.resolve_precision("auto") == ("bf16" if training.bf16_supported() else "fp32")
+
+
+@pytest.mark.parametrize("method", ["erm", "kd"])
+def test_trimming_unused_embeddings_trains_the_same_model(isolated_runs, method):
+    """Only the rows of tokens in the data ever get gradients; the rest only decay (AdamW)."""
+    teacher = TrainConfig(student="L1", precision="fp32", **TINY)
+    store(train(teacher, progress=False))
+    config = teacher if method == "erm" else TrainConfig(student="L1", method="kd", alpha=0.5, temperature=2.0,
+                                                         teacher=teacher, precision="fp32", seed=1, **TINY)
+    config = config.replace(weight_decay=0.5)  # large, so that a wrong decay of the dropped rows would show
+    trimmed, trimmed_model = train(config, progress=False, return_model=True)
+    full, full_model = train(config, progress=False, return_model=True, trim_unused_embeddings=False)
+    assert type(trimmed_model.get_input_embeddings()) is torch.nn.Embedding
+    torch.testing.assert_close(trimmed.test_logits, full.test_logits, atol=1e-5, rtol=1e-5)
+    assert trimmed.metrics == pytest.approx(full.metrics, abs=1e-5)
+    for (name, a), (_, b) in zip(trimmed_model.state_dict().items(), full_model.state_dict().items()):
+        torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-5, msg=name)
+
+
+def test_padded_batches_equal_the_dynamic_padding_collator():
+    data, tokenizer, _ = prepare_data(TrainConfig(student="L1", **TINY))
+    split = data["validation"]
+    columns = padded_columns(split, tokenizer.pad_token_id)
+    assert columns["input_ids"].shape == (len(split), max(split["length"]))
+    rows = [5, 0, 17, 3, 40]
+    batch = padded_batch(columns, rows)
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    expected = padding_collator(tokenizer)([{k: split[i][k] for k in names + ["label"]} for i in rows])
+    for name in names:
+        assert torch.equal(batch[name], expected[name]), name
+    assert torch.equal(batch["label"], expected["labels"])
+    assert batch["idx"].tolist() == [split[i]["idx"] for i in rows]
+    assert padded_columns(split.select([]), tokenizer.pad_token_id)["input_ids"].shape == (0, 0)
