@@ -25,7 +25,7 @@ reproduce: $(STAMP) assets  ## the kit's main job on the classroom preset (or KD
 	$(PY) -m helpers.reproduce --out $(OUT)
 
 lab: $(STAMP)  ## JupyterLab on the notebooks
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab --KernelManager.transport_encryption=auto notebooks/
 
 test-browser: $(STAMP) assets  ## JupyterLab in headless Chromium: run notebook 01, move a slider
 	$(PY) -m pytest -m browser -s

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from traitlets.config import Config
 
 from helpers.assets import REPO_ROOT
 
@@ -55,7 +56,9 @@ def execute_notebook(path: Path, preset: str = "smoke", output: Path | None = No
     Returns the wall time in seconds. A failing cell raises ``nbclient.exceptions.CellExecutionError``.
     """
     notebook = nbformat.read(path, as_version=4)
-    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+    config = Config()
+    config.KernelManager.transport_encryption = "auto"  # encrypted where the kernel supports it (no plain-TCP warning)
+    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3", config=config,
                             resources={"metadata": {"path": str(Path(path).parent)}})
     started = time.perf_counter()
     with preset_environment(preset):

@@ -86,6 +86,7 @@ def jupyterlab(tmp_path):
         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={work}",
         f"--LabApp.workspaces_dir={tmp_path / 'workspaces'}", f"--LabApp.user_settings_dir={tmp_path / 'settings'}",
         "--LabApp.expose_app_in_browser=True", "--ServerApp.port_retries=0",
+        "--KernelManager.transport_encryption=auto",  # as `make lab`: encrypted kernel channels where supported
     ]
     # no "get notified about Jupyter news?" toast and no update check (offline, and it covers the page);
     # every cell kept in the page (no windowing), so that an error in any output is visible to the test
