@@ -13,7 +13,7 @@ Presets trade time for fidelity (chosen with ``--preset`` or ``$KDLS_PRESET``); 
 * ``smoke`` — tiny subsets, 1-2 layer models, one epoch: checks that everything runs (seconds).
 * ``classroom`` (default) — TREC fine-tuning on a 2,000-question subset (L6 teacher, L2
   students, one seed) plus the feature tier on both tasks with 5 seeds: ``make reproduce``
-  runs every notebook in about 10 minutes on a quiet 2-core CPU.
+  runs every notebook in about 6 minutes on a quiet 2-core CPU (the target is under 10).
 * ``full`` — both tasks fine-tuned on all their training data, three seeds, the three KD
   settings; the feature tier with 10 seeds and finer grids (hours on a laptop).
 
