@@ -38,12 +38,14 @@ from pathlib import Path
 import pandas as pd
 from tqdm.auto import tqdm
 
+from helpers.analysis import claim_a_text, verdict_table
 from helpers.cache import atomic_write_bytes
 from helpers.features import FeatureSet, HeadConfig, HeadRecord, encode_features, run_head
 from helpers.training import RunRecord, TrainConfig, run
 
 __all__ = [
     "RESULT_COLUMNS",
+    "verdict_text",
     "SETTINGS",
     "FeatureTier",
     "Preset",
@@ -377,7 +379,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         preset = get_preset(args.preset)
-        records = run_grid(main_grid(args.task, preset), progress=not args.quiet)
+        grid = main_grid(args.task, preset)
+        records = run_grid(grid, progress=not args.quiet)
     except ValueError as error:
         parser.error(str(error))
     frame = results_frame(records)
@@ -385,8 +388,24 @@ def main(argv: list[str] | None = None) -> int:
     with pd.option_context("display.width", 200, "display.max_columns", 20, "display.float_format", "{:.4f}".format):
         print(f"\nPreset {preset.name!r} on task {args.task!r} ({preset.notes}):\n")
         print(frame.drop(columns=["task"]).to_string(index=False))
+    print(f"\nThe first row is the teacher ({grid[0].label()}, {grid[0].epochs:g} epochs).")
+    print(verdict_text(results_frame(records, tier="fine-tuned", teachers=(grid[0],))))
     print(f"\nwrote {path}")
     return 0
+
+
+def verdict_text(frame: pd.DataFrame) -> str:
+    """Paired entropy differences (method − ERM) and the claim (a) verdict for the student rows of ``frame``.
+
+    ``frame`` carries the ``role`` column of :func:`results_frame` (teachers are left out).
+    """
+    students = frame[frame["role"] == "student"]
+    verdicts = verdict_table(students)
+    if verdicts.empty:
+        return "\nNo LS or KD runs with an ERM baseline: no verdict."
+    lines = ["", "Entropy against ERM (same student and seed):", *[f"* {s}" for s in verdicts["statement"]],
+             "", "Claim (a), LS raises entropy and KD lowers it:", *[f"* {s}" for s in claim_a_text(verdicts).splitlines()]]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

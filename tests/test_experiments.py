@@ -26,6 +26,8 @@ def test_smoke_preset_writes_results_with_the_kit_schema(isolated_runs, capsys, 
         assert frame[column].between(0, upper).all(), column
     printed = capsys.readouterr().out
     assert "kd" in printed and "results.csv" in printed
+    assert "The first row is the teacher" in printed
+    assert "Claim (a)" in printed and "LS (α=0.1)" in printed and "n=1" in printed
 
     monkeypatch.setattr(training, "train", lambda *a, **k: pytest.fail("a finished run was retrained"))
     assert main(["--task", "trec", "--preset", "smoke", "--out", str(out), "--quiet"]) == 0
