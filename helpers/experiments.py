@@ -383,13 +383,13 @@ def main(argv: list[str] | None = None) -> int:
         records = run_grid(grid, progress=not args.quiet)
     except ValueError as error:
         parser.error(str(error))
-    frame = results_frame(records)
-    path = write_results(frame, args.out)
+    frame = results_frame(records, tier="fine-tuned", teachers=(grid[0],))
+    path = write_results(frame[RESULT_COLUMNS], args.out)
     with pd.option_context("display.width", 200, "display.max_columns", 20, "display.float_format", "{:.4f}".format):
         print(f"\nPreset {preset.name!r} on task {args.task!r} ({preset.notes}):\n")
-        print(frame.drop(columns=["task"]).to_string(index=False))
+        print(frame[RESULT_COLUMNS].drop(columns=["task"]).to_string(index=False))
     print(f"\nThe first row is the teacher ({grid[0].label()}, {grid[0].epochs:g} epochs).")
-    print(verdict_text(results_frame(records, tier="fine-tuned", teachers=(grid[0],))))
+    print(verdict_text(frame))
     print(f"\nwrote {path}")
     return 0
 

@@ -33,7 +33,6 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 from tqdm.auto import tqdm
@@ -41,10 +40,10 @@ from tqdm.auto import tqdm
 from helpers import assets
 from helpers.cache import atomic_write_bytes
 from helpers.data import load_task, padding_collator, take_subset, task_name, tokenize_task
-from helpers.losses import cross_entropy_loss, distillation_loss, label_smoothing_loss, validate_alpha, validate_temperature
+from helpers.losses import cross_entropy_loss, distillation_loss, label_smoothing_loss, validate_objective
 from helpers.metrics import summarize
 from helpers.models import PRETRAINED_LAYERS, build_model, load_tokenizer
-from helpers.training import METHODS, resolve_precision
+from helpers.training import resolve_precision
 
 __all__ = [
     "FEATURE_VERSION",
@@ -312,16 +311,11 @@ class HeadConfig:
             raise ValueError(f"layer must be an integer in [0, {PRETRAINED_LAYERS}], got layer={self.layer!r}")
         if not isinstance(self.hidden, (int, np.integer)) or self.hidden < 0:
             raise ValueError(f"hidden must be an integer >= 0, got hidden={self.hidden!r}")
-        if self.method not in METHODS:
-            raise ValueError(f"method must be one of {METHODS}, got method={self.method!r}")
-        validate_alpha(self.alpha)
-        validate_temperature(self.temperature)
+        validate_objective(self.method, self.alpha, self.temperature)
         if self.method == "kd" and self.teacher is None:
             raise ValueError("method='kd' needs a teacher (a HeadConfig or a VirtualTeacher)")
         if self.method != "kd" and self.teacher is not None:
             raise ValueError(f"teacher is only used with method='kd', got method={self.method!r}")
-        if self.method == "erm" and self.alpha != 0.0:
-            raise ValueError(f"method='erm' has no soft target: alpha must be 0, got alpha={self.alpha!r}")
         if self.teacher is not None and not isinstance(self.teacher, (HeadConfig, VirtualTeacher)):
             raise ValueError(f"teacher must be a HeadConfig or a VirtualTeacher, got {type(self.teacher).__name__}")
         if not isinstance(self.epochs, (int, np.integer)) or self.epochs < 1:

@@ -22,6 +22,8 @@ import torch
 import torch.nn.functional as F
 
 __all__ = [
+    "METHODS",
+    "validate_objective",
     "cross_entropy_loss",
     "label_smoothing_loss",
     "distillation_loss",
@@ -52,6 +54,24 @@ def validate_temperature(temperature: float) -> float:
     if not math.isfinite(value) or value <= 0.0:
         raise ValueError(f"temperature must be finite and > 0, got temperature={temperature!r}")
     return value
+
+
+METHODS = ("erm", "ls", "kd")
+
+
+def validate_objective(method: str, alpha: float, temperature: float) -> tuple[float, float]:
+    """Check a training objective; returns ``(alpha, temperature)`` as floats.
+
+    ``method`` is one of :data:`METHODS`, ``alpha`` in [0, 1], ``temperature`` finite and > 0,
+    and ERM (plain cross-entropy) has no soft target, so its ``alpha`` must be 0.
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got method={method!r}")
+    value = validate_alpha(alpha)
+    tau = validate_temperature(temperature)
+    if method == "erm" and value != 0.0:
+        raise ValueError(f"method='erm' has no soft target: alpha must be 0, got alpha={alpha!r}")
+    return value, tau
 
 
 def _validate_logits(logits: torch.Tensor, name: str) -> None:

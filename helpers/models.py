@@ -103,11 +103,12 @@ class TrimmedEmbedding(nn.Module):
 
     def __init__(self, full: nn.Embedding, kept_ids: torch.Tensor) -> None:
         super().__init__()
-        kept = torch.unique(torch.as_tensor(kept_ids, dtype=torch.long))
-        if len(kept) == 0 or int(kept[0]) < 0 or int(kept[-1]) >= full.num_embeddings:
-            raise ValueError(f"kept_ids must be non-empty token ids in [0, {full.num_embeddings}), "
-                             f"got {len(kept)} ids in [{kept.min().item() if len(kept) else None}, "
-                             f"{kept.max().item() if len(kept) else None}]")
+        kept = torch.unique(torch.as_tensor(kept_ids, dtype=torch.long))  # sorted
+        if len(kept) == 0:
+            raise ValueError("kept_ids must not be empty")
+        if int(kept[0]) < 0 or int(kept[-1]) >= full.num_embeddings:
+            raise ValueError(f"kept_ids must be token ids in [0, {full.num_embeddings}), "
+                             f"got ids from {int(kept[0])} to {int(kept[-1])}")
         lookup = torch.full((full.num_embeddings,), -1, dtype=torch.long)
         lookup[kept] = torch.arange(len(kept))
         self.register_buffer("kept_ids", kept, persistent=False)

@@ -59,7 +59,7 @@ from helpers.assets import sha256_of
 from helpers.cache import atomic_write_bytes
 from helpers.data import SPLIT_SEED, frame_to_task, load_task, take_subset, task_name
 from helpers.experiments import RESULT_COLUMNS
-from helpers.losses import validate_alpha, validate_temperature
+from helpers.losses import validate_objective
 from helpers.metrics import summarize
 from helpers.models import build_model, load_tokenizer
 from helpers.trainer import METHODS, TEACHER_LOGITS_COLUMN, DistillationTrainer, compute_metrics, forward_argument_names
@@ -133,14 +133,9 @@ class PaperScaleConfig:
     quiet: bool = False
 
     def __post_init__(self) -> None:
-        if self.method not in METHODS:
-            raise ValueError(f"method must be one of {METHODS}, got method={self.method!r}")
         if self.alpha is None:
-            object.__setattr__(self, "alpha", DEFAULT_ALPHA[self.method])
-        validate_alpha(self.alpha)
-        validate_temperature(self.temperature)
-        if self.method == "erm" and self.alpha != 0.0:
-            raise ValueError(f"method='erm' has no soft target: alpha must be 0, got alpha={self.alpha!r}")
+            object.__setattr__(self, "alpha", DEFAULT_ALPHA.get(self.method, 0.0))
+        validate_objective(self.method, self.alpha, self.temperature)
         if self.method == "kd" and (self.teacher is None) == (self.teacher_checkpoint is None):
             raise ValueError("method='kd' needs exactly one of --teacher (fine-tuned here first) or --teacher-checkpoint")
         for name in ("epochs", "teacher_epochs", "lr"):

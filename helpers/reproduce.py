@@ -24,7 +24,6 @@ import io
 import math
 import os
 import shutil
-import sys
 import time
 from pathlib import Path
 

@@ -37,9 +37,8 @@ import numpy as np
 import torch
 from transformers import EvalPrediction, Trainer
 
-from helpers.losses import cross_entropy_loss, distillation_loss, label_smoothing_loss, validate_alpha, validate_temperature
+from helpers.losses import METHODS, cross_entropy_loss, distillation_loss, label_smoothing_loss, validate_objective
 from helpers.metrics import summarize
-from helpers.training import METHODS
 
 __all__ = ["METHODS", "TEACHER_LOGITS_COLUMN", "DistillationTrainer", "compute_metrics", "forward_argument_names"]
 
@@ -92,13 +91,8 @@ class DistillationTrainer(Trainer):
         teacher_logits_column: str = TEACHER_LOGITS_COLUMN,
         **kwargs: Any,
     ) -> None:
-        if method not in METHODS:
-            raise ValueError(f"method must be one of {METHODS}, got method={method!r}")
         self.method = method
-        self.alpha = validate_alpha(alpha)
-        self.temperature = validate_temperature(temperature)
-        if method == "erm" and self.alpha != 0.0:
-            raise ValueError(f"method='erm' has no soft target: alpha must be 0, got alpha={alpha!r}")
+        self.alpha, self.temperature = validate_objective(method, alpha, temperature)
         if method != "kd" and teacher_model is not None:
             raise ValueError(f"teacher_model is only used with method='kd', got method={method!r}")
         if kwargs.get("compute_loss_func") is not None:

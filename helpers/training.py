@@ -24,13 +24,12 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 from transformers import get_linear_schedule_with_warmup
 
 from helpers import assets, cache
 from helpers.data import load_task, take_subset, task_name, tokenize_task, used_token_ids
-from helpers.losses import cross_entropy_loss, distillation_loss, label_smoothing_loss, validate_alpha, validate_temperature
+from helpers.losses import METHODS, cross_entropy_loss, distillation_loss, label_smoothing_loss, validate_objective
 from helpers.metrics import summarize
 from helpers.models import build_model, load_tokenizer, restore_vocabulary, trim_vocabulary
 
@@ -51,7 +50,6 @@ __all__ = [
 ]
 
 CACHE_VERSION = 1  # bump when a change to the code changes results, to invalidate cached runs
-METHODS = ("erm", "ls", "kd")
 EVAL_SPLITS = ("train", "validation", "test")
 
 
@@ -85,16 +83,11 @@ class TrainConfig:
     precision: str = "auto"
 
     def __post_init__(self) -> None:
-        if self.method not in METHODS:
-            raise ValueError(f"method must be one of {METHODS}, got method={self.method!r}")
-        validate_alpha(self.alpha)
-        validate_temperature(self.temperature)
+        validate_objective(self.method, self.alpha, self.temperature)
         if self.method == "kd" and self.teacher is None:
             raise ValueError("method='kd' needs a teacher config (teacher=TrainConfig(...))")
         if self.method != "kd" and self.teacher is not None:
             raise ValueError(f"teacher is only used with method='kd', got method={self.method!r}")
-        if self.method == "erm" and self.alpha != 0.0:
-            raise ValueError(f"method='erm' has no soft target: alpha must be 0, got alpha={self.alpha!r}")
         if self.teacher is not None and str(self.teacher.task) != str(self.task):
             raise ValueError(f"teacher task {self.teacher.task!r} differs from student task {self.task!r}")
         if self.teacher is not None and self.teacher.train_subset is not None and self.teacher.train_subset != self.train_subset:

@@ -18,6 +18,7 @@ from helpers.losses import (
     distillation_loss,
     label_smoothing_loss,
     soft_target_kl,
+    validate_objective,
 )
 
 SETTINGS = settings(max_examples=50, deadline=None)
@@ -367,3 +368,12 @@ def test_huge_logits_give_finite_losses_and_gradients(scale, tau):
     # A clear winner that is the target costs nothing.
     winner = torch.tensor([[1e4, -1e4, 0.0]])
     assert float(cross_entropy_loss(winner, torch.tensor([0]))) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_validate_objective_returns_floats_and_names_what_is_wrong():
+    assert validate_objective("kd", 1, 4) == (1.0, 4.0)
+    assert validate_objective("erm", 0.0, 1.0) == (0.0, 1.0)
+    for args, match in [(("ce", 0.0, 1.0), "method must be one of"), (("erm", 0.1, 1.0), "alpha must be 0"),
+                        (("ls", 1.5, 1.0), "alpha must be in"), (("kd", 0.5, 0.0), "temperature must be")]:
+        with pytest.raises(ValueError, match=match):
+            validate_objective(*args)
