@@ -12,17 +12,28 @@ Conventions used everywhere in the kit
   the soft gradient's scale independent of the temperature (Hinton et al., 2015).
   No gradient ever reaches the teacher's logits.
 * With a uniform teacher and ``tau = 1``: ``KD = LS - alpha * log K`` (Yuan et al., 2020).
+* Precision: float64 inputs are computed in float64 (so ``torch.autograd.gradcheck`` works);
+  half-precision inputs (bf16/fp16, from autocast) are upcast to float32.
+
+The public functions (``label_smoothing_loss``, ``distillation_loss``, ...) check their inputs
+on every call: they are what notebooks and students call. Training loops use one
+:class:`Objective` instead: validated once when built, its ``check_batch`` is called once per
+run, and its ``loss`` does no per-step value checks (those would synchronise with the device).
 """
 
 from __future__ import annotations
 
 import math
+import numbers
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 
 __all__ = [
     "METHODS",
+    "MAX_TEMPERATURE",
+    "Objective",
     "validate_objective",
     "cross_entropy_loss",
     "label_smoothing_loss",
@@ -33,39 +44,50 @@ __all__ = [
     "validate_logits_and_targets",
 ]
 
+METHODS = ("erm", "ls", "kd")
+# Above this, softmax(z / tau) is uniform to float32's precision and tau**2 * KL is a difference of
+# nearly equal numbers multiplied by tau**2 (at tau = 1e30 it is NaN); the tau -> infinity limit of
+# KD is logit matching, which is a different loss.
+MAX_TEMPERATURE = 100.0
+
+
+def _real_number(value: object, name: str, allowed: str) -> float:
+    """``value`` as a float if it is a real number (not a bool or a string), else ``ValueError``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        if isinstance(value, torch.Tensor) and value.numel() == 1 and value.dtype.is_floating_point:
+            return float(value)
+        raise ValueError(f"{name} must be a number {allowed}, got {value!r} ({type(value).__name__})")
+    return float(value)
+
 
 def validate_alpha(alpha: float) -> float:
-    """Return ``alpha`` as a float, or raise ``ValueError`` unless it lies in [0, 1]."""
-    try:
-        value = float(alpha)
-    except (TypeError, ValueError):
-        raise ValueError(f"alpha must be a number in [0, 1], got {alpha!r}") from None
+    """Return ``alpha`` as a float, or raise ``ValueError`` unless it is a number in [0, 1]."""
+    value = _real_number(alpha, "alpha", "in [0, 1]")
     if math.isnan(value) or not 0.0 <= value <= 1.0:
         raise ValueError(f"alpha must be in [0, 1], got alpha={alpha!r}")
     return value
 
 
 def validate_temperature(temperature: float) -> float:
-    """Return ``temperature`` as a float, or raise ``ValueError`` unless it is finite and > 0."""
-    try:
-        value = float(temperature)
-    except (TypeError, ValueError):
-        raise ValueError(f"temperature must be a finite number > 0, got {temperature!r}") from None
+    """Return ``temperature`` as a float, or raise ``ValueError`` unless it lies in (0, MAX_TEMPERATURE]."""
+    value = _real_number(temperature, "temperature", f"in (0, {MAX_TEMPERATURE:g}]")
     if not math.isfinite(value) or value <= 0.0:
         raise ValueError(f"temperature must be finite and > 0, got temperature={temperature!r}")
+    if value > MAX_TEMPERATURE:
+        raise ValueError(
+            f"temperature must be at most {MAX_TEMPERATURE:g}, got temperature={temperature!r}: beyond that the "
+            "softened distributions are uniform to floating-point precision and tau**2 * KL is numerical noise"
+        )
     return value
-
-
-METHODS = ("erm", "ls", "kd")
 
 
 def validate_objective(method: str, alpha: float, temperature: float) -> tuple[float, float]:
     """Check a training objective; returns ``(alpha, temperature)`` as floats.
 
-    ``method`` is one of :data:`METHODS`, ``alpha`` in [0, 1], ``temperature`` finite and > 0,
+    ``method`` is one of :data:`METHODS`, ``alpha`` in [0, 1], ``temperature`` in (0, 100],
     and ERM (plain cross-entropy) has no soft target, so its ``alpha`` must be 0.
     """
-    if method not in METHODS:
+    if not isinstance(method, str) or method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got method={method!r}")
     value = validate_alpha(alpha)
     tau = validate_temperature(temperature)
@@ -74,36 +96,86 @@ def validate_objective(method: str, alpha: float, temperature: float) -> tuple[f
     return value, tau
 
 
+def _compute_dtype(logits: torch.Tensor) -> torch.Tensor:
+    """float64 stays float64; float32 stays; half precision (bf16, fp16) is upcast to float32."""
+    return logits.float() if logits.dtype in (torch.float16, torch.bfloat16) else logits
+
+
 def _validate_logits(logits: torch.Tensor, name: str) -> None:
     if not isinstance(logits, torch.Tensor):
         raise ValueError(f"{name} must be a torch.Tensor, got {type(logits).__name__}")
+    if not logits.dtype.is_floating_point:
+        raise ValueError(f"{name} must be a floating-point tensor, got dtype {logits.dtype}")
     if logits.dim() != 2 or logits.shape[0] == 0 or logits.shape[1] < 2:
         raise ValueError(f"{name} must have shape (batch>0, K>=2), got {tuple(logits.shape)}")
     if not torch.isfinite(logits).all():
         raise ValueError(f"{name} contains non-finite values (NaN or inf)")
 
 
-def validate_logits_and_targets(logits: torch.Tensor, targets: torch.Tensor, name: str = "logits") -> None:
-    """Raise ``ValueError`` unless ``logits`` is finite ``(B, K)`` and ``targets`` holds B indices in [0, K)."""
-    _validate_logits(logits, name)
+def _validate_targets_shape(targets: torch.Tensor, logits: torch.Tensor, name: str) -> None:
     if not isinstance(targets, torch.Tensor):
         raise ValueError(f"targets must be a torch.Tensor, got {type(targets).__name__}")
     if targets.dim() != 1 or targets.shape[0] != logits.shape[0]:
-        raise ValueError(
-            f"targets must have shape ({logits.shape[0]},) to match {name}, got {tuple(targets.shape)}"
-        )
-    if targets.dtype.is_floating_point or targets.dtype == torch.bool:
+        raise ValueError(f"targets must have shape ({logits.shape[0]},) to match {name}, got {tuple(targets.shape)}")
+    if targets.dtype.is_floating_point or targets.dtype.is_complex or targets.dtype == torch.bool:
         raise ValueError(f"targets must be integer class indices, got dtype {targets.dtype}")
+
+
+def validate_logits_and_targets(logits: torch.Tensor, targets: torch.Tensor, name: str = "logits") -> None:
+    """Raise ``ValueError`` unless ``logits`` is finite ``(B, K)`` and ``targets`` holds B indices in [0, K)."""
+    _validate_logits(logits, name)
+    _validate_targets_shape(targets, logits, name)
     num_classes = logits.shape[1]
     if targets.numel() and (targets.min() < 0 or targets.max() >= num_classes):
         bad = targets[(targets < 0) | (targets >= num_classes)][0].item()
         raise ValueError(f"targets must lie in [0, {num_classes}), found target {bad}")
 
 
+def _validate_teacher(teacher_logits: torch.Tensor, student_logits: torch.Tensor) -> None:
+    _validate_logits(teacher_logits, "teacher_logits")
+    if teacher_logits.shape != student_logits.shape:
+        raise ValueError(
+            "teacher_logits and student_logits must have the same shape, got "
+            f"teacher_logits {tuple(teacher_logits.shape)} vs student_logits {tuple(student_logits.shape)}"
+        )
+
+
+# ----------------------------------------------------------------------------- unchecked kernels
+# The formulas, once. They trust their inputs; the public functions and Objective check first.
+
+
+def _cross_entropy(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    return F.cross_entropy(_compute_dtype(logits), targets.long())
+
+
+def _label_smoothing(logits: torch.Tensor, targets: torch.Tensor, alpha: float) -> torch.Tensor:
+    log_p = F.log_softmax(_compute_dtype(logits), dim=-1)
+    hard = F.nll_loss(log_p, targets.long())
+    uniform = -log_p.mean(dim=-1).mean()
+    return (1.0 - alpha) * hard + alpha * uniform
+
+
+def _soft_kl(student_logits: torch.Tensor, teacher_logits: torch.Tensor, temperature: float) -> torch.Tensor:
+    log_p_student = F.log_softmax(_compute_dtype(student_logits) / temperature, dim=-1)
+    teacher = _compute_dtype(teacher_logits.detach()).to(log_p_student.dtype)
+    log_p_teacher = F.log_softmax(teacher / temperature, dim=-1)
+    return F.kl_div(log_p_student, log_p_teacher, reduction="batchmean", log_target=True)
+
+
+def _distillation(student_logits, teacher_logits, targets, alpha: float, temperature: float) -> torch.Tensor:
+    hard = F.cross_entropy(_compute_dtype(student_logits), targets.long())
+    if alpha == 0.0:
+        return hard
+    return (1.0 - alpha) * hard + alpha * temperature**2 * _soft_kl(student_logits, teacher_logits, temperature)
+
+
+# ----------------------------------------------------------------------------- public, checked
+
+
 def cross_entropy_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """Plain cross-entropy CE(one-hot(y), softmax(logits)), mean over the batch (ERM)."""
     validate_logits_and_targets(logits, targets)
-    return F.cross_entropy(logits.float(), targets)
+    return _cross_entropy(logits, targets)
 
 
 def label_smoothing_loss(logits: torch.Tensor, targets: torch.Tensor, alpha: float) -> torch.Tensor:
@@ -113,10 +185,7 @@ def label_smoothing_loss(logits: torch.Tensor, targets: torch.Tensor, alpha: flo
     """
     alpha = validate_alpha(alpha)
     validate_logits_and_targets(logits, targets)
-    log_p = F.log_softmax(logits.float(), dim=-1)
-    hard = F.nll_loss(log_p, targets)
-    uniform = -log_p.mean(dim=-1).mean()
-    return (1.0 - alpha) * hard + alpha * uniform
+    return _label_smoothing(logits, targets, alpha)
 
 
 def soft_target_kl(student_logits: torch.Tensor, teacher_logits: torch.Tensor, temperature: float) -> torch.Tensor:
@@ -125,9 +194,9 @@ def soft_target_kl(student_logits: torch.Tensor, teacher_logits: torch.Tensor, t
     The teacher's logits are detached: no gradient reaches the teacher.
     """
     temperature = validate_temperature(temperature)
-    log_p_student = F.log_softmax(student_logits.float() / temperature, dim=-1)
-    log_p_teacher = F.log_softmax(teacher_logits.detach().float() / temperature, dim=-1)
-    return F.kl_div(log_p_student, log_p_teacher, reduction="batchmean", log_target=True)
+    _validate_logits(student_logits, "student_logits")
+    _validate_teacher(teacher_logits, student_logits)
+    return _soft_kl(student_logits, teacher_logits, temperature)
 
 
 def distillation_loss(
@@ -144,12 +213,55 @@ def distillation_loss(
     alpha = validate_alpha(alpha)
     temperature = validate_temperature(temperature)
     validate_logits_and_targets(student_logits, targets, "student_logits")
-    _validate_logits(teacher_logits, "teacher_logits")
-    if teacher_logits.shape != student_logits.shape:
-        raise ValueError(
-            "teacher_logits and student_logits must have the same shape, got "
-            f"teacher_logits {tuple(teacher_logits.shape)} vs student_logits {tuple(student_logits.shape)}"
-        )
-    hard = F.cross_entropy(student_logits.float(), targets)
-    soft = soft_target_kl(student_logits, teacher_logits, temperature)
-    return (1.0 - alpha) * hard + alpha * temperature**2 * soft
+    _validate_teacher(teacher_logits, student_logits)
+    return _distillation(student_logits, teacher_logits, targets, alpha, temperature)
+
+
+@dataclass(frozen=True)
+class Objective:
+    """What a run minimises: ``method`` (``"erm"``, ``"ls"`` or ``"kd"``), ``alpha`` and ``temperature``.
+
+    ``alpha`` weights the soft part (LS's uniform target, KD's teacher); ``temperature`` is KD's
+    softmax temperature, ``tau**2`` multiplying KD's KL term only (it is ignored by ERM and LS).
+    Validated once when built; every tier of the kit (fine-tuning, frozen-feature heads, the
+    Trainer path) computes its loss through :meth:`loss` and nothing else.
+    """
+
+    method: str = "erm"
+    alpha: float = 0.0
+    temperature: float = 1.0
+
+    def __post_init__(self) -> None:
+        alpha, temperature = validate_objective(self.method, self.alpha, self.temperature)
+        object.__setattr__(self, "alpha", alpha)
+        object.__setattr__(self, "temperature", temperature)
+
+    @property
+    def needs_teacher(self) -> bool:
+        return self.method == "kd"
+
+    def check_batch(self, logits: torch.Tensor, targets: torch.Tensor, teacher_logits: torch.Tensor | None = None) -> None:
+        """Full validation of one batch (shapes, dtypes, values): call it once per run, on the first batch."""
+        validate_logits_and_targets(logits.detach(), targets, "logits")
+        if self.needs_teacher:
+            if teacher_logits is None:
+                raise ValueError("method='kd' needs teacher logits")
+            _validate_teacher(teacher_logits, logits)
+
+    def loss(self, logits: torch.Tensor, targets: torch.Tensor, teacher_logits: torch.Tensor | None = None) -> torch.Tensor:
+        """The batch-mean loss in nats (no per-step value checks: see :meth:`check_batch`)."""
+        if self.method == "erm":
+            return _cross_entropy(logits, targets)
+        if self.method == "ls":
+            return _label_smoothing(logits, targets, self.alpha)
+        if teacher_logits is None:
+            raise ValueError("method='kd' needs teacher logits")
+        return _distillation(logits, teacher_logits, targets, self.alpha, self.temperature)
+
+    def label(self) -> str:
+        """Readable name used in tables and legends: ``'ERM'``, ``'LS α=0.1'``, ``'KD α=0.5 τ=4'``."""
+        if self.method == "erm":
+            return "ERM"
+        if self.method == "ls":
+            return f"LS α={self.alpha:g}"
+        return f"KD α={self.alpha:g} τ={self.temperature:g}"

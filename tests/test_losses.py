@@ -18,6 +18,7 @@ from helpers.losses import (
     distillation_loss,
     label_smoothing_loss,
     soft_target_kl,
+    Objective,
     validate_objective,
 )
 
@@ -377,3 +378,111 @@ def test_validate_objective_returns_floats_and_names_what_is_wrong():
                         (("ls", 1.5, 1.0), "alpha must be in"), (("kd", 0.5, 0.0), "temperature must be")]:
         with pytest.raises(ValueError, match=match):
             validate_objective(*args)
+
+
+# ---------------------------------------------------------------- float64, gradcheck, Objective, bad input
+
+
+def _float64_case(seed: int = 0, batch: int = 5, classes: int = 4):
+    generator = torch.Generator().manual_seed(seed)
+    student = torch.randn(batch, classes, generator=generator, dtype=torch.float64, requires_grad=True)
+    teacher = torch.randn(batch, classes, generator=generator, dtype=torch.float64)
+    targets = torch.randint(0, classes, (batch,), generator=generator)
+    return student, teacher, targets
+
+
+def test_losses_keep_float64_and_pass_gradcheck():
+    student, teacher, targets = _float64_case()
+    assert cross_entropy_loss(student, targets).dtype == torch.float64
+    assert label_smoothing_loss(student, targets, 0.3).dtype == torch.float64
+    assert distillation_loss(student, teacher, targets, 0.5, 3.0).dtype == torch.float64
+    assert torch.autograd.gradcheck(lambda s: cross_entropy_loss(s, targets), (student,))
+    assert torch.autograd.gradcheck(lambda s: label_smoothing_loss(s, targets, 0.3), (student,))
+    assert torch.autograd.gradcheck(lambda s: soft_target_kl(s, teacher, 2.0), (student,))
+    assert torch.autograd.gradcheck(lambda s: distillation_loss(s, teacher, targets, 0.5, 3.0), (student,))
+    for objective in (Objective(), Objective("ls", 0.2), Objective("kd", 0.7, 4.0)):
+        assert torch.autograd.gradcheck(lambda s: objective.loss(s, targets, teacher), (student,))
+
+
+def test_float64_identity_of_yuan_holds_to_1e12():
+    student, _, targets = _float64_case(seed=3, classes=6)
+    uniform = torch.zeros_like(student)
+    kd = distillation_loss(student, uniform, targets, 0.4, 1.0)
+    ls = label_smoothing_loss(student, targets, 0.4)
+    assert abs(float(kd - (ls - 0.4 * math.log(6)))) < 1e-12
+
+
+def test_half_precision_is_upcast_to_float32():
+    student, teacher, targets = _float64_case()
+    loss = distillation_loss(student.detach().bfloat16(), teacher.bfloat16(), targets, 0.5, 2.0)
+    assert loss.dtype == torch.float32
+
+
+@pytest.mark.parametrize("dtype", [torch.int16, torch.int32, torch.uint8, torch.int64])
+def test_integer_targets_of_any_width_work(dtype):
+    student, teacher, targets = _float64_case()
+    expected = distillation_loss(student, teacher, targets, 0.5, 2.0)
+    assert torch.equal(distillation_loss(student, teacher, targets.to(dtype), 0.5, 2.0), expected)
+    assert torch.equal(label_smoothing_loss(student, targets.to(dtype), 0.1), label_smoothing_loss(student, targets, 0.1))
+    assert torch.equal(Objective("kd", 0.5, 2.0).loss(student, targets.to(dtype), teacher), expected)
+
+
+@pytest.mark.parametrize("alpha", ["0.5", True, None, [0.5], float("nan"), -0.1, 1.5])
+def test_alpha_must_be_a_real_number_in_range(alpha):
+    with pytest.raises(ValueError, match="alpha"):
+        Objective("ls", alpha)
+    student, teacher, targets = _float64_case()
+    with pytest.raises(ValueError, match="alpha"):
+        label_smoothing_loss(student, targets, alpha)
+
+
+@pytest.mark.parametrize("temperature", [1e30, float("inf"), 0.0, -1.0, "2", False])
+def test_bad_temperatures_are_refused_with_a_reason(temperature):
+    with pytest.raises(ValueError, match="temperature"):
+        Objective("kd", 0.5, temperature)
+
+
+def test_largest_allowed_temperature_gives_a_finite_loss():
+    student, teacher, targets = _float64_case()
+    from helpers.losses import MAX_TEMPERATURE
+
+    loss = distillation_loss(student.float(), teacher.float(), targets, 0.5, MAX_TEMPERATURE)
+    assert torch.isfinite(loss)
+
+
+def test_soft_target_kl_checks_its_inputs():
+    student, teacher, _ = _float64_case()
+    with pytest.raises(ValueError, match="non-finite"):
+        soft_target_kl(student, torch.full_like(teacher, float("nan")), 1.0)
+    with pytest.raises(ValueError, match="non-finite"):
+        soft_target_kl(torch.full_like(teacher, float("nan")), teacher, 1.0)
+    with pytest.raises(ValueError, match="shape"):
+        soft_target_kl(student[:0], teacher[:0], 1.0)
+    with pytest.raises(ValueError, match="same shape"):
+        soft_target_kl(student, teacher[:1], 1.0)  # would broadcast silently
+
+
+def test_objective_dispatches_to_the_kits_losses():
+    student, teacher, targets = _float64_case()
+    assert torch.equal(Objective().loss(student, targets), cross_entropy_loss(student, targets))
+    assert torch.equal(Objective("ls", 0.1).loss(student, targets), label_smoothing_loss(student, targets, 0.1))
+    assert torch.equal(Objective("kd", 0.5, 4.0).loss(student, targets, teacher),
+                       distillation_loss(student, teacher, targets, 0.5, 4.0))
+    with pytest.raises(ValueError, match="teacher logits"):
+        Objective("kd", 0.5, 4.0).loss(student, targets)
+
+
+def test_objective_is_validated_once_when_built_and_check_batch_finds_bad_values():
+    with pytest.raises(ValueError, match="erm"):
+        Objective("erm", 0.1)
+    with pytest.raises(ValueError, match="method"):
+        Objective("kl")
+    objective = Objective("kd", 1, 4)
+    assert (objective.alpha, objective.temperature) == (1.0, 4.0) and isinstance(objective.alpha, float)
+    student, teacher, targets = _float64_case()
+    objective.check_batch(student, targets, teacher)
+    with pytest.raises(ValueError, match=r"\[0, 4\)"):
+        objective.check_batch(student, targets + 10, teacher)
+    with pytest.raises(ValueError, match="teacher"):
+        objective.check_batch(student, targets)
+    assert [Objective().label(), Objective("ls", 0.1).label(), objective.label()] == ["ERM", "LS α=0.1", "KD α=1 τ=4"]

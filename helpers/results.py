@@ -1,0 +1,155 @@
+"""The kit's results: the ``results.csv`` schema, the one spelling of model labels, the row builder
+and the atomic CSV writer. Every tier (fine-tuning, frozen-feature heads, the Trainer path) and
+every command line writes its rows through this module.
+
+Schema (one row per trained model)::
+
+    tier, task, role, student, teacher, method, alpha, temperature, seed,
+    accuracy, entropy, max_prob, nll, ece, train_seconds
+
+* ``tier``: ``"finetune"`` (transformers fine-tuned on the CPU), ``"features"`` (small heads on
+  frozen features, the fast many-seed companion) or ``"paper"`` (the Trainer path). Tables,
+  plots and verdicts never mix tiers: :mod:`helpers.analysis` groups by it.
+* ``role``: ``"teacher"`` for a model trained to teach others, else ``"student"``.
+* ``student``: the model trained (``"L2"``: the first two MiniLM layers; on the feature tier, a
+  head on layer-2 features). ``teacher``: empty except for KD, spelled by :func:`teacher_label`.
+* ``alpha`` weights the soft part (0 for ERM); ``temperature`` is KD's τ (empty otherwise).
+* Metrics are on the test split, in nats where they have a unit (see ``helpers.metrics``).
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import pandas as pd
+
+from helpers.cache import atomic_write_bytes
+from helpers.losses import Objective
+
+__all__ = [
+    "TIERS",
+    "ROLES",
+    "METRIC_COLUMNS",
+    "RESULT_COLUMNS",
+    "teacher_label",
+    "run_label",
+    "make_row",
+    "results_frame",
+    "write_results",
+    "append_results",
+    "read_results",
+]
+
+TIERS = ("finetune", "features", "paper")
+ROLES = ("teacher", "student")
+METRIC_COLUMNS = ("accuracy", "entropy", "max_prob", "nll", "ece")
+RESULT_COLUMNS = ["tier", "task", "role", "student", "teacher", "method", "alpha", "temperature", "seed",
+                  *METRIC_COLUMNS, "train_seconds"]
+
+
+def teacher_label(name: str, *, objective: Objective | None = None, epochs: float | None = None,
+                  logit_scale: float = 1.0) -> str:
+    """The one spelling of a teacher: its model name, then how it differs from a plain ERM teacher.
+
+    ``'L6'``, ``'L6 (logits ×2)'`` (its logits multiplied by 2: sharper), ``'L6 (LS α=0.3)'``,
+    ``'L6 (1 epoch)'``, ``'L6 (LS α=0.3, 2 epochs, logits ×0.5)'``.
+    """
+    notes = []
+    if objective is not None and objective.method != "erm":
+        notes.append(objective.label())
+    if epochs is not None:
+        notes.append(f"{epochs:g} epoch{'' if epochs == 1 else 's'}")
+    if logit_scale != 1.0:
+        notes.append(f"logits ×{logit_scale:g}")
+    return f"{name} ({', '.join(notes)})" if notes else str(name)
+
+
+def run_label(student: str, objective: Objective, teacher: str = "") -> str:
+    """A run's readable name for legends: ``'L2 ERM'``, ``'L2 LS α=0.1'``, ``'L2 KD α=0.5 τ=4 ← L6 (logits ×2)'``."""
+    text = f"{student} {objective.label()}"
+    return f"{text} ← {teacher}" if teacher else text
+
+
+def make_row(*, tier: str, task: str, student: str, objective: Objective, seed: int,
+             metrics: Mapping[str, float], train_seconds: float, teacher: str = "", role: str = "student") -> dict[str, Any]:
+    """One ``results.csv`` row; checks the tier, role and that KD (and only KD) names a teacher."""
+    if tier not in TIERS:
+        raise ValueError(f"tier must be one of {TIERS}, got tier={tier!r}")
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {ROLES}, got role={role!r}")
+    if not isinstance(objective, Objective):
+        raise ValueError(f"objective must be an Objective, got {type(objective).__name__}")
+    if bool(teacher) != (objective.method == "kd"):
+        raise ValueError(f"a {objective.method} run {'needs' if objective.method == 'kd' else 'has no'} teacher, got teacher={teacher!r}")
+    missing = [name for name in METRIC_COLUMNS if name not in metrics]
+    if missing:
+        raise ValueError(f"metrics lack {missing}")
+    return {
+        "tier": tier, "task": str(task), "role": role, "student": str(student), "teacher": teacher,
+        "method": objective.method, "alpha": objective.alpha,
+        "temperature": objective.temperature if objective.method == "kd" else "",
+        "seed": int(seed), **{name: float(metrics[name]) for name in METRIC_COLUMNS},
+        "train_seconds": round(float(train_seconds), 3),
+    }
+
+
+def results_frame(records: Iterable, teachers: Iterable = ()) -> pd.DataFrame:
+    """One row per record (anything with a ``row(role)`` method) in the schema's column order.
+
+    A record whose ``config`` is among ``teachers`` gets ``role='teacher'``.
+    """
+    teacher_configs = list(teachers)
+    rows = [record.row(role="teacher" if record.config in teacher_configs else "student") for record in records]
+    return pd.DataFrame(rows, columns=RESULT_COLUMNS)
+
+
+def _check_frame(frame: pd.DataFrame) -> None:
+    if not isinstance(frame, pd.DataFrame):
+        raise ValueError(f"frame must be a pandas DataFrame, got {type(frame).__name__}")
+    missing = [c for c in RESULT_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ValueError(f"frame lacks the results.csv column(s) {missing}")
+    bad = set(frame["tier"]) - set(TIERS)
+    if bad:
+        raise ValueError(f"unknown tier(s) {sorted(bad)}; expected {TIERS}")
+
+
+def write_results(frame: pd.DataFrame, path: Path) -> Path:
+    """Write ``frame`` (schema columns first, extra columns kept after them) to the CSV ``path`` atomically.
+
+    A ``path`` that is an existing folder means ``path/results.csv``.
+    """
+    _check_frame(frame)
+    path = Path(path)
+    if path.is_dir() or path.suffix == "":
+        path = path / "results.csv"
+    if path.parent.exists() and not path.parent.is_dir():
+        raise ValueError(f"cannot write {path}: {path.parent} is a file, not a folder")
+    ordered = frame[RESULT_COLUMNS + [c for c in frame.columns if c not in RESULT_COLUMNS]]
+    buffer = io.StringIO()
+    ordered.to_csv(buffer, index=False)
+    atomic_write_bytes(path, buffer.getvalue().encode())
+    return path
+
+
+def read_results(path: Path) -> pd.DataFrame:
+    """Read a ``results.csv`` written by :func:`write_results` (empty ``teacher``/``temperature`` stay empty)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path} is not a results file")
+    frame = pd.read_csv(path, keep_default_na=False, na_values={c: [""] for c in RESULT_COLUMNS
+                                                                if c not in ("teacher", "temperature")})
+    _check_frame(frame)
+    frame["temperature"] = [float(t) if t != "" else "" for t in frame["temperature"]]
+    return frame
+
+
+def append_results(rows: list[dict[str, Any]], path: Path) -> Path:
+    """Append rows to the CSV ``path`` (created if missing) by rewriting it atomically."""
+    new = pd.DataFrame(rows, columns=RESULT_COLUMNS)
+    path = Path(path)
+    frame = pd.concat([read_results(path), new], ignore_index=True) if path.is_file() else new
+    return write_results(frame, path)
+
