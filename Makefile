@@ -4,13 +4,21 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 OUT    ?= build/reproduce
 STAMP  := $(VENV)/.installed
+# Which torch build `make venv` installs (tools/select_torch.py): auto = PyTorch's CPU build on Linux
+# without an NVIDIA GPU, the regular wheel elsewhere; cpu | default | cuda override it.
+TORCH_VARIANT ?= auto
+BROWSER_STAMP := $(VENV)/.installed-browser
+BOOK_STAMP    := $(VENV)/.installed-book
+# `make book` renders these executed notebooks (those `make reproduce` wrote) into build/book/
+BOOK_SOURCE ?= $(OUT)/notebooks
 
-.PHONY: venv assets test reproduce lab test-browser bench clean-cache
+.PHONY: venv assets test reproduce lab test-browser bench clean-cache book test-book
 
 venv: $(STAMP)
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt pyproject.toml tools/select_torch.py
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) tools/select_torch.py --install --variant "$(TORCH_VARIANT)" --requirements requirements.txt
 	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
 	$(PY) -m pip install --disable-pip-version-check -q --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
@@ -27,8 +35,22 @@ reproduce: $(STAMP) assets  ## the kit's main job on the classroom preset (or KD
 lab: $(STAMP)  ## JupyterLab on the notebooks
 	$(VENV)/bin/jupyter lab --KernelManager.transport_encryption=auto notebooks/
 
-test-browser: $(STAMP) assets  ## JupyterLab in headless Chromium: run notebook 01, move a slider
-	$(PY) -m pytest -m browser -s
+$(BROWSER_STAMP): $(STAMP) requirements-browser.txt
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements-browser.txt
+	@touch $(BROWSER_STAMP)
+
+$(BOOK_STAMP): $(STAMP) requirements-book.txt
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements-book.txt
+	@touch $(BOOK_STAMP)
+
+test-browser: $(BROWSER_STAMP) assets  ## JupyterLab in headless Chromium: run notebook 01, move a slider
+	$(PY) -m pytest -m browser -s --ignore=tests/browser/test_book.py
+
+book: $(BOOK_STAMP)  ## static site of the executed notebooks (BOOK_SOURCE, default: make reproduce's) in build/book/
+	$(PY) tools/build_book.py --source $(BOOK_SOURCE) --out build/book
+
+test-book: $(BROWSER_STAMP)  ## the built book in headless Chromium, network blocked (after make book)
+	BOOK_SOURCE=$(BOOK_SOURCE) $(PY) -m pytest -m browser -s tests/browser/test_book.py
 
 bench: $(STAMP) assets  ## training throughput: this kit's loop vs transformers.Trainer
 	$(PY) bench/training_throughput.py
