@@ -1,23 +1,53 @@
-"""The results cache: one finished run = one JSON record plus one tensor file, written atomically.
+"""The results cache: one finished run = one self-checking safetensors file, written atomically.
 
-Layout: ``<cache_dir>/runs/<key>.json`` and ``<key>.safetensors``. The tensors are written
-first and the JSON last, each to a temporary name then renamed (``os.replace`` is atomic),
-so a run killed mid-way leaves no record, and a record always has its tensors.
+A record is a single ``.safetensors`` file. Its header metadata (``dict[str, str]``) holds the
+record's JSON metadata, the kit-wide ``CACHE_VERSION`` and a sha256 checksum of the record
+(tensor names, dtypes, shapes, the JSON metadata and every tensor byte). Layout:
+``<cache_dir>/runs/<key>.record.safetensors``.
+
+Writes go to a temporary file in the same folder, which is flushed and fsync-ed, then renamed
+over the record (``os.replace`` is atomic), then the folder is fsync-ed. So whenever a writer
+dies, the record on disk is either the complete old one or the complete new one.
+
+A record that is truncated, empty, corrupt, fails its checksum or carries another
+``CACHE_VERSION`` is reported on one stderr line, deleted and treated as absent.
+Records of the previous two-file layout (``<key>.json`` + ``<key>.safetensors``) are
+ignored; ``clear_runs`` removes them.
 """
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import json
 import os
-import tempfile
+import secrets
+import sys
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load as load_safetensors
+from safetensors.torch import save as save_safetensors
 
 from helpers.assets import cache_dir
 
-__all__ = ["runs_dir", "atomic_write_bytes", "save_run", "load_run", "clear_runs"]
+__all__ = [
+    "CACHE_VERSION",
+    "RECORD_SUFFIX",
+    "runs_dir",
+    "atomic_write_bytes",
+    "save_record",
+    "load_record",
+    "save_run",
+    "load_run",
+    "clear_runs",
+]
+
+CACHE_VERSION = 2  # kit-wide: bump when a code change changes cached results; other versions are dropped
+RECORD_SUFFIX = ".record.safetensors"
+_VERSION_KEY, _SHA_KEY, _META_KEY = "kdls.cache_version", "kdls.sha256", "kdls.meta"
+_CHUNK = 1 << 20  # bytes per os.write call
+_TMP_SUFFIX = ".tmp"
 
 
 def runs_dir() -> Path:
@@ -27,53 +57,175 @@ def runs_dir() -> Path:
     return path
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file in ``path``'s folder, fsync, then rename over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+def _open_temp(folder: Path, name: str) -> tuple[int, Path]:
+    """Create a fresh hidden temporary file next to ``name``; its mode follows the umask (unlike mkstemp's 0600)."""
+    while True:
+        tmp = folder / f".{name}.{secrets.token_hex(6)}{_TMP_SUFFIX}"
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666), tmp
+        except FileExistsError:
+            continue
+
+
+def _fsync_dir(folder: Path) -> None:
+    """fsync a folder so a rename inside it survives a power loss (skipped where folders cannot be opened)."""
+    if os.name == "nt":
+        return
+    fd = os.open(folder, os.O_RDONLY)
     try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
+        os.fsync(fd)
+    except OSError as error:  # some file systems do not support fsync on folders
+        if error.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
+            raise
+    finally:
+        os.close(fd)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file in ``path``'s folder, fsync it, rename it over ``path``, fsync the folder."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = _open_temp(path.parent, path.name)
+    try:
+        try:
+            view = memoryview(data)
+            for start in range(0, len(view), _CHUNK):
+                chunk = view[start : start + _CHUNK]
+                while chunk:
+                    chunk = chunk[os.write(fd, chunk) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
     finally:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
+    _fsync_dir(path.parent)
+
+
+def _checksum(header: dict, meta_json: str, body: bytes | memoryview) -> str:
+    """sha256 over the tensor layout (header without metadata), the JSON metadata and the tensor bytes."""
+    layout = {name: value for name, value in header.items() if name != "__metadata__"}
+    digest = hashlib.sha256(json.dumps(layout, sort_keys=True).encode())
+    digest.update(b"\0" + meta_json.encode() + b"\0")
+    digest.update(body)
+    return digest.hexdigest()
+
+
+def _split(blob: bytes) -> tuple[dict, memoryview]:
+    """Parse a safetensors blob into its header dict and its tensor-data region."""
+    if len(blob) < 8:
+        raise ValueError("file is empty" if not blob else "file is truncated")
+    size = int.from_bytes(blob[:8], "little")
+    if size > len(blob) - 8:
+        raise ValueError("file is truncated")
+    header = json.loads(blob[8 : 8 + size])
+    if not isinstance(header, dict):
+        raise ValueError("header is not a JSON object")
+    body = memoryview(blob)[8 + size :]
+    end = max((int(t["data_offsets"][1]) for name, t in header.items() if name != "__metadata__"), default=0)
+    if len(body) != end:
+        raise ValueError("file is truncated" if len(body) < end else "file has trailing bytes")
+    return header, body
+
+
+def _serialize(meta: dict, tensors: dict[str, torch.Tensor]) -> bytes:
+    """The bytes of a record file: tensors, JSON metadata, version and checksum."""
+    plain = {name: tensor.detach().cpu().contiguous().clone() for name, tensor in tensors.items()}
+    meta_json = json.dumps(meta, sort_keys=True)
+    unsigned = save_safetensors(plain, metadata={_META_KEY: meta_json})
+    header, body = _split(unsigned)
+    metadata = {_META_KEY: meta_json, _VERSION_KEY: str(CACHE_VERSION), _SHA_KEY: _checksum(header, meta_json, body)}
+    return save_safetensors(plain, metadata=metadata)
+
+
+def _parse(blob: bytes) -> tuple[dict, dict[str, torch.Tensor]]:
+    """Check and decode a record file's bytes; raises ``_Dropped`` saying why a record is unusable."""
+    try:
+        header, body = _split(blob)
+        metadata = header.get("__metadata__") or {}
+        meta_json, version, expected = metadata[_META_KEY], metadata[_VERSION_KEY], metadata[_SHA_KEY]
+    except Exception as error:  # noqa: BLE001 - any parse failure means a damaged file
+        raise _Dropped(f"is damaged ({_reason(error)})") from None
+    if version != str(CACHE_VERSION):
+        raise _Dropped(f"was written by cache version {version} (this kit uses {CACHE_VERSION})")
+    if _checksum(header, meta_json, body) != expected:
+        raise _Dropped("is damaged (checksum mismatch)")
+    try:
+        return json.loads(meta_json), load_safetensors(blob)
+    except Exception as error:  # noqa: BLE001 - SafetensorError and friends never escape
+        raise _Dropped(f"is damaged ({_reason(error)})") from None
+
+
+class _Dropped(Exception):
+    """A record file that exists but cannot be used; the message says why."""
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, KeyError):
+        return f"no {error.args[0]} in its metadata"
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
+
+
+def save_record(path: Path, meta: dict, tensors: dict[str, torch.Tensor]) -> None:
+    """Atomically store JSON-able ``meta`` and named ``tensors`` as one checksummed safetensors file."""
+    atomic_write_bytes(Path(path), _serialize(meta, tensors))
+
+
+def load_record(path: Path, *, consequence: str = "it will be recomputed") -> tuple[dict, dict[str, torch.Tensor]] | None:
+    """The record stored at ``path``; None if missing, or if unusable (then reported on stderr and deleted)."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as handle:
+            identity = os.fstat(handle.fileno()).st_ino
+            blob = handle.read()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None
+    try:
+        return _parse(blob)
+    except _Dropped as dropped:
+        print(f"cached record {path} {dropped}: deleting it; {consequence}", file=sys.stderr)
+        _unlink_if_same(path, identity)
+        return None
+
+
+def _unlink_if_same(path: Path, identity: int) -> None:
+    """Delete ``path`` unless a writer has meanwhile replaced it with another file."""
+    try:
+        if os.stat(path).st_ino == identity:
+            path.unlink()
+    except FileNotFoundError:
+        pass
+
+
+def _run_path(key: str) -> Path:
+    return runs_dir() / f"{key}{RECORD_SUFFIX}"
 
 
 def save_run(key: str, record: tuple[dict, dict[str, torch.Tensor]]) -> None:
     """Store a run's JSON-able metadata and named tensors under ``key``."""
     meta, tensors = record
-    folder = runs_dir()
-    handle, tmp = tempfile.mkstemp(dir=folder, prefix=f".{key}.", suffix=".safetensors")
-    os.close(handle)
-    try:
-        save_file({k: v.contiguous() for k, v in tensors.items()}, tmp)
-        os.replace(tmp, folder / f"{key}.safetensors")
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    atomic_write_bytes(folder / f"{key}.json", json.dumps(meta, indent=1, sort_keys=True).encode())
+    save_record(_run_path(key), meta, tensors)
 
 
 def load_run(key: str) -> tuple[dict, dict[str, torch.Tensor]] | None:
-    """The stored run for ``key``, or None if there is no complete record."""
-    folder = runs_dir()
-    meta_path, tensor_path = folder / f"{key}.json", folder / f"{key}.safetensors"
-    if not meta_path.exists() or not tensor_path.exists():
-        return None
-    try:
-        meta = json.loads(meta_path.read_text())
-        tensors = load_file(tensor_path)
-    except (json.JSONDecodeError, OSError, RuntimeError, ValueError):
-        return None
-    return meta, tensors
+    """The stored run for ``key``, or None if there is no usable record."""
+    return load_record(_run_path(key), consequence="the run will be retrained")
 
 
 def clear_runs() -> int:
-    """Delete every cached run; returns how many records were removed."""
+    """Delete every cached run (and old-layout records and stray temporary files); returns how many runs."""
+    folder = runs_dir()
     removed = 0
-    for path in runs_dir().glob("*.json"):
-        path.unlink()
+    for path in folder.glob(f"*{RECORD_SUFFIX}"):
+        path.unlink(missing_ok=True)
+        removed += 1
+    for path in folder.glob("*.json"):  # the previous layout: <key>.json + <key>.safetensors
+        path.unlink(missing_ok=True)
         path.with_suffix(".safetensors").unlink(missing_ok=True)
         removed += 1
+    for path in folder.glob("*.safetensors"):  # old-layout tensors whose JSON is already gone
+        if not path.name.endswith(RECORD_SUFFIX):
+            path.unlink(missing_ok=True)
+    for path in folder.glob(f".*{_TMP_SUFFIX}"):  # left behind by writers that were killed
+        path.unlink(missing_ok=True)
     return removed
