@@ -1,0 +1,176 @@
+"""The kit is a real package: every third-party import of helpers/ is a declared dependency, pins fit the ranges,
+and the wheel ships the package's data files. Offline: the metadata and the wheel are built here, with no index."""
+
+from __future__ import annotations
+
+import ast
+import email
+import json
+import shutil
+import subprocess
+import sys
+import zipfile
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "helpers"
+
+# needed at run time though helpers/ never imports them by name
+RUNTIME_WITHOUT_IMPORT = {
+    "accelerate": "transformers.Trainer needs it",
+    "tokenizers": "the fast tokenizer behind AutoTokenizer",
+    "ipykernel": "the kernel helpers.notebooks and the notebooks run in",
+    "jupyter_client": "nbclient's kernel manager",
+}
+# pinned in requirements.txt, not a runtime dependency of the package (an extra's)
+PINNED_EXTRAS = {"pytest", "hypothesis", "jupyterlab"}
+
+
+def imported_modules(folder: Path = PACKAGE) -> dict[str, set[str]]:
+    """Top-level module name -> the files of ``folder`` importing it (every import, lazy ones inside functions too)."""
+    found: dict[str, set[str]] = {}
+    for path in sorted(folder.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                found.setdefault(name.partition(".")[0], set()).add(path.name)
+    return found
+
+
+def third_party_modules(modules: dict[str, set[str]]) -> dict[str, set[str]]:
+    return {name: files for name, files in modules.items()
+            if name not in sys.stdlib_module_names and name not in ("__future__", PACKAGE.name)}
+
+
+def _source_copy(tmp_path: Path, extra_data: bool = False) -> Path:
+    """pyproject.toml, README.md and helpers/ in a temporary folder (the build writes its own files there)."""
+    source = tmp_path / "src"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    shutil.copytree(PACKAGE, source / PACKAGE.name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    if extra_data:
+        (source / PACKAGE.name / "packaging_probe.json").write_text('{"probe": true}\n')
+    return source
+
+
+def _build(source: Path, hook: str, out: Path) -> Path:
+    """Run one PEP 517 hook of setuptools (no isolation, no network) in a subprocess; the path it wrote."""
+    out.mkdir()
+    code = ("import sys, setuptools.build_meta as backend; "
+            f"print(backend.{hook}(sys.argv[1]))")
+    result = subprocess.run([sys.executable, "-c", code, str(out)], cwd=source, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return out / result.stdout.strip().splitlines()[-1]
+
+
+@pytest.fixture(scope="module")
+def built_metadata(tmp_path_factory) -> email.message.Message:
+    tmp = tmp_path_factory.mktemp("metadata")
+    dist_info = _build(_source_copy(tmp), "prepare_metadata_for_build_wheel", tmp / "out")
+    return email.message_from_string((dist_info / "METADATA").read_text())
+
+
+def declared(message: email.message.Message, extra: str | None = None) -> dict[str, Requirement]:
+    """The requirements of the built metadata: the runtime ones (``extra=None``) or one extra's."""
+    result = {}
+    for line in message.get_all("Requires-Dist") or []:
+        requirement = Requirement(line)
+        marker = str(requirement.marker) if requirement.marker else ""
+        in_extra = f'extra == "{extra}"' in marker if extra else "extra ==" not in marker
+        if in_extra:
+            result[canonicalize_name(requirement.name)] = requirement
+    return result
+
+
+def pins(path: Path = ROOT / "requirements.txt") -> dict[str, str]:
+    found = {}
+    for line in path.read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            requirement = Requirement(line)
+            (specifier,) = requirement.specifier
+            assert specifier.operator == "==", f"{path.name}: {line!r} is not an exact pin"
+            found[canonicalize_name(requirement.name)] = specifier.version
+    return found
+
+
+def test_every_third_party_import_is_declared(built_metadata):
+    distributions = metadata.packages_distributions()
+    runtime = declared(built_metadata)
+    problems = []
+    for module, files in sorted(third_party_modules(imported_modules()).items()):
+        owners = distributions.get(module)
+        if not owners:
+            problems.append(f"{module} (imported by {', '.join(sorted(files))}) is not installed here")
+        elif not any(canonicalize_name(owner) in runtime for owner in owners):
+            problems.append(f"{module} (imported by {', '.join(sorted(files))}) comes from {owners}, "
+                            "which pyproject.toml's dependencies do not declare")
+    assert not problems, "\n".join(problems)
+
+
+def test_runtime_needs_without_import_are_declared(built_metadata):
+    runtime = declared(built_metadata)
+    missing = {name: why for name, why in RUNTIME_WITHOUT_IMPORT.items() if canonicalize_name(name) not in runtime}
+    assert not missing, missing
+
+
+def test_the_import_scan_sees_lazy_imports(tmp_path):
+    (tmp_path / "a.py").write_text("import os\nfrom numpy import array\ndef f():\n    import seaborn as sns\n"
+                                   "    from .b import c\n    from helpers import x\n")
+    modules = third_party_modules(imported_modules(tmp_path))
+    assert set(modules) == {"numpy", "seaborn"}
+
+
+def test_every_dependency_has_a_range_and_the_pins_fit(built_metadata):
+    pinned = pins()
+    for name, requirement in declared(built_metadata).items():
+        assert requirement.specifier, f"{name}: no version range in pyproject.toml"
+        assert name in pinned, f"{name} is a dependency but requirements.txt does not pin it"
+        assert requirement.specifier.contains(pinned[name], prereleases=True), \
+            f"requirements.txt pins {name}=={pinned[name]}, outside pyproject.toml's range {requirement.specifier}"
+
+
+def test_requirements_pin_only_dependencies_and_test_tools(built_metadata):
+    known = set(declared(built_metadata)) | {canonicalize_name(name) for name in PINNED_EXTRAS}
+    stray = sorted(set(pins()) - known)
+    assert not stray, f"requirements.txt pins packages the kit does not use: {stray}"
+
+
+@pytest.mark.parametrize("extra, requirements", [
+    ("test", "requirements.txt"), ("browser", "requirements-browser.txt"), ("book", "requirements-book.txt")])
+def test_extras_are_declared_and_pinned(built_metadata, extra, requirements):
+    wanted = declared(built_metadata, extra)
+    assert wanted, f"no extra {extra!r}"
+    pinned = pins(ROOT / requirements) | pins()
+    for name, requirement in wanted.items():
+        assert name in pinned, f"extra {extra}: {name} is not pinned in {requirements}"
+        assert requirement.specifier.contains(pinned[name], prereleases=True), (extra, name, pinned[name])
+
+
+def test_browser_tools_are_not_in_the_base_requirements():
+    assert "playwright" not in pins()
+    assert "nbmake" not in pins() | pins(ROOT / "requirements-browser.txt")
+
+
+def test_wheel_ships_the_package_data(tmp_path):
+    """helpers/*.json (e.g. the asset manifest) is read at run time: it must be in the wheel."""
+    source = _source_copy(tmp_path, extra_data=True)
+    wheel = _build(source, "build_wheel", tmp_path / "dist")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    data_files = sorted(path.relative_to(source).as_posix() for path in (source / PACKAGE.name).glob("*.json"))
+    assert "helpers/packaging_probe.json" in data_files
+    assert set(data_files) <= names, sorted(set(data_files) - names)
+    assert "helpers/__init__.py" in names
+    assert json.loads(zipfile.ZipFile(wheel).read("helpers/packaging_probe.json")) == {"probe": True}
