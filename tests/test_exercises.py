@@ -1,0 +1,429 @@
+"""The exercises' self-checks: every solution passes, every blank fails politely, every classic mistake is named.
+
+Each mistake is written here, independently of :mod:`helpers.exercises`, as a "mutant" of the
+right answer; its check must return False and print the mistake's name.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from helpers import exercises
+from helpers.exercises import MISTAKES, SOLUTIONS
+from helpers.losses import distillation_loss
+from helpers.metrics import expected_calibration_error
+
+pytestmark = pytest.mark.usefixtures("single_torch_thread")
+
+
+def _run(check, fn, capsys, *args):
+    result = check(fn, *args)
+    return result, capsys.readouterr().out
+
+
+# ----------------------------------------------------------------------------- solutions and blanks
+
+
+@pytest.mark.parametrize("name", list(SOLUTIONS))
+def test_every_solution_passes_its_check(name, capsys):
+    solution, check = SOLUTIONS[name]
+    result, out = _run(check, solution, capsys)
+    assert result is True, out
+    assert out.startswith("✅") and "❌" not in out
+
+
+def _blank_none(*args):
+    ...  # your code here
+
+
+def _blank_ellipsis(*args):
+    return ...
+
+
+def _raises(*args):
+    raise RuntimeError("half-written code")
+
+
+@pytest.mark.parametrize("name", list(SOLUTIONS))
+@pytest.mark.parametrize("blank", [_blank_none, _blank_ellipsis])
+def test_a_blank_fails_with_not_implemented_and_no_exception(name, blank, capsys):
+    _, check = SOLUTIONS[name]
+    result, out = _run(check, blank, capsys)
+    assert result is False
+    assert "not implemented yet" in out
+
+
+@pytest.mark.parametrize("name", list(SOLUTIONS))
+def test_an_exception_in_the_students_function_is_reported(name, capsys):
+    _, check = SOLUTIONS[name]
+    result, out = _run(check, _raises, capsys)
+    assert result is False
+    assert "RuntimeError" in out and "half-written code" in out and "case '" in out
+
+
+def test_show_solution_prints_the_source(capsys):
+    exercises.show_solution("entropy")
+    assert "def entropy_solution" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="unknown exercise"):
+        exercises.show_solution("nope")
+
+
+def _assert_named(check, fn, mistake_key, check_name, capsys, *args):
+    result, out = _run(check, fn, capsys, *args)
+    assert result is False, out
+    assert MISTAKES[check_name][mistake_key] in out, out
+    assert "❌" in out
+
+
+# ----------------------------------------------------------------------------- 01: softmax
+
+
+def _sm_multiplied(z, t):
+    return torch.softmax(z * t, dim=-1)
+
+
+def _sm_ignored(z, t):
+    return torch.softmax(z, dim=-1)
+
+
+def _sm_dim0(z, t):
+    return torch.softmax(z / t, dim=0)
+
+
+def _sm_naive(z, t):
+    e = torch.exp(z / t)
+    return e / e.sum(-1, keepdim=True)
+
+
+def _sm_unnormalised(z, t):
+    return torch.exp(z / t - (z / t).max(-1, keepdim=True).values)
+
+
+@pytest.mark.parametrize("mutant, key", [(_sm_multiplied, "multiplied"), (_sm_ignored, "ignored"),
+                                         (_sm_dim0, "axis"), (_sm_naive, "overflow"),
+                                         (_sm_unnormalised, "unnormalised")])
+def test_softmax_mistakes_are_named(mutant, key, capsys):
+    _assert_named(exercises.check_softmax_with_temperature, mutant, key, "softmax_with_temperature", capsys)
+
+
+def test_softmax_numpy_answer_is_accepted(capsys):
+    def numpy_softmax(z, t):
+        a = np.asarray(z) / t
+        e = np.exp(a - a.max(-1, keepdims=True))
+        return e / e.sum(-1, keepdims=True)
+
+    assert _run(exercises.check_softmax_with_temperature, numpy_softmax, capsys)[0] is True
+
+
+# ----------------------------------------------------------------------------- 01: entropy
+
+
+def _h_log2(p):
+    return -(p * torch.log2(p.clamp_min(1e-12))).sum(-1)
+
+
+def _h_axis(p):
+    return -(p * torch.log(p.clamp_min(1e-12))).sum(0)
+
+
+def _h_nan(p):
+    return -(p * torch.log(p)).sum(-1)
+
+
+def _h_mean(p):
+    return -(p * torch.log(p.clamp_min(1e-12))).sum(-1).mean()
+
+
+def _h_sign(p):
+    return (p * torch.log(p.clamp_min(1e-12))).sum(-1)
+
+
+@pytest.mark.parametrize("mutant, key", [(_h_log2, "log2"), (_h_axis, "axis"), (_h_nan, "nan"), (_h_mean, "mean"),
+                                         (_h_sign, "sign")])
+def test_entropy_mistakes_are_named(mutant, key, capsys):
+    _assert_named(exercises.check_entropy, mutant, key, "entropy", capsys)
+
+
+def test_entropy_message_shows_expected_and_got(capsys):
+    _, out = _run(exercises.check_entropy, _h_log2, capsys)
+    assert "expected [" in out and "got [" in out and "case '" in out
+
+
+# ----------------------------------------------------------------------------- 02: label smoothing
+
+
+def _ls_swapped(z, y, a):
+    log_p = F.log_softmax(z, -1)
+    return (a * F.nll_loss(log_p, y) + (1 - a) * -log_p.mean(-1).mean())
+
+
+def _ls_k_minus_1(z, y, a):
+    k = z.shape[-1]
+    q = torch.full_like(z, a / (k - 1))
+    q[torch.arange(len(y)), y] = 1 - a
+    return -(q * F.log_softmax(z, -1)).sum(-1).mean()
+
+
+def _ls_sum(z, y, a):
+    log_p = F.log_softmax(z, -1)
+    return ((1 - a) * -log_p[torch.arange(len(y)), y] + a * -log_p.mean(-1)).sum()
+
+
+def _ls_per_example(z, y, a):
+    log_p = F.log_softmax(z, -1)
+    return (1 - a) * -log_p[torch.arange(len(y)), y] + a * -log_p.mean(-1)
+
+
+def _ls_no_hard_weight(z, y, a):
+    log_p = F.log_softmax(z, -1)
+    return (-log_p[torch.arange(len(y)), y] + a * -log_p.mean(-1)).mean()
+
+
+def _ls_log2(z, y, a):
+    log_p = F.log_softmax(z, -1) / math.log(2)
+    return ((1 - a) * -log_p[torch.arange(len(y)), y] + a * -log_p.mean(-1)).mean()
+
+
+@pytest.mark.parametrize("mutant, key", [(_ls_swapped, "alpha_swapped"), (_ls_k_minus_1, "k_minus_1"),
+                                         (_ls_sum, "sum"), (_ls_per_example, "per_example"),
+                                         (_ls_no_hard_weight, "no_hard_weight"), (_ls_log2, "log2")])
+def test_label_smoothing_mistakes_are_named(mutant, key, capsys):
+    _assert_named(exercises.check_label_smoothing_loss, mutant, key, "label_smoothing_loss", capsys)
+
+
+def test_label_smoothing_k_minus_1_message_states_the_convention(capsys):
+    _, out = _run(exercises.check_label_smoothing_loss, _ls_k_minus_1, capsys)
+    assert "label_smoothing" in out and "ALL K classes" in out
+
+
+def test_pytorch_label_smoothing_is_accepted(capsys):
+    fn = lambda z, y, a: F.cross_entropy(z, y, label_smoothing=a)  # noqa: E731
+    assert _run(exercises.check_label_smoothing_loss, fn, capsys)[0] is True
+
+
+# ----------------------------------------------------------------------------- 03: distillation
+
+
+def _kd(s, t, y, a, tau, *, alpha_on_hard=False, tau2=True, tau2_hard=False, reverse=False, reduction="batchmean",
+        soften_student=True, soften_teacher=True, hard_tau=False, detach=True, log_base=math.e, total="mean"):
+    t_used = t.detach() if detach else t
+    log_s = F.log_softmax(s / (tau if soften_student else 1.0), -1)
+    log_t = F.log_softmax(t_used / (tau if soften_teacher else 1.0), -1)
+    if reverse:
+        kl = F.kl_div(log_t, log_s, reduction=reduction, log_target=True)
+    else:
+        kl = F.kl_div(log_s, log_t, reduction=reduction, log_target=True)
+    hard = F.cross_entropy(s / tau if hard_tau else s, y)
+    w_hard, w_soft = (a, 1 - a) if alpha_on_hard else (1 - a, a)
+    loss = w_hard * hard * (tau**2 if tau2_hard else 1.0) + w_soft * kl * (tau**2 if tau2 else 1.0)
+    loss = loss / math.log(log_base)
+    return loss * s.shape[0] if total == "sum" else loss
+
+
+KD_MUTANTS = [
+    (lambda *a: _kd(*a, alpha_on_hard=True), "alpha_swapped"),
+    (lambda *a: _kd(*a, tau2=False), "no_tau2"),
+    (lambda *a: _kd(*a, tau2_hard=True), "tau2_hard"),
+    (lambda *a: _kd(*a, tau2_hard=True, tau2=False), "tau2_hard"),
+    (lambda *a: _kd(*a, reverse=True), "kl_reversed"),
+    (lambda *a: _kd(*a, reduction="mean"), "mean"),
+    (lambda *a: _kd(*a, soften_student=False), "student_not_softened"),
+    (lambda *a: _kd(*a, soften_teacher=False), "teacher_not_softened"),
+    (lambda *a: _kd(*a, hard_tau=True), "hard_softened"),
+    (lambda *a: _kd(*a, total="sum"), "sum"),
+    (lambda *a: _kd(*a, log_base=2.0), "log2"),
+    (lambda *a: _kd(*a, detach=False), "teacher_grad"),
+    (lambda *a: _kd(*a).item(), "not_tensor"),
+]
+
+
+@pytest.mark.filterwarnings("ignore:reduction. 'mean' divides:UserWarning")  # the 'mean' mutant, on purpose
+@pytest.mark.parametrize("mutant, key", KD_MUTANTS, ids=[k for _, k in KD_MUTANTS])
+def test_distillation_mistakes_are_named(mutant, key, capsys):
+    _assert_named(exercises.check_distillation_loss, mutant, key, "distillation_loss", capsys)
+
+
+def test_kit_distillation_loss_is_accepted(capsys):
+    assert _run(exercises.check_distillation_loss, distillation_loss, capsys)[0] is True
+
+
+def test_kd_mutant_without_detach_agrees_on_values():
+    """The teacher-gradient mutant differs only in its gradient: the check must find it by backward, not by value."""
+    g = torch.Generator().manual_seed(0)
+    s, t = torch.randn(3, 4, generator=g), torch.randn(3, 4, generator=g)
+    y = torch.tensor([0, 1, 2])
+    assert torch.allclose(_kd(s, t, y, 0.3, 2.0, detach=False), distillation_loss(s, t, y, 0.3, 2.0))
+
+
+# ----------------------------------------------------------------------------- 04: ECE
+
+
+def _independent_ece(probs, targets, n_bins):
+    """numpy, np.digitize on right-closed edges: an implementation that shares no code with the kit."""
+    probs, targets = np.asarray(probs, dtype=float), np.asarray(targets)
+    conf, pred = probs.max(1), probs.argmax(1)
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    which = np.clip(np.digitize(conf, edges[1:-1], right=True), 0, n_bins - 1)
+    ece = 0.0
+    for b in range(n_bins):
+        m = which == b
+        if m.any():
+            ece += m.mean() * abs((pred[m] == targets[m]).mean() - conf[m].mean())
+    return ece
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10_000), st.integers(1, 20), st.integers(2, 6), st.integers(5, 200))
+def test_ece_solution_and_kit_metric_match_an_independent_implementation(seed, n_bins, k, n):
+    g = torch.Generator().manual_seed(seed)
+    logits = 3.0 * torch.randn(n, k, generator=g, dtype=torch.float64)
+    probs = torch.softmax(logits, -1)
+    targets = torch.randint(0, k, (n,), generator=g)
+    reference = _independent_ece(probs.numpy(), targets.numpy(), n_bins)
+    solution, _ = SOLUTIONS["expected_calibration_error"]
+    assert solution(probs, targets, n_bins) == pytest.approx(reference, abs=1e-9)
+    # the kit's metric works in float32: an example within float32 rounding of a bin edge may change bins
+    conf = probs.max(-1).values
+    edges = torch.arange(1, n_bins, dtype=torch.float64) / n_bins
+    if n_bins == 1 or (conf[:, None] - edges[None, :]).abs().min() > 1e-6:
+        assert expected_calibration_error(logits, targets, n_bins) == pytest.approx(reference, abs=1e-5)
+
+
+def _ece_bins(probs, targets, n_bins, conf=None):
+    conf = probs.max(-1).values if conf is None else conf
+    correct = (probs.argmax(-1) == targets).double()
+    idx = (torch.ceil(conf * n_bins) - 1).clamp(0, n_bins - 1).long()
+    return [(idx == b, correct, conf) for b in range(n_bins) if (idx == b).any()]
+
+
+def _ece_equal(probs, targets, n_bins):
+    bins = _ece_bins(probs, targets, n_bins)
+    return sum(abs(c[m].mean() - f[m].mean()).item() for m, c, f in bins) / len(bins)
+
+
+def _ece_true_class(probs, targets, n_bins):
+    p_true = probs[torch.arange(len(targets)), targets]
+    return sum((m.double().mean() * (c[m].mean() - f[m].mean()).abs()).item()
+               for m, c, f in _ece_bins(probs, targets, n_bins, conf=p_true))
+
+
+def _ece_accuracy_is_probability(probs, targets, n_bins):
+    p_true = probs[torch.arange(len(targets)), targets]
+    return sum((m.double().mean() * (p_true[m].mean() - f[m].mean()).abs()).item()
+               for m, c, f in _ece_bins(probs, targets, n_bins))
+
+
+def _ece_signed(probs, targets, n_bins):
+    return sum((m.double().mean() * (c[m].mean() - f[m].mean())).item() for m, c, f in _ece_bins(probs, targets, n_bins))
+
+
+def _ece_no_bins(probs, targets, n_bins):
+    return abs((probs.argmax(-1) == targets).double().mean() - probs.max(-1).values.mean()).item()
+
+
+@pytest.mark.parametrize("mutant, key", [(_ece_equal, "equal_weights"), (_ece_true_class, "true_class_prob"),
+                                         (_ece_accuracy_is_probability, "accuracy_mixup"), (_ece_signed, "signed"),
+                                         (_ece_no_bins, "no_bins")])
+def test_ece_mistakes_are_named(mutant, key, capsys):
+    _assert_named(exercises.check_expected_calibration_error, mutant, key, "expected_calibration_error", capsys)
+
+
+# ----------------------------------------------------------------------------- 04: temperature scaling
+
+
+def _fit(logits, targets, objective="nll", grid=np.geomspace(0.05, 20.0, 2000)):
+    z, y = torch.as_tensor(logits).double(), torch.as_tensor(targets)
+    if objective == "nll":
+        scores = [F.cross_entropy(z / t, y).item() for t in grid]
+    else:  # accuracy, to maximise: the first grid point wins every tie
+        scores = [-(z / t).argmax(-1).eq(y).double().mean().item() for t in grid]
+    return float(grid[int(np.argmin(scores))])
+
+
+def _test_split():
+    g = torch.Generator().manual_seed(99)
+    z = 4.0 * torch.randn(300, 5, generator=g)
+    y = z.argmax(-1)
+    y[:30] = torch.randint(0, 5, (30,), generator=g)
+    return z, y
+
+
+def test_temperature_fitted_on_the_test_split_is_named(capsys):
+    test_logits, test_targets = _test_split()
+
+    def uses_global(val_logits, val_targets):
+        return _fit(test_logits, test_targets)  # reads "the notebook's" test split
+
+    _assert_named(exercises.check_temperature_scaling, uses_global, "test_split", "temperature_scaling", capsys,
+                  test_logits, test_targets)
+
+
+def test_temperature_that_ignores_its_data_is_named_without_the_test_split(capsys):
+    test_logits, test_targets = _test_split()
+    _assert_named(exercises.check_temperature_scaling, lambda z, y: _fit(test_logits, test_targets), "ignores_data",
+                  "temperature_scaling", capsys)
+
+
+@pytest.mark.parametrize("mutant, key", [
+    (lambda z, y: 1.0 / _fit(z, y), "inverse"),
+    (lambda z, y: _fit(z, y, objective="accuracy"), "accuracy"),
+    (lambda z, y: math.log(_fit(z, y)), "log_t"),
+])
+def test_temperature_mistakes_are_named(mutant, key, capsys):
+    _assert_named(exercises.check_temperature_scaling, mutant, key, "temperature_scaling", capsys)
+
+
+def test_grid_search_solution_is_accepted(capsys):
+    assert _run(exercises.check_temperature_scaling, _fit, capsys)[0] is True
+
+
+# ----------------------------------------------------------------------------- 06: one KD training step
+
+
+def _step(head, optimizer, features, teacher_logits, targets, alpha, temperature, *, train=True, zero=True,
+          step=True, detach=True, loss_fn=None, report_after=False):
+    if train:
+        head.train()
+    if zero:
+        optimizer.zero_grad()
+    t = teacher_logits.detach() if detach else teacher_logits
+    loss_fn = loss_fn or (lambda s: _kd(s, t, targets, alpha, temperature, detach=detach))
+    loss = loss_fn(head(features))
+    loss.backward()
+    if step:
+        optimizer.step()
+    if report_after:
+        with torch.no_grad():
+            return _kd(head(features), t, targets, alpha, temperature).item()
+    return loss.item()
+
+
+STEP_MUTANTS = [
+    (lambda *a: _step(*a, train=False), "eval_mode"),
+    (lambda *a: _step(*a, zero=False), "zero_grad"),
+    (lambda *a: _step(*a, step=False), "no_step"),
+    (lambda *a: _step(*a, detach=False), "teacher"),
+    (lambda h, o, f, t, y, a, tau: _step(h, o, f, t, y, a, tau, loss_fn=lambda s: F.cross_entropy(s, y)), "loss"),
+    (lambda h, o, f, t, y, a, tau: _step(h, o, f, t, y, a, tau,
+                                         loss_fn=lambda s: _kd(s, t, y, 1 - a, tau)), "loss"),
+    (lambda *a: _step(*a, report_after=True), "loss_after_step"),
+]
+
+
+@pytest.mark.parametrize("mutant, key", STEP_MUTANTS, ids=[k for _, k in STEP_MUTANTS])
+def test_kd_training_step_mistakes_are_named(mutant, key, capsys):
+    _assert_named(exercises.check_kd_training_step, mutant, key, "kd_training_step", capsys)
+
+
+def test_kd_training_step_check_leaves_global_rng_usable(capsys):
+    before = torch.randn(1)
+    exercises.check_kd_training_step(SOLUTIONS["kd_training_step"][0])
+    capsys.readouterr()
+    assert torch.isfinite(before).all()
