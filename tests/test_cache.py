@@ -6,6 +6,8 @@ import stat
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from safetensors.torch import save_file
 
 from helpers import cache
@@ -149,3 +151,32 @@ def test_written_files_follow_the_umask(tmp_path, umask, mode):
         os.umask(previous)
     assert stat.S_IMODE((tmp_path / "results.csv").stat().st_mode) == mode
     assert stat.S_IMODE((tmp_path / "r.safetensors").stat().st_mode) == mode
+
+
+_DTYPES = [torch.float32, torch.float16, torch.bfloat16, torch.int64, torch.int32, torch.bool]
+
+
+@st.composite
+def _records(draw):
+    names = draw(st.lists(st.text(alphabet="abcxyz/_.0123", min_size=1, max_size=12), max_size=4, unique=True))
+    tensors = {}
+    for name in names:
+        shape = draw(st.lists(st.integers(0, 4), max_size=3))
+        dtype = draw(st.sampled_from(_DTYPES))
+        seed = draw(st.integers(0, 2**16))
+        tensors[name] = (torch.randn(shape, generator=torch.Generator().manual_seed(seed)) * 5).to(dtype)
+    meta = draw(st.dictionaries(st.text(max_size=8), st.one_of(st.integers(), st.text(max_size=8), st.booleans(),
+                                                                st.floats(allow_nan=False)), max_size=4))
+    return meta, tensors
+
+
+@settings(max_examples=40)
+@given(record=_records())
+def test_any_record_round_trips_exactly(tmp_path_factory, record):
+    meta, tensors = record
+    path = tmp_path_factory.mktemp("prop") / "r.safetensors"
+    cache.save_record(path, meta, tensors)
+    loaded_meta, loaded = cache.load_record(path)
+    assert loaded_meta == meta and set(loaded) == set(tensors)
+    for name, tensor in tensors.items():
+        assert loaded[name].dtype == tensor.dtype and torch.equal(loaded[name], tensor)
