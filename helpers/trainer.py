@@ -6,8 +6,11 @@ This is the kit's paper-scale path: the same losses as the CPU loop in ``helpers
 several GPUs (``accelerate launch`` / ``torchrun``: DDP) and bf16 come for free.
 
 * ``DistillationTrainer(model, args, ..., method="kd", alpha=0.5, temperature=1.0,
-  teacher_model=teacher)`` — a ``Trainer`` whose ``compute_loss`` computes the kit's loss
-  with the ``model`` it is given (so a DDP-wrapped student works). The teacher is frozen
+  teacher_model=teacher)`` (or ``objective=Objective("kd", 0.5, 1.0)``) — a ``Trainer`` whose
+  ``compute_loss`` computes the kit's loss, ``helpers.losses.Objective.loss``, with the ``model``
+  it is given (so a DDP-wrapped student works). The objective is built and validated once, in
+  ``__init__``; the first batch's logits, labels and teacher logits are checked once
+  (``Objective.check_batch``), later steps are not (a value check synchronises with the device). The teacher is frozen
   (``requires_grad=False``), kept in eval mode, moved to the device and prepared with
   ``accelerator.prepare_model(teacher, evaluation_mode=True)`` (device placement and the
   run's mixed precision, never DDP: it is not trained).
@@ -37,7 +40,7 @@ import numpy as np
 import torch
 from transformers import EvalPrediction, Trainer
 
-from helpers.losses import METHODS, cross_entropy_loss, distillation_loss, label_smoothing_loss, validate_objective
+from helpers.losses import METHODS, Objective
 from helpers.metrics import summarize
 
 __all__ = ["METHODS", "TEACHER_LOGITS_COLUMN", "DistillationTrainer", "compute_metrics", "forward_argument_names"]
@@ -70,13 +73,32 @@ def compute_metrics(prediction: EvalPrediction) -> dict[str, float]:
     return summarize(torch.as_tensor(np.asarray(logits, dtype=np.float32)), torch.as_tensor(np.asarray(labels)).long())
 
 
+def _objective_of(objective: Objective | None, method: str | None, alpha: float | None,
+                  temperature: float | None) -> Objective:
+    """The trainer's one ``Objective``: the given one, or one built (and validated) from the three arguments."""
+    if objective is not None:
+        if not isinstance(objective, Objective):
+            raise ValueError(f"objective must be a helpers.losses.Objective, got {type(objective).__name__}")
+        given = [name for name, value in (("method", method), ("alpha", alpha), ("temperature", temperature))
+                 if value is not None]
+        if given:
+            raise ValueError(f"pass either objective=... or method/alpha/temperature, not both (got {', '.join(given)})")
+        return objective
+    return Objective(
+        method="erm" if method is None else method,
+        alpha=0.0 if alpha is None else alpha,
+        temperature=1.0 if temperature is None else temperature,
+    )
+
+
 class DistillationTrainer(Trainer):
     """A ``transformers.Trainer`` training with the kit's ERM, LS or KD loss.
 
     Arguments are those of ``Trainer`` plus ``method`` (``"erm"``, ``"ls"`` or ``"kd"``),
-    ``alpha`` (weight of the soft part; must be 0 for ERM), ``temperature`` (KD only) and
+    ``alpha`` (weight of the soft part; must be 0 for ERM), ``temperature`` (KD only) — or one
+    ready ``objective`` (a :class:`helpers.losses.Objective`) instead of those three — and
     ``teacher_model`` (KD: a frozen teacher run live; optional when every batch carries a
-    ``teacher_logits_column``).
+    ``teacher_logits_column``). Defaults: ERM.
     """
 
     loss_is_scaled_for_ga = True  # compute_loss scales for gradient accumulation itself (see module docstring)
@@ -85,20 +107,21 @@ class DistillationTrainer(Trainer):
         self,
         *args: Any,
         teacher_model: torch.nn.Module | None = None,
-        method: str = "erm",
-        alpha: float = 0.0,
-        temperature: float = 1.0,
+        method: str | None = None,
+        alpha: float | None = None,
+        temperature: float | None = None,
+        objective: Objective | None = None,
         teacher_logits_column: str = TEACHER_LOGITS_COLUMN,
         **kwargs: Any,
     ) -> None:
-        self.method = method
-        self.alpha, self.temperature = validate_objective(method, alpha, temperature)
-        if method != "kd" and teacher_model is not None:
-            raise ValueError(f"teacher_model is only used with method='kd', got method={method!r}")
+        self.objective = _objective_of(objective, method, alpha, temperature)
+        if not self.objective.needs_teacher and teacher_model is not None:
+            raise ValueError(f"teacher_model is only used with method='kd', got method={self.objective.method!r}")
         if kwargs.get("compute_loss_func") is not None:
             raise ValueError("compute_loss_func is not used: DistillationTrainer computes its loss with helpers.losses")
         self.teacher_logits_column = teacher_logits_column
         self._has_live_teacher = teacher_model is not None
+        self._batch_checked = False  # Objective.check_batch runs on the first batch only
         super().__init__(*args, **kwargs)
 
         if self.args.label_smoothing_factor != 0:
@@ -111,6 +134,18 @@ class DistillationTrainer(Trainer):
         self._check_teacher_logits_column()
         self.teacher_model = None if teacher_model is None else self._prepare_teacher(teacher_model)
         self._check_teacher_inputs()
+
+    @property
+    def method(self) -> str:
+        return self.objective.method
+
+    @property
+    def alpha(self) -> float:
+        return self.objective.alpha
+
+    @property
+    def temperature(self) -> float:
+        return self.objective.temperature
 
     # ---- set-up checks -------------------------------------------------------------
 
@@ -131,7 +166,7 @@ class DistillationTrainer(Trainer):
                 "before compute_loss: pass TrainingArguments(remove_unused_columns=False, ...) and keep only the "
                 "columns the models and the collator need"
             )
-        if self.method != "kd" or self._has_live_teacher:
+        if not self.objective.needs_teacher or self._has_live_teacher:
             return
         train = self.train_dataset
         if train is not None and hasattr(train, "column_names") and self.teacher_logits_column not in train.column_names:
@@ -170,7 +205,7 @@ class DistillationTrainer(Trainer):
         """The batch's precomputed teacher logits if present, else a no-grad eval-mode teacher forward."""
         column = inputs.get(self.teacher_logits_column)
         if column is not None:
-            return column.float()
+            return column
         if self.teacher_model is None:
             raise ValueError(
                 f"method='kd': this batch has no {self.teacher_logits_column!r} and there is no teacher_model "
@@ -178,15 +213,7 @@ class DistillationTrainer(Trainer):
             )
         self.teacher_model.eval()
         with torch.no_grad():
-            return self.teacher_model(**self._inputs_for(self._teacher_inputs, inputs)).logits.float()
-
-    def objective(self, logits: torch.Tensor, labels: torch.Tensor, inputs: dict[str, Any]) -> torch.Tensor:
-        """The batch-mean loss of ``method``: CE (ERM), ``label_smoothing_loss`` (LS) or ``distillation_loss`` (KD)."""
-        if self.method == "erm":
-            return cross_entropy_loss(logits, labels)
-        if self.method == "ls":
-            return label_smoothing_loss(logits, labels, self.alpha)
-        return distillation_loss(logits, self._teacher_logits(inputs), labels, self.alpha, self.temperature)
+            return self.teacher_model(**self._inputs_for(self._teacher_inputs, inputs)).logits
 
     def _scale_for_accumulation(self, loss: torch.Tensor, batch_size: int, num_items_in_batch) -> torch.Tensor:
         """This micro-batch's share of the optimizer step's mean loss (see the module docstring)."""
@@ -214,7 +241,11 @@ class DistillationTrainer(Trainer):
         labels = inputs["labels"]
         student_inputs = forward_argument_names(self.accelerator.unwrap_model(model))
         outputs = model(**self._inputs_for(student_inputs, inputs))
-        loss = self.objective(outputs.logits.float(), labels, inputs)
+        teacher_logits = self._teacher_logits(inputs) if self.objective.needs_teacher else None
+        if not self._batch_checked:  # once per trainer: a value check waits for the device
+            self.objective.check_batch(outputs.logits, labels, teacher_logits)
+            self._batch_checked = True
+        loss = self.objective.loss(outputs.logits, labels, teacher_logits)
         if model.training:
             loss = self._scale_for_accumulation(loss, labels.shape[0], num_items_in_batch)
         return (loss, outputs) if return_outputs else loss

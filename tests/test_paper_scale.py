@@ -1,7 +1,10 @@
-"""Tests of helpers.paper_scale: tasks, the command line, results.csv, and a 2-process (gloo) run."""
+"""Tests of the paper-scale path (helpers.paper, ``python -m helpers.paper_scale``): tasks, the generated
+command line, results.csv rows checked against their saved logits, the teacher cache, notebook 10's
+temporary workspace, and a 2-process (gloo) run."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -10,44 +13,50 @@ import sys
 from pathlib import Path
 
 import datasets
+import nbformat
 import pandas as pd
 import pytest
+import torch
+from paper_fixtures import cli, numpy_metrics, tiny  # noqa: F401  (tiny is a fixture)
 from safetensors.torch import load_file
-from transformers import BertForSequenceClassification
+from transformers import BertForSequenceClassification, DataCollatorWithPadding
 
-from helpers import paper_scale
+import helpers.losses
+from helpers import cache
 from helpers.assets import REPO_ROOT
 from helpers.data import load_task
-from helpers.experiments import RESULT_COLUMNS
-from helpers.paper_scale import (
-    append_results,
-    check_model_source,
-    glue_to_task,
-    load_paper_task,
-    main,
-    make_tiny_offline_setup,
-    per_device_batch_size,
-)
+from helpers.losses import Objective
+from helpers.models import load_tokenizer
+from helpers.paper import data as paper_data
+from helpers.paper.cli import build_parser, parse_config
+from helpers.paper.config import PaperScaleConfig, per_device_batch_size
+from helpers.paper.data import glue_to_task, load_paper_task, tokenize_task_pairs
+from helpers.paper.demo import WORKSPACE_PREFIX, demo_workspace, make_tiny_offline_setup
+from helpers.paper.run import teacher_folder
+from helpers.paper.sources import check_model_source
+from helpers.paper_scale import main
+from helpers.results import RESULT_COLUMNS, read_results
 
 METRICS = ["accuracy", "entropy", "max_prob", "nll", "ece"]
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    """Tiny random BERTs without dropout (runs on 1 and 2 processes then take identical steps) and the CSVs."""
-    return make_tiny_offline_setup(tmp_path_factory.mktemp("tiny"), rows_per_class=10, dropout=0.0)
-
-
-def _cli(tiny, out: Path, *extra: str, task: Path | None = None) -> list[str]:
-    return [
-        "--task", str(task or tiny.pair_csv), "--student", str(tiny.student), "--out", str(out),
-        "--epochs", "1", "--teacher-epochs", "1", "--batch-size", "8", "--max-length", "24", "--lr", "1e-3",
-        "--train-subset", "32", "--quiet", *extra,
-    ]
+NOTEBOOK = REPO_ROOT / "notebooks" / "10_paper_scale.ipynb"
 
 
 def _results(out: Path) -> pd.DataFrame:
-    return pd.read_csv(out / "results.csv", keep_default_na=False)
+    return read_results(out / "results.csv")
+
+
+@pytest.fixture()
+def alpha_checks(monkeypatch) -> list[float]:
+    """Every call of ``helpers.losses.validate_alpha`` (made by each ``Objective`` built) is recorded here."""
+    calls: list[float] = []
+    original = helpers.losses.validate_alpha
+
+    def counting(alpha):
+        calls.append(alpha)
+        return original(alpha)
+
+    monkeypatch.setattr(helpers.losses, "validate_alpha", counting)
+    return calls
 
 
 # ---- tasks -----------------------------------------------------------------------------------------------
@@ -93,7 +102,7 @@ def test_glue_offline_fails_fast_with_a_clear_message(monkeypatch):
     def offline(*args, **kwargs):
         raise ConnectionError("Couldn't reach 'glue' on the Hub (OfflineModeIsEnabled)")
 
-    monkeypatch.setattr(paper_scale.datasets, "load_dataset", offline)
+    monkeypatch.setattr(paper_data.datasets, "load_dataset", offline)
     with pytest.raises(ValueError, match="KDLS_ALLOW_HUB=1"):
         load_paper_task("qnli")
 
@@ -125,7 +134,7 @@ def test_unknown_tasks_and_empty_texts_are_refused(tiny, tmp_path):
         load_paper_task(bad)
 
 
-# ---- models and arguments ----------------------------------------------------------------------------
+# ---- models, configuration and the command line ----------------------------------------------------------
 
 
 def test_model_sources_are_checked_before_any_work(tiny, tmp_path, monkeypatch):
@@ -146,22 +155,57 @@ def test_the_global_batch_is_split_over_processes_and_accumulation():
         per_device_batch_size(30, 1, 4)
 
 
+def test_the_config_builds_and_validates_one_objective(alpha_checks):
+    config = PaperScaleConfig(task="sst2", student="s", out="o", method="ls")
+    assert alpha_checks == [0.1]  # once
+    assert config.objective == Objective("ls", 0.1, 1.0)  # LS's default alpha
+    assert config.alpha == 0.1 and config.out == Path("o")
+    kd = PaperScaleConfig(task="sst2", student="s", out="o", method="kd", teacher="t", temperature=4)
+    assert kd.objective == Objective("kd", 0.5, 4.0) and kd.uses_teacher
+    assert not PaperScaleConfig(task="sst2", student="s", out="o").uses_teacher
+
+
+def test_the_command_line_is_generated_from_the_config():
+    """One option per config field, with the field's default and help: nothing is written twice."""
+    parser = build_parser()
+    actions = {action.dest: action for action in parser._actions if action.dest != "help"}
+    fields = [f for f in dataclasses.fields(PaperScaleConfig) if f.init]
+    assert set(actions) == {f.name for f in fields}
+    for field in fields:
+        action = actions[field.name]
+        assert f"--{field.name.replace('_', '-')}" in action.option_strings
+        assert action.help == field.metadata["help"]
+        if field.default is dataclasses.MISSING:
+            assert action.required, field.name
+        else:
+            assert action.default == field.default, field.name
+    assert parse_config(["--task", "sst2", "--student", "s", "--out", "o"]) == PaperScaleConfig(task="sst2", student="s", out="o")
+    flags = parse_config(["--task", "sst2", "--student", "s", "--out", "o", "--method", "kd", "--teacher", "t", "--bf16",
+                          "--quiet", "--precompute-teacher-logits", "--train-subset", "5", "--alpha", "0.25"])
+    assert flags.bf16 and flags.quiet and flags.precompute_teacher_logits
+    assert (flags.train_subset, flags.alpha, flags.teacher, flags.out) == (5, 0.25, "t", Path("o"))
+    assert "--teacher-epochs" in parser.format_help() and "(default: 3.0)" in parser.format_help()
+
+
 @pytest.mark.parametrize(
     "extra,match",
     [
         (["--method", "kd"], "exactly one of --teacher"),
+        (["--method", "xx"], "invalid choice"),
         (["--method", "ls", "--alpha", "1.5"], "alpha"),
+        (["--method", "ls", "--alpha", "nan"], "alpha"),
         (["--method", "erm", "--alpha", "0.2"], "alpha must be 0"),
         (["--method", "kd", "--teacher", "x", "--temperature", "0"], "temperature"),
         (["--batch-size", "0"], "batch_size"),
         (["--batch-size", "6", "--grad-accum", "4"], "divisible"),
         (["--epochs", "-1"], "epochs"),
         (["--method", "ls", "--precompute-teacher-logits"], "precompute"),
+        (["--no-such-option", "1"], "unrecognized arguments"),
     ],
 )
 def test_bad_command_lines_exit_with_a_clear_message(tiny, tmp_path, capsys, extra, match):
     with pytest.raises(SystemExit) as exit_info:
-        main(_cli(tiny, tmp_path / "out", *extra))
+        main(cli(tiny, tmp_path / "out", *extra))
     assert exit_info.value.code == 2
     assert match in capsys.readouterr().err
     assert not (tmp_path / "out" / "results.csv").exists()
@@ -170,80 +214,104 @@ def test_bad_command_lines_exit_with_a_clear_message(tiny, tmp_path, capsys, ext
 def test_an_offline_hub_name_fails_fast(tiny, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(SystemExit):
-        main(_cli(tiny, tmp_path / "out", "--method", "kd", "--teacher", "no-such-org/bert-huge"))
+        main(cli(tiny, tmp_path / "out", "--method", "kd", "--teacher", "no-such-org/bert-huge"))
     assert "KDLS_ALLOW_HUB=1" in capsys.readouterr().err
 
 
-# ---- results.csv --------------------------------------------------------------------------------------
+def test_the_teacher_folder_changes_with_the_kits_cache_version_and_the_teachers_budget(tiny, tmp_path, monkeypatch):
+    def config(**changes):
+        values = dict(task=str(tiny.pair_csv), student=str(tiny.student), out=tmp_path, method="kd", teacher=str(tiny.teacher))
+        return PaperScaleConfig(**(values | changes))
 
-
-def test_append_results_keeps_the_schema_and_refuses_foreign_files(tmp_path):
-    row = dict.fromkeys(RESULT_COLUMNS, 0) | {"task": "t", "method": "erm", "teacher": "", "temperature": ""}
-    append_results([row], tmp_path)
-    append_results([row | {"method": "ls"}], tmp_path)
-    frame = _results(tmp_path)
-    assert list(frame.columns) == RESULT_COLUMNS
-    assert frame["method"].tolist() == ["erm", "ls"]
-    (tmp_path / "results.csv").write_text("a,b\n1,2\n")
-    with pytest.raises(ValueError, match="schema"):
-        append_results([row], tmp_path)
+    folder = teacher_folder(config())
+    assert folder.parent == tmp_path / "teachers" and folder.name.startswith("tiny_trec_pairs-tiny-teacher-")
+    assert teacher_folder(config(seed=3, alpha=0.9)) == folder  # the student's settings do not matter
+    assert teacher_folder(config(teacher_epochs=2)) != folder
+    monkeypatch.setattr(cache, "CACHE_VERSION", cache.CACHE_VERSION + 1)
+    assert teacher_folder(config()) != folder
 
 
 # ---- end to end (a few seconds each) -------------------------------------------------------------------------
 
 
-def test_the_command_line_trains_teacher_and_students_and_writes_results(tiny, tmp_path):
+def _teacher_test_metrics(teacher: Path, task_csv: Path, max_length: int) -> dict[str, float]:
+    """The saved teacher's test-split metrics, recomputed outside the Trainer (one batch, numpy metrics)."""
+    model = BertForSequenceClassification.from_pretrained(teacher).eval()
+    test = tokenize_task_pairs(load_paper_task(task_csv), load_tokenizer(teacher), max_length)["test"]
+    batch = DataCollatorWithPadding(load_tokenizer(teacher))([test[i] for i in range(len(test))])
+    with torch.no_grad():
+        logits = model(**{k: v for k, v in batch.items() if k != "labels"}).logits
+    return numpy_metrics(logits, batch["labels"])
+
+
+def test_the_command_line_trains_teacher_and_students_and_writes_results(tiny, tmp_path, alpha_checks):
     out = tmp_path / "out"
-    assert main(_cli(tiny, out, "--method", "kd", "--teacher", str(tiny.teacher), "--alpha", "0.5", "--temperature", "2")) == 0
+    assert main(cli(tiny, out, "--method", "kd", "--teacher", str(tiny.teacher), "--alpha", "0.5", "--temperature", "2")) == 0
+    assert alpha_checks == [0.5]  # the run's objective is validated once, by the config
     frame = _results(out)
     assert list(frame.columns) == RESULT_COLUMNS
-    assert frame[["student", "teacher", "method"]].values.tolist() == [
-        ["tiny-teacher", "", "erm"], ["tiny-student", "tiny-teacher", "kd"]
+    assert frame[["tier", "role", "student", "teacher", "method", "seed"]].values.tolist() == [
+        ["paper", "teacher", "tiny-teacher", "", "erm", 0], ["paper", "student", "tiny-student", "tiny-teacher (1 epoch)", "kd", 0]
     ]
     assert frame["task"].unique().tolist() == ["tiny_trec_pairs"]
-    assert float(frame.loc[1, "temperature"]) == 2.0 and float(frame.loc[1, "alpha"]) == 0.5
-    for name in METRICS:
-        assert frame[name].between(0, 10).all()
-    assert frame["accuracy"].between(0, 1).all()
-    teachers = list((out / "teachers").iterdir())
-    assert len(teachers) == 1 and (teachers[0] / "config.json").is_file()
+    assert (frame.loc[1, "alpha"], frame.loc[1, "temperature"]) == (0.5, 2.0)
+    assert (frame.loc[0, "alpha"], frame.loc[0, "temperature"]) == (0.0, "")
+
+    # the student's row holds the metrics of its saved test logits, recomputed independently
     (run_folder,) = (out / "runs").iterdir()
     tensors = load_file(run_folder / "predictions.safetensors")
-    assert tensors["logits/test"].shape == (len(tensors["labels/test"]), 2)
+    task = load_paper_task(tiny.pair_csv)
+    assert tensors["labels/test"].tolist() == task["test"]["label"]  # gathered in the split's order
+    assert tensors["logits/test"].shape == (len(task["test"]), 2)
+    expected = numpy_metrics(tensors["logits/test"], tensors["labels/test"])
+    assert frame.loc[1, METRICS].to_dict() == pytest.approx(expected, abs=1e-5)
+    record = json.loads((run_folder / "metrics.json").read_text())
+    assert record["metrics"]["validation"] == pytest.approx(
+        numpy_metrics(tensors["logits/validation"], tensors["labels/validation"]), abs=1e-5)
+    assert record["config"]["objective"] == {"method": "kd", "alpha": 0.5, "temperature": 2.0}
+
+    # the teacher: saved once, its record carries the kit's cache version, its row is its own test metrics
+    (teacher,) = (out / "teachers").iterdir()
+    assert json.loads((teacher / "teacher_run.json").read_text())["version"] == cache.CACHE_VERSION
+    assert frame.loc[0, METRICS].to_dict() == pytest.approx(_teacher_test_metrics(teacher, tiny.pair_csv, 24), abs=1e-4)
 
     # a second run reuses the fine-tuned teacher (no new teacher row) and appends its own row
-    assert main(_cli(tiny, out, "--method", "kd", "--teacher", str(tiny.teacher), "--seed", "1")) == 0
+    assert main(cli(tiny, out, "--method", "kd", "--teacher", str(tiny.teacher), "--seed", "1")) == 0
     frame = _results(out)
-    assert frame[["student", "method", "seed"]].values.tolist() == [
-        ["tiny-teacher", "erm", 0], ["tiny-student", "kd", 0], ["tiny-student", "kd", 1]
-    ]
+    assert frame[["role", "method", "seed"]].values.tolist() == [["teacher", "erm", 0], ["student", "kd", 0], ["student", "kd", 1]]
     assert len(list((out / "teachers").iterdir())) == 1
 
     # the fine-tuned teacher as a checkpoint, its logits precomputed: the same student as with the live teacher
-    checkpoint = teachers[0]
-    assert main(_cli(tiny, out, "--method", "kd", "--teacher-checkpoint", str(checkpoint), "--alpha", "0.5",
-                     "--temperature", "2", "--precompute-teacher-logits")) == 0
+    assert main(cli(tiny, out, "--method", "kd", "--teacher-checkpoint", str(teacher), "--alpha", "0.5",
+                    "--temperature", "2", "--precompute-teacher-logits")) == 0
     frame = _results(out)
     live, precomputed = frame.iloc[1], frame.iloc[-1]
-    assert precomputed["teacher"] == checkpoint.name
+    assert precomputed["teacher"] == teacher.name
     for name in METRICS:
         assert precomputed[name] == pytest.approx(live[name], abs=1e-5)
 
 
 def test_single_sentence_csv_runs_too(tiny, tmp_path):
     out = tmp_path / "out"
-    assert main(_cli(tiny, out, "--method", "ls", "--alpha", "0.2", task=tiny.csv)) == 0
+    assert main(cli(tiny, out, "--method", "ls", "--alpha", "0.2", task=tiny.csv)) == 0
     frame = _results(out)
-    assert frame[["task", "method", "teacher"]].values.tolist() == [["tiny_trec", "ls", ""]]
-    assert float(frame.loc[0, "alpha"]) == 0.2 and frame.loc[0, "temperature"] == ""
+    assert frame[["tier", "task", "role", "method", "teacher"]].values.tolist() == [["paper", "tiny_trec", "student", "ls", ""]]
+    assert frame.loc[0, "alpha"] == 0.2 and frame.loc[0, "temperature"] == ""
+    (run_folder,) = (out / "runs").iterdir()
+    tensors = load_file(run_folder / "predictions.safetensors")
+    assert tensors["logits/test"].shape[1] == 6
+    assert frame.loc[0, METRICS].to_dict() == pytest.approx(numpy_metrics(tensors["logits/test"], tensors["labels/test"]), abs=1e-5)
 
 
 def test_a_checkpoint_with_the_wrong_number_of_labels_is_refused(tiny, tmp_path, capsys):
     checkpoint = tmp_path / "six-class-teacher"
     BertForSequenceClassification.from_pretrained(tiny.teacher, num_labels=6).save_pretrained(checkpoint)
     with pytest.raises(SystemExit):
-        main(_cli(tiny, tmp_path / "out", "--method", "kd", "--teacher-checkpoint", str(checkpoint)))  # 2-class task
+        main(cli(tiny, tmp_path / "out", "--method", "kd", "--teacher-checkpoint", str(checkpoint)))  # 2-class task
     assert "has 6 labels but the task has 2" in capsys.readouterr().err
+
+
+# ---- notebook 10's offline demo ---------------------------------------------------------------------------
 
 
 def test_tiny_setup_files(tiny):
@@ -252,8 +320,38 @@ def test_tiny_setup_files(tiny):
     pairs = pd.read_csv(tiny.pair_csv)
     assert list(pairs.columns) == ["text", "text_pair", "label"]
     assert set(pairs["label"]) == {"same", "different"}
+    same = pd.read_csv(tiny.csv).set_index("text")["label"]
+    assert ((same[pairs["text"]].to_numpy() == same[pairs["text_pair"]].to_numpy())
+            == (pairs["label"] == "same").to_numpy()).all()  # the pair label is "same coarse class"
     with pytest.raises(ValueError, match="rows_per_class"):
         make_tiny_offline_setup(tiny.csv.parent / "x", rows_per_class=2)
+
+
+def test_the_demo_workspace_removes_its_folder(tmp_path):
+    workspace = demo_workspace(parent=tmp_path)
+    assert workspace.folder.parent == tmp_path and workspace.tiny.pair_csv.is_file() and workspace.out.parent == workspace.folder
+    workspace.cleanup()
+    assert not workspace.folder.exists() and workspace.removed
+    workspace.cleanup()  # twice is fine
+    with demo_workspace(parent=tmp_path) as workspace:
+        assert (workspace.tiny.student / "config.json").is_file()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_notebook_10s_workspace_is_gone_when_its_python_process_ends(tmp_path):
+    """The notebook's own set-up cell, run in a fresh Python with its own temporary folder: nothing stays behind."""
+    (setup,) = [cell.source for cell in nbformat.read(NOTEBOOK, as_version=4).cells
+                if cell.cell_type == "code" and "demo_workspace(" in cell.source]
+    imports = "import helpers\nimport pandas as pd\nfrom helpers.paper.demo import demo_workspace\n"  # as the notebook's
+    code = imports + setup + "\nassert tiny.pair_csv.is_file() and (tiny.teacher / 'config.json').is_file()\nprint(workspace.folder)\n"
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    env = os.environ | {"TMPDIR": str(temporary), "PYTHONPATH": str(REPO_ROOT), "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1"}
+    done = subprocess.run([sys.executable, "-c", code], cwd=NOTEBOOK.parent, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    folder = Path(done.stdout.strip().splitlines()[-1])
+    assert folder.parent == temporary and folder.name.startswith(WORKSPACE_PREFIX)  # it was made in the temporary folder...
+    assert not folder.exists() and list(temporary.iterdir()) == []  # ...and removed when the process ended
 
 
 # ---- two processes --------------------------------------------------------------------------------------
@@ -265,10 +363,10 @@ def test_two_processes_match_one_process(tiny, tmp_path):
     if torchrun is None:
         pytest.skip("torchrun is not installed next to this Python")
     extra = ["--method", "kd", "--teacher", str(tiny.teacher), "--alpha", "0.5", "--temperature", "2"]
-    assert main(_cli(tiny, tmp_path / "one", *extra)) == 0
+    assert main(cli(tiny, tmp_path / "one", *extra)) == 0
     env = os.environ | {"PYTHONPATH": str(REPO_ROOT), "OMP_NUM_THREADS": "1"}
     command = [torchrun, "--standalone", "--nproc_per_node", "2", "-m", "helpers.paper_scale",
-               *_cli(tiny, tmp_path / "two", *extra)]
+               *cli(tiny, tmp_path / "two", *extra)]
     done = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     one, two = _results(tmp_path / "one"), _results(tmp_path / "two")

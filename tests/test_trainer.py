@@ -19,6 +19,7 @@ from transformers import (
     TrainingArguments,
 )
 
+from helpers.losses import Objective, distillation_loss
 from helpers.models import load_tokenizer
 from helpers.trainer import TEACHER_LOGITS_COLUMN, DistillationTrainer, compute_metrics, forward_argument_names
 
@@ -102,10 +103,18 @@ def test_a_few_steps_train_the_student_and_leave_the_teacher_alone(tokenizer, tm
     teacher = _bert(tokenizer, seed=1, hidden=48) if method == "kd" else None
     before_student = _weights(student)
     before_teacher = None if teacher is None else _weights(teacher)
-    trainer = _trainer(tokenizer, tmp_path, student, data, method=method, alpha=alpha, temperature=2.0, teacher_model=teacher)
-    result = trainer.train()
-    assert math.isfinite(result.training_loss)
-    assert trainer.state.global_step == 2
+    with torch.no_grad():  # the loss of the first step: the initial student on all 12 rows (one batch)
+        batch = _batch(tokenizer, data, rows=12)
+        inputs = {k: v for k, v in batch.items() if k != "labels"}
+        first = _reference_loss(method, student(**inputs).logits, batch["labels"],
+                                None if teacher is None else teacher.eval()(**inputs).logits, alpha, 2.0).item()
+    args = _args(tmp_path, per_device_train_batch_size=12, logging_steps=1)
+    trainer = _trainer(tokenizer, tmp_path, student, data, args=args, method=method, alpha=alpha, temperature=2.0,
+                       teacher_model=teacher)
+    trainer.train()
+    losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
+    assert trainer.state.global_step == 2 and len(losses) == 2
+    assert losses[0] == pytest.approx(first, abs=2e-4)  # the Trainer logs its loss rounded to 4 digits
     assert _max_difference(before_student, _weights(student)) > 0
     if teacher is not None:
         assert _max_difference(before_teacher, _weights(teacher)) == 0.0
@@ -144,6 +153,103 @@ def test_compute_loss_equals_the_kits_loss_on_the_same_batch(tokenizer, tmp_path
     expected = _reference_loss(method, logits, batch["labels"], teacher_logits, alpha, 3.0)
     assert loss.item() == pytest.approx(expected.item(), rel=1e-5, abs=1e-6)
     assert torch.allclose(outputs.logits, logits, atol=1e-6)
+
+
+def test_the_kd_loss_is_helpers_losses_distillation_loss(tokenizer, tmp_path):
+    data = _dataset(tokenizer, 8, pairs=True)
+    student, teacher = _bert(tokenizer, 0), _bert(tokenizer, 1, hidden=48)
+    trainer = _trainer(tokenizer, tmp_path, student, data, method="kd", alpha=0.6, temperature=4.0, teacher_model=teacher)
+    batch = _batch(tokenizer, data)
+    student.eval()
+    loss = trainer.compute_loss(student, batch)
+    inputs = {k: v for k, v in batch.items() if k != "labels"}
+    with torch.no_grad():
+        expected = distillation_loss(student(**inputs).logits, teacher(**inputs).logits, batch["labels"], 0.6, 4.0)
+    assert loss.item() == pytest.approx(expected.item(), rel=1e-6)
+    assert loss.item() != pytest.approx(F.cross_entropy(student(**inputs).logits, batch["labels"]).item(), rel=1e-3)
+
+
+def _one_step_weights(tokenizer, tmp_path, data, teacher=None, lr: float = 0.5, **objective) -> dict[str, torch.Tensor]:
+    """The student's weights after one plain-SGD step on all of ``data`` (one batch) with ``objective``."""
+    student = _bert(tokenizer, 0)
+    args = _args(tmp_path, per_device_train_batch_size=len(data), max_steps=1, optim="sgd", learning_rate=lr,
+                 max_grad_norm=0.0, weight_decay=0.0, lr_scheduler_type="constant", warmup_steps=0)
+    _trainer(tokenizer, tmp_path, student, data, args=args, teacher_model=teacher, **objective).train()
+    return _weights(student)
+
+
+def _manual_sgd_step(tokenizer, data, loss_of, lr: float = 0.5) -> dict[str, torch.Tensor]:
+    """One SGD step by hand: ``loss_of(logits, labels)`` on all of ``data``, its gradient, ``w - lr * grad``."""
+    student = _bert(tokenizer, 0)
+    batch = _batch(tokenizer, data, rows=len(data))
+    loss_of(student(**{k: v for k, v in batch.items() if k != "labels"}).logits, batch["labels"]).backward()
+    with torch.no_grad():
+        for parameter in student.parameters():
+            if parameter.grad is not None:
+                parameter -= lr * parameter.grad
+    return _weights(student)
+
+
+def test_ls_in_the_trainer_smooths_the_labels(tokenizer, tmp_path):
+    """One SGD step of the Trainer's LS equals one by hand with F.cross_entropy(label_smoothing=0.6), not plain CE's."""
+    data = _dataset(tokenizer, 8)
+    trained = _one_step_weights(tokenizer, tmp_path, data, method="ls", alpha=0.6)
+    smoothed = _manual_sgd_step(tokenizer, data, lambda z, y: F.cross_entropy(z, y, label_smoothing=0.6))
+    plain = _manual_sgd_step(tokenizer, data, F.cross_entropy)
+    assert _max_difference(smoothed, plain) > 1e-3
+    assert _max_difference(trained, smoothed) < 1e-5
+
+
+def test_kd_uses_the_teachers_logits(tokenizer, tmp_path):
+    """KD with alpha=1 learns only from the teacher: two different teachers give two different students."""
+    data = _dataset(tokenizer, 8)
+    teachers = [_bert(tokenizer, 1, hidden=48), _bert(tokenizer, 2, hidden=48)]
+    students = [_one_step_weights(tokenizer, tmp_path, data, teacher=t, method="kd", alpha=1.0, temperature=2.0)
+                for t in teachers]
+    assert _max_difference(*students) > 1e-3
+    collate = DataCollatorWithPadding(tokenizer)
+    batch = collate([data[i] for i in range(len(data))])
+    inputs = {k: v for k, v in batch.items() if k != "labels"}
+    with torch.no_grad():
+        teacher_logits = teachers[0].eval()(**inputs).logits
+    by_hand = _manual_sgd_step(tokenizer, data, lambda z, y: distillation_loss(z, teacher_logits, y, 1.0, 2.0))
+    assert _max_difference(students[0], by_hand) < 1e-5
+
+
+def test_one_objective_can_be_given_ready_made(tokenizer, tmp_path):
+    data = _dataset(tokenizer, 8)
+    objective = Objective("ls", 0.2)
+    trainer = _trainer(tokenizer, tmp_path, _bert(tokenizer, 0), data, objective=objective)
+    assert trainer.objective is objective and (trainer.method, trainer.alpha) == ("ls", 0.2)
+    assert _trainer(tokenizer, tmp_path, _bert(tokenizer, 0), data).objective == Objective("erm", 0.0, 1.0)
+    with pytest.raises(ValueError, match="not both"):
+        _trainer(tokenizer, tmp_path, _bert(tokenizer, 0), data, objective=objective, alpha=0.2)
+    with pytest.raises(ValueError, match="Objective"):
+        _trainer(tokenizer, tmp_path, _bert(tokenizer, 0), data, objective=("ls", 0.2))
+
+
+def test_batches_are_checked_once_not_at_every_step(tokenizer, tmp_path, monkeypatch):
+    """``Objective.check_batch`` (it waits for the device) runs on the first batch only: 3 steps and a prediction."""
+    calls = []
+    original = Objective.check_batch
+    monkeypatch.setattr(Objective, "check_batch", lambda self, *a, **k: calls.append(1) or original(self, *a, **k))
+    data = _dataset(tokenizer, 12)
+    trainer = _trainer(tokenizer, tmp_path, _bert(tokenizer, 0), data, args=_args(tmp_path, max_steps=3),
+                       method="kd", alpha=0.5, teacher_model=_bert(tokenizer, 1, hidden=48))
+    trainer.train()
+    trainer.predict(data)
+    assert calls == [1]
+
+
+@pytest.mark.parametrize("bad,match", [("nan", "non-finite"), ("classes", "same shape")])
+def test_bad_teacher_logits_are_caught_on_the_first_batch(tokenizer, tmp_path, bad, match):
+    data = _dataset(tokenizer, 8)
+    rows = [[0.0, float("nan"), 1.0]] * 8 if bad == "nan" else [[0.0, 1.0]] * 8
+    with_column = data.add_column(TEACHER_LOGITS_COLUMN, rows)
+    trainer = _trainer(tokenizer, tmp_path, _bert(tokenizer, 0), with_column, args=_args(tmp_path, remove_unused_columns=False),
+                       method="kd", alpha=0.5)
+    with pytest.raises(ValueError, match=match):
+        trainer.train()
 
 
 def test_num_items_in_batch_is_accepted_and_turns_the_mean_into_a_share(tokenizer, tmp_path):
@@ -277,7 +383,12 @@ def test_compute_metrics_reports_the_kits_metrics():
     assert metrics["entropy"] == pytest.approx(float(-(p * np.log(p)).sum(axis=1).mean()), rel=1e-5)
     assert metrics["max_prob"] == pytest.approx(float(p.max(axis=1).mean()), rel=1e-5)
     assert metrics["nll"] == pytest.approx(float(-np.log(p[np.arange(4), labels]).mean()), rel=1e-5)
-    assert 0.0 <= metrics["ece"] <= 1.0
+    # ECE, 15 bins (b/15, (b+1)/15]: confidences 0.787 (bin 11, right), 0.576 (bin 8, wrong), 1/3 (bin 4, wrong),
+    # 0.844 (bin 12, right): each bin holds one example, so ECE = mean |correct - confidence|
+    confidence = p.max(axis=1)
+    correct = np.array([1.0, 0.0, 0.0, 1.0])
+    assert sorted(np.ceil(confidence * 15).astype(int)) == [5, 9, 12, 13]  # four different bins
+    assert metrics["ece"] == pytest.approx(float(np.abs(correct - confidence).mean()), rel=1e-5)
 
 
 @pytest.mark.parametrize(
