@@ -1,0 +1,216 @@
+"""`make book`: a static site of the executed notebooks (those `make reproduce` wrote), readable offline.
+
+    python tools/build_book.py --source build/reproduce/notebooks --out build/book
+
+Steps: stage a Sphinx source folder (``--stage``, default ``build/book-src``) with
+
+* ``index.md`` — ``book/intro.md`` and the tables of contents: the start pages, the notebooks in their
+  order (00 … 10), the solutions;
+* ``quickstart.md`` — the README's "Quick start" section; ``notebooks/TEACHING.md`` — the teacher's guide,
+  when it exists; ``notebooks/solutions/*.md`` — the exercises' answers, each on its own page;
+* ``notebooks/NN_*.ipynb`` — the executed notebooks, with every ipywidgets output made static
+  (:func:`static_widget_outputs`): a static page cannot run the kernel behind a slider, so an app shows the
+  picture and read-out of its first view and the note :data:`SLIDER_NOTE`; a progress bar shows its last text;
+
+then run Sphinx with ``book/conf.py`` (MyST-NB, no execution; MathJax served from the book itself).
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+SLIDER_NOTE = "Run it in JupyterLab to move the sliders."
+NOTEBOOK_PATTERN = "[0-9][0-9]_*.ipynb"
+
+# ----------------------------------------------------------------------------- widgets -> static outputs
+
+_TEXT_MODELS = {"HTMLModel", "HTMLMathModel", "LabelModel"}
+
+
+def _model_id(reference: str) -> str:
+    return reference[len("IPY_MODEL_"):] if reference.startswith("IPY_MODEL_") else reference
+
+
+def _walk(models: dict, model_id: str, seen: set[str] | None = None):
+    """The widget model and its descendants (children, in order), depth first."""
+    seen = set() if seen is None else seen
+    if model_id in seen or model_id not in models:
+        return
+    seen.add(model_id)
+    model = models[model_id]
+    yield model
+    for child in model.get("state", {}).get("children", []) or []:
+        yield from _walk(models, _model_id(child), seen)
+
+
+def _number(value) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def static_widget_outputs(output: dict, models: dict) -> list[dict]:
+    """Static outputs standing in for one widget output (``[]``: drop it).
+
+    * a slider app: a note (:data:`SLIDER_NOTE`, the sliders' first values, the app's read-outs) and the
+      app's pictures (its ``Image`` widgets' PNGs, saved in the notebook's widget state);
+    * anything else (a tqdm progress bar, a table): its text and pictures, without the note;
+    * no saved state: the output's own text fallback.
+    """
+    data = output.get("data", {})
+    model_id = data[WIDGET_VIEW].get("model_id", "")
+    tree = list(_walk(models, model_id))
+    if not tree:
+        text = data.get("text/plain", "")
+        return [nbformat.v4.new_output("display_data", data={"text/plain": text})] if text else []
+    sliders, texts, images = [], [], []
+    for model in tree:
+        name, state = model.get("model_name", ""), model.get("state", {})
+        if "Slider" in name:
+            sliders.append((state.get("description", ""), state.get("value")))
+        elif name in _TEXT_MODELS and str(state.get("value", "")).strip():
+            texts.append(str(state["value"]))
+        elif name == "ImageModel":
+            for buffer in model.get("buffers", []) or []:
+                if buffer.get("path") == ["value"] and buffer.get("encoding") == "base64":
+                    fmt = state.get("format", "png")
+                    images.append((f"image/{'jpeg' if fmt == 'jpg' else fmt}", buffer["data"]))
+    outputs = []
+    if sliders:
+        settings = ", ".join(f"{html.escape(str(d))} = {html.escape(_number(v))}" for d, v in sliders)
+        parts = [f'<p class="kdls-static-note"><b>Interactive app</b>, shown as it first appears: {settings}. '
+                 f"{SLIDER_NOTE}</p>"] + [f'<div class="kdls-static-text">{text}</div>' for text in texts]
+        plain = f"Interactive app, shown as it first appears: {settings}. {SLIDER_NOTE}"
+        outputs.append(nbformat.v4.new_output("display_data", data={"text/html": "\n".join(parts),
+                                                                    "text/plain": plain}))
+    elif texts:
+        plain = " ".join(html.unescape(re.sub(r"<[^>]+>", "", text)) for text in texts).replace("\u2007", " ")
+        outputs.append(nbformat.v4.new_output("display_data", data={"text/plain": plain}))
+    for mime, payload in images:
+        outputs.append(nbformat.v4.new_output("display_data", data={mime: payload}))
+    return outputs
+
+
+def make_widgets_static(notebook) -> int:
+    """Replace every widget output of ``notebook`` in place and drop its widget state; the number replaced."""
+    state = notebook.metadata.get("widgets", {}).get(WIDGET_STATE, {})
+    models = state.get("state", {}) if isinstance(state, dict) else {}
+    replaced = 0
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        outputs = []
+        for output in cell.get("outputs", []):
+            if WIDGET_VIEW in output.get("data", {}):
+                outputs.extend(static_widget_outputs(output, models))
+                replaced += 1
+            else:
+                outputs.append(output)
+        cell.outputs = outputs
+    notebook.metadata.pop("widgets", None)  # no widget state: MyST-NB then loads no widget JavaScript
+    return replaced
+
+
+# ----------------------------------------------------------------------------------------- the pages
+
+def readme_section(readme: str, title: str) -> str:
+    """One ``## title`` section of the README (up to the next ``## `` heading), as a page with a ``#`` title."""
+    match = re.search(rf"^## {re.escape(title)}\s*$(.*?)(?=^## |\Z)", readme, flags=re.M | re.S)
+    if not match:
+        raise SystemExit(f"README.md has no '## {title}' section")
+    return f"# {title}\n{match.group(1).rstrip()}\n"
+
+
+def notebook_title(path: Path) -> str:
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return path.stem
+
+
+def index_page(intro: str, start_pages: list[str], notebooks: list[str], solutions: list[str]) -> str:
+    def toctree(caption: str, entries: list[str]) -> str:
+        return "```{toctree}\n:caption: " + caption + "\n:maxdepth: 1\n\n" + "\n".join(entries) + "\n```\n"
+
+    parts = [intro.rstrip() + "\n", toctree("Start", start_pages), toctree("Notebooks", notebooks)]
+    if solutions:
+        parts.append(toctree("Solutions", solutions))
+    return "\n".join(parts)
+
+
+def stage(source: Path, staging: Path, root: Path = ROOT) -> dict[str, int]:
+    """Write the Sphinx source folder; counts of what went in."""
+    notebooks = sorted(source.glob(NOTEBOOK_PATTERN))
+    if not notebooks:
+        raise SystemExit(f"no executed notebooks ({NOTEBOOK_PATTERN}) in {source}: run `make reproduce` first, "
+                         "or point BOOK_SOURCE at a folder of executed notebooks")
+    if staging.exists():
+        shutil.rmtree(staging)
+    (staging / "notebooks").mkdir(parents=True)
+    widgets = 0
+    for path in notebooks:
+        notebook = nbformat.read(path, as_version=4)
+        widgets += make_widgets_static(notebook)
+        nbformat.write(notebook, staging / "notebooks" / path.name)
+
+    start = ["quickstart"]
+    (staging / "quickstart.md").write_text(readme_section((root / "README.md").read_text(), "Quick start"))
+    teaching = root / "notebooks" / "TEACHING.md"
+    if teaching.is_file():
+        shutil.copy(teaching, staging / "notebooks" / "TEACHING.md")
+        start.append("notebooks/TEACHING")
+    solutions = sorted((root / "notebooks" / "solutions").glob("*.md"))
+    if solutions:
+        shutil.copytree(root / "notebooks" / "solutions", staging / "notebooks" / "solutions",
+                        ignore=shutil.ignore_patterns("*.ipynb_checkpoints"))
+    intro = (root / "book" / "intro.md").read_text()
+    (staging / "index.md").write_text(index_page(
+        intro, start, [f"notebooks/{path.stem}" for path in notebooks],
+        [f"notebooks/solutions/{path.stem}" for path in solutions]))
+    return {"notebooks": len(notebooks), "solutions": len(solutions), "widget outputs made static": widgets,
+            "teacher's guide": int(teaching.is_file())}
+
+
+def build(source: Path, out: Path, staging: Path, root: Path = ROOT) -> int:
+    started = time.perf_counter()
+    counts = stage(source, staging, root)
+    if out.exists():
+        shutil.rmtree(out)
+    command = [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-c", str(root / "book"),
+               "-d", str(staging / ".doctrees"), str(staging), str(out)]
+    result = subprocess.run(command)
+    if result.returncode != 0:
+        return result.returncode
+    pages = sum(1 for page in out.rglob("*.html") if page.name not in ("genindex.html", "search.html"))
+    summary = ", ".join(f"{value} {name}" for name, value in counts.items())
+    print(f"book: {pages} pages in {out} ({summary}) in {time.perf_counter() - started:.0f} s; "
+          f"open {out / 'index.html'}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--source", type=Path, default=ROOT / "build" / "reproduce" / "notebooks",
+                        help="folder of executed notebooks (make reproduce's OUT/notebooks)")
+    parser.add_argument("--out", type=Path, default=ROOT / "build" / "book")
+    parser.add_argument("--stage", type=Path, default=ROOT / "build" / "book-src",
+                        help="where the Sphinx source folder is written (rewritten on every build)")
+    args = parser.parse_args(argv)
+    return build(args.source, args.out, args.stage)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
