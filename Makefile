@@ -50,7 +50,7 @@ book: $(BOOK_STAMP)  ## static site of the executed notebooks (BOOK_SOURCE, defa
 	$(PY) tools/build_book.py --source $(BOOK_SOURCE) --out build/book
 
 test-book: $(BROWSER_STAMP)  ## the built book in headless Chromium, network blocked (after make book)
-	BOOK_SOURCE=$(BOOK_SOURCE) $(PY) -m pytest -m browser -s tests/browser/test_book.py
+	BOOK_REQUIRED=1 BOOK_SOURCE=$(BOOK_SOURCE) $(PY) -m pytest -m browser -s tests/browser/test_book.py
 
 bench: $(STAMP) assets  ## training throughput: this kit's loop vs transformers.Trainer
 	$(PY) bench/training_throughput.py

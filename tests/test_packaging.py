@@ -27,6 +27,8 @@ RUNTIME_WITHOUT_IMPORT = {
     "ipykernel": "the kernel helpers.notebooks and the notebooks run in",
     "jupyter_client": "nbclient's kernel manager",
 }
+# needed by a call rather than an import: (text in a helpers/ module, the distribution it needs)
+RUNTIME_BY_CALL = [(".to_markdown(", "tabulate")]  # pandas imports tabulate inside DataFrame.to_markdown
 # pinned in requirements.txt, not a runtime dependency of the package (an extra's)
 PINNED_EXTRAS = {"pytest", "hypothesis", "jupyterlab"}
 
@@ -124,6 +126,15 @@ def test_runtime_needs_without_import_are_declared(built_metadata):
     runtime = declared(built_metadata)
     missing = {name: why for name, why in RUNTIME_WITHOUT_IMPORT.items() if canonicalize_name(name) not in runtime}
     assert not missing, missing
+
+
+def test_runtime_needs_of_calls_are_declared(built_metadata):
+    runtime = declared(built_metadata)
+    for text, distribution in RUNTIME_BY_CALL:
+        users = sorted(path.name for path in PACKAGE.glob("*.py") if text in path.read_text())
+        if users:
+            assert canonicalize_name(distribution) in runtime, \
+                f"{', '.join(users)} call(s) {text!r}, which needs {distribution}: declare it in pyproject.toml"
 
 
 def test_the_import_scan_sees_lazy_imports(tmp_path):
