@@ -3,27 +3,27 @@
 Conventions: ``scale_logits(z, T) = z / T``; ``T > 1`` softens (raises entropy, lowers
 confidence), ``T < 1`` sharpens; the arg-max -- hence accuracy -- never changes. ``T`` is fitted
 by minimising the mean NLL (nats) on the **validation** split, never on the test split.
-The NLL of ``z / T`` is convex in ``1/T``, hence unimodal in ``log T``: a bounded
-golden-section search on ``log T`` finds the minimiser reliably without gradients.
+The NLL of ``z / T`` is convex in ``1/T``, hence unimodal in ``log T``: SciPy's bounded scalar
+minimiser (Brent's method, ``scipy.optimize.minimize_scalar``) on ``log T`` finds it without gradients.
+This module computes; the before/after reliability diagrams are drawn by
+:func:`helpers.plotting.plot_before_after`.
 """
 
 from __future__ import annotations
 
 import math
 
-import matplotlib.pyplot as plt
 import pandas as pd
 import torch
 import torch.nn.functional as F
-from matplotlib.figure import Figure
+from scipy.optimize import minimize_scalar
 
 from helpers.losses import validate_logits_and_targets, validate_temperature
 from helpers.metrics import summarize
 
-__all__ = ["T_MIN", "T_MAX", "scale_logits", "fit_temperature", "temperature_scaling_report", "plot_before_after"]
+__all__ = ["T_MIN", "T_MAX", "scale_logits", "fit_temperature", "temperature_scaling_report"]
 
 T_MIN, T_MAX = 0.01, 100.0  # search bounds of fit_temperature
-_GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0
 
 
 def scale_logits(logits: torch.Tensor, temperature: float) -> torch.Tensor:
@@ -39,9 +39,9 @@ def fit_temperature(logits: torch.Tensor, targets: torch.Tensor, t_min: float = 
                     tolerance: float = 1e-6) -> float:
     """The ``T`` in ``[t_min, t_max]`` minimising the mean NLL of ``softmax(logits / T)`` (validation split!).
 
-    Golden-section search on ``log T`` (float64) to ``tolerance`` in ``log T``. A result at a
-    bound means the optimum lies beyond it (e.g. ``t_min`` when every example is confidently
-    right: the NLL keeps falling as ``T -> 0``).
+    Bounded Brent search (``scipy.optimize.minimize_scalar``) on ``log T`` in float64, to ``tolerance`` in
+    ``log T``. A result at a bound means the optimum lies beyond it (e.g. ``t_min`` when every example is
+    confidently right: the NLL keeps falling as ``T -> 0``).
     """
     logits, targets = torch.as_tensor(logits), torch.as_tensor(targets)
     validate_logits_and_targets(logits, targets)
@@ -56,19 +56,9 @@ def fit_temperature(logits: torch.Tensor, targets: torch.Tensor, t_min: float = 
         return F.cross_entropy(z / math.exp(log_t), y).item()
 
     low, high = math.log(t_min), math.log(t_max)
-    a, b = high - _GOLDEN * (high - low), low + _GOLDEN * (high - low)
-    fa, fb = nll(a), nll(b)
-    while high - low > tolerance:
-        if fa <= fb:
-            high, b, fb = b, a, fa
-            a = high - _GOLDEN * (high - low)
-            fa = nll(a)
-        else:
-            low, a, fa = a, b, fb
-            b = low + _GOLDEN * (high - low)
-            fb = nll(b)
-    best = min((nll(math.log(t_min)), t_min), (nll(0.5 * (low + high)), math.exp(0.5 * (low + high))),
-               (nll(math.log(t_max)), t_max))
+    result = minimize_scalar(nll, bounds=(low, high), method="bounded", options={"xatol": tolerance})
+    # Brent's bounded method never evaluates the bounds themselves: compare with them explicitly
+    best = min((nll(low), t_min), (float(result.fun), math.exp(float(result.x))), (nll(high), t_max))
     return float(best[1])
 
 
@@ -87,17 +77,3 @@ def temperature_scaling_report(val_logits: torch.Tensor, val_targets: torch.Tens
             rows.append({"split": split, "scaling": scaling, "temperature": t,
                          **summarize(scale_logits(z, t), y, n_bins)})
     return temperature, pd.DataFrame(rows)
-
-
-def plot_before_after(logits: torch.Tensor, targets: torch.Tensor, temperature: float, n_bins: int = 15) -> Figure:
-    """Two reliability diagrams (:func:`helpers.plotting.reliability_diagram`): logits as they are, and ``/ T``."""
-    from helpers.plotting import reliability_diagram  # lazy: plotting imports seaborn
-
-    temperature = validate_temperature(temperature)
-    fig, (before, after) = plt.subplots(1, 2, figsize=(10, 4.6))
-    reliability_diagram(logits, targets, n_bins, ax=before)
-    reliability_diagram(scale_logits(logits, temperature), targets, n_bins, ax=after)
-    before.set_title(f"before (T = 1): {before.get_title()}")
-    after.set_title(f"after (T = {temperature:.3g}): {after.get_title()}")
-    fig.tight_layout()
-    return fig

@@ -1,4 +1,4 @@
-"""One plotting style for the whole kit: seaborn theme, fixed colours per method, three plots.
+"""One plotting style for the whole kit: seaborn theme, fixed colours per method, and every figure of notebooks 01-04.
 
 Conventions
 -----------
@@ -9,6 +9,8 @@ Conventions
 * Entropies are in nats (natural log); "confidence" is the max-probability.
 * Every function draws on ``ax`` when given (else on a new figure) and returns the Figure.
   Call :func:`set_style` once at the top of a notebook.
+* Layering: :mod:`helpers.theory` and :mod:`helpers.calibration` compute, this module draws; they never
+  import it. The ``plot_*`` functions below draw what those modules computed.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from helpers.calibration import scale_logits
+from helpers.losses import validate_temperature
 from helpers.metrics import expected_calibration_error, reliability_bins
 
 __all__ = [
@@ -41,6 +45,10 @@ __all__ = [
     "entropy_distribution",
     "reliability_diagram",
     "metric_bars",
+    "plot_gradient_descent_demo",
+    "plot_entropy_vs_teacher_confidence",
+    "plot_finite_training_demo",
+    "plot_before_after",
 ]
 
 #: seaborn's "colorblind" palette (hex), fixed here so colours never depend on global state.
@@ -304,4 +312,98 @@ def metric_bars(
     ax.set_xticklabels([method_label(k) for k in order])
     ax.set_xlabel("")
     ax.set_ylabel(metric)
+    return fig
+
+
+# ----------------------------------------------------------------------------- notebooks 02-04
+
+
+def plot_gradient_descent_demo(demo) -> Figure:
+    """Two panels against the step (log axis) of :func:`helpers.theory.gradient_descent_demo`: the logit gap and
+    the label's probability, CE and LS, with LS's closed-form gap and max-probability as dashed lines."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
+    shown = demo.steps >= 1  # a log axis: step 0 (all logits 0) is left out
+    x = demo.steps[shown]
+    panels = ((left, "gap", demo.predicted_gap, r"logit gap  $z_y - \max_{k \neq y} z_k$", "upper left"),
+              (right, "max_prob", demo.predicted_max_prob, "probability of the label", "lower right"))
+    for ax, key, predicted, ylabel, where in panels:
+        ax.plot(x, getattr(demo, f"ce_{key}")[shown], color=METHOD_COLORS["erm"], linewidth=2, label="CE (ERM)")
+        ax.plot(x, getattr(demo, f"ls_{key}")[shown], color=METHOD_COLORS["ls"], linewidth=2,
+                label=f"LS (α={demo.alpha:g})")
+        ax.axhline(predicted, color="black", linestyle="--", linewidth=1, label="LS closed form")
+        ax.set_xscale("log")
+        ax.set_xlabel("gradient-descent step")
+        ax.set_ylabel(ylabel)
+        ax.legend(loc=where)
+    right.set_ylim(0.0, 1.02)
+    fig.suptitle(f"One example, K={demo.num_classes}, learning rate {demo.learning_rate:g}")
+    fig.tight_layout()
+    return fig
+
+
+def plot_entropy_vs_teacher_confidence(frame: pd.DataFrame, alpha: float, temperature: float = 1.0,
+                                       num_classes: int | None = None, ax: Axes | None = None) -> Figure:
+    """Line plot of :func:`helpers.theory.entropy_vs_teacher_confidence`'s table: KD optimum vs LS target entropy
+    (plus, dashed, the mixture reading of the KD target when ``temperature != 1``)."""
+    fig, ax = _figure_and_axes(ax)
+    x = frame["teacher_confidence"]
+    ax.plot(x, frame["kd_entropy"], color=METHOD_COLORS["kd"], linewidth=2, label="KD optimum")
+    if temperature != 1.0:
+        ax.plot(x, frame["kd_mixed_entropy"], color=METHOD_COLORS["kd"], linestyle="--", linewidth=1.5,
+                label="(1-α)·y + α·p_t^τ  (a reading, not the optimum)")
+    ax.plot(x, frame["ls_entropy"], color=METHOD_COLORS["ls"], linewidth=2, label="LS target (= LS optimum)")
+    ax.plot(x, frame["teacher_entropy"], color=METHOD_COLORS["teacher"], linestyle=":", linewidth=1.5,
+            label=f"teacher p_t^τ at τ={temperature:g}")
+    if num_classes is not None:
+        ax.axhline(math.log(num_classes), color="black", linestyle=":", linewidth=1, label="log K")
+    ax.set_xlabel("teacher confidence (max-probability at τ=1)")
+    ax.set_ylabel("entropy (nats)")
+    ax.set_title(f"α={alpha:g}, τ={temperature:g}")
+    ax.legend(fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+_FINITE_STYLE = {"erm": (METHOD_COLORS["erm"], "-"), "ls": (METHOD_COLORS["ls"], "-"),
+                 "kd_confident": (METHOD_COLORS["kd"], "-"), "kd_unconfident": (METHOD_COLORS["kd"], "--")}
+
+
+def plot_finite_training_demo(demo, ax: Axes | None = None) -> Figure:
+    """Test-set entropy against the gradient step (log axis) for each method of
+    :func:`helpers.theory.finite_training_demo`; the value at convergence (L-BFGS) as a marker at the right."""
+    from helpers.theory import FINITE_TRAINING_METHODS
+
+    fig, ax = _figure_and_axes(ax)
+    trajectory = demo.trajectory
+    last = int(trajectory["step"].max())
+    converged = demo.converged.set_index("method") if not demo.converged.empty else None
+    for method, label in FINITE_TRAINING_METHODS.items():
+        rows = trajectory[trajectory["method"] == method]
+        color, style = _FINITE_STYLE[method]
+        ax.plot(rows["step"], rows["test_entropy"], color=color, linestyle=style, linewidth=2, label=label)
+        if converged is not None:
+            ax.plot([3.0 * last], [converged.loc[method, "test_entropy"]], marker="o", color=color, markersize=8,
+                    linestyle="none")
+    if converged is not None:
+        ax.axvline(1.7 * last, color="black", linewidth=0.8)
+        ax.text(3.0 * last, ax.get_ylim()[1], "converged", ha="center", va="bottom", fontsize=9)
+    ax.set_xscale("log")
+    ax.set_xlabel("gradient-descent step (markers: trained to convergence)")
+    ax.set_ylabel("mean test entropy (nats)")
+    ax.set_ylim(bottom=0.0)
+    ax.set_title(f"Linear students on a toy problem (α={demo.alpha:g}, τ={demo.temperature:g})")
+    ax.legend(fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def plot_before_after(logits: Any, targets: Any, temperature: float, n_bins: int = 15) -> Figure:
+    """Two reliability diagrams (:func:`reliability_diagram`): logits as they are, and divided by ``temperature``."""
+    temperature = validate_temperature(temperature)
+    fig, (before, after) = plt.subplots(1, 2, figsize=(10, 4.6))
+    reliability_diagram(logits, targets, n_bins, ax=before)
+    reliability_diagram(scale_logits(logits, temperature), targets, n_bins, ax=after)
+    before.set_title(f"before (T = 1): {before.get_title()}")
+    after.set_title(f"after (T = {temperature:.3g}): {after.get_title()}")
+    fig.tight_layout()
     return fig

@@ -33,11 +33,9 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
-from matplotlib.figure import Figure
 
 from helpers.losses import (
     cross_entropy_loss,
@@ -47,7 +45,7 @@ from helpers.losses import (
     validate_alpha,
     validate_temperature,
 )
-from helpers.metrics import entropy, max_probability
+from helpers.metrics import accuracy, entropy, max_probability
 
 __all__ = [
     "as_logits",
@@ -64,18 +62,20 @@ __all__ = [
     "kd_soft_targets",
     "kd_mixed_target",
     "kd_optimum",
+    "kd_loss_derivatives",
     "soft_gradient",
     "logit_matching_gradient",
     "tau_squared_table",
     "GradientDescentDemo",
     "gradient_descent_demo",
-    "plot_gradient_descent_demo",
     "uniform_teacher_identity",
     "teacher_logits_with_confidence",
     "TargetComparison",
     "compare_targets",
     "entropy_vs_teacher_confidence",
-    "plot_entropy_vs_teacher_confidence",
+    "FiniteTrainingDemo",
+    "finite_training_demo",
+    "finite_training_summary",
 ]
 
 _TINY = 1e-30  # probabilities are clamped to this before taking logs (0 * log 0 = 0)
@@ -109,9 +109,21 @@ def _validate_target(target: int, num_classes: int) -> int:
     return int(target)
 
 
+def _softmax_temperature(temperature: float) -> float:
+    """A softmax temperature: finite and > 0. (The losses cap tau at ``helpers.losses.MAX_TEMPERATURE``; a plain
+    softmax does not need a cap, and notebook 01 shows its limit tau -> infinity.)"""
+    try:
+        value = float(temperature)
+    except (TypeError, ValueError):
+        raise ValueError(f"temperature must be a finite number > 0, got {temperature!r}") from None
+    if not math.isfinite(value) or value <= 0.0:
+        raise ValueError(f"temperature must be finite and > 0, got temperature={temperature!r}")
+    return value
+
+
 def softmax_with_temperature(logits, temperature: float) -> torch.Tensor:
     """``softmax(logits / temperature)`` over the last axis (``temperature > 0``)."""
-    temperature = validate_temperature(temperature)
+    temperature = _softmax_temperature(temperature)
     return torch.softmax(as_logits(logits) / temperature, dim=-1)
 
 
@@ -128,7 +140,7 @@ def temperature_table(logits, temperatures: Sequence[float]) -> pd.DataFrame:
     log_k = math.log(z.shape[0])
     rows = []
     for tau in temperatures:
-        scaled = z / validate_temperature(tau)
+        scaled = z / _softmax_temperature(tau)
         h = entropy(scaled).item() + 0.0  # + 0.0 turns -0.0 into 0.0
         rows.append({"temperature": float(tau), "entropy": h, "max_prob": max_probability(scaled).item(),
                      "entropy / log K": h / log_k})
@@ -280,7 +292,7 @@ def kd_optimum(teacher_logits, target: int, alpha: float, temperature: float = 1
     ``(1-a) CE(y, p) + a KL(p_t || p) = CE((1-a) y + a p_t, p) - a H(p_t)`` and ``CE(q, p)`` is
     minimised at ``p = q``. At ``tau != 1`` it is found numerically: damped Newton steps on
     :func:`helpers.losses.distillation_loss` (a convex function of ``s``) from the ``tau = 1`` answer,
-    with the gradient and Hessian written out (see :func:`_kd_newton`).
+    with the gradient and Hessian written out (:func:`kd_loss_derivatives`, see :func:`_kd_newton`).
     The soft term alone is minimised by ``s = t + c`` at *every* tau, so the optimum stays close to
     the teacher's un-softened ``softmax(t)``, not to ``softmax(t / tau)`` (compare :func:`kd_mixed_target`).
     ``alpha = 0`` returns the one-hot label (CE has no finite optimum); ``alpha = 1`` returns ``softmax(t)``.
@@ -303,48 +315,65 @@ def kd_optimum(teacher_logits, target: int, alpha: float, temperature: float = 1
     return torch.softmax(s, dim=-1).float().reshape(t.shape)
 
 
+def kd_loss_derivatives(student_logits: torch.Tensor, teacher_logits: torch.Tensor, target: int, alpha: float,
+                        temperature: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Gradient ``(B, K)`` and Hessian ``(B, K, K)`` of each row's KD loss w.r.t. its student logits, written out.
+
+    Per row, with ``p = softmax(s)``, ``q = softmax(s/tau)``, ``r = softmax(t/tau)``, the loss
+    ``(1-a)(-log p_y) + a tau^2 KL(r || q)`` (the row's term of :func:`helpers.losses.distillation_loss`) has
+    gradient ``(1-a)(p - y) + a tau (q - r)`` and Hessian ``(1-a)(diag p - p p^T) + a (diag q - q q^T)``.
+    The tests tie both to autograd on :func:`helpers.losses.distillation_loss` in float64.
+    """
+    k = student_logits.shape[-1]
+    y = torch.nn.functional.one_hot(torch.full((student_logits.shape[0],), int(target)), k).to(student_logits.dtype)
+    p = torch.softmax(student_logits, dim=-1)
+    q = torch.softmax(student_logits / temperature, dim=-1)
+    r = torch.softmax(teacher_logits.to(student_logits.dtype) / temperature, dim=-1)
+    grad = (1 - alpha) * (p - y) + alpha * temperature * (q - r)
+    hessian = ((1 - alpha) * (torch.diag_embed(p) - p[:, :, None] * p[:, None, :])
+               + alpha * (torch.diag_embed(q) - q[:, :, None] * q[:, None, :]))
+    return grad, hessian
+
+
 def _kd_newton(s: torch.Tensor, teachers: torch.Tensor, target: int, alpha: float, temperature: float,
                max_iter: int, tolerance: float = 1e-8) -> torch.Tensor:
-    """Minimise the per-row KD loss over free logits ``s`` (float64, shape ``(B, K)``) by damped Newton.
+    """Minimise the KD loss over free logits ``s`` (float64, shape ``(B, K)``, one problem per row) by damped Newton.
 
-    Per row, with ``p = softmax(s)``, ``q = softmax(s/tau)``, ``r = softmax(t/tau)``:
-    loss ``(1-a)(-log p_y) + a tau^2 KL(r || q)``, gradient ``(1-a)(p - y) + a tau (q - r)``,
-    Hessian ``(1-a)(diag p - p p^T) + a (diag q - q q^T)``. The Hessian is singular only along the
-    all-ones direction (a shift of the logits), which the gradient never has, so each step solves
-    ``(H + 1 1^T) d = g``. Steps are halved until the loss decreases enough (Armijo). Stops when
-    every gradient entry is below ``tolerance`` or when no step helps any more (float64 round-off).
+    The objective is :func:`helpers.losses.distillation_loss` itself (times ``B``: the sum of the rows'
+    independent losses); its gradient and Hessian come from :func:`kd_loss_derivatives`. The Hessian is
+    singular only along the all-ones direction (a shift of the logits), which the gradient never has, so
+    each step solves ``(H + 1 1^T) d = g``. The step is halved until the loss decreases enough (Armijo, up
+    to the loss's floating-point rounding). Stops when every gradient entry is below ``tolerance`` or when
+    a step no longer lowers the loss measurably.
     """
-    k = s.shape[-1]
-    y = torch.nn.functional.one_hot(torch.full((s.shape[0],), target), k).double()
-    log_r = torch.log_softmax(teachers / temperature, dim=-1)
-    r = log_r.exp()
-    ones = torch.ones(k, k, dtype=torch.float64)
+    batch, k = s.shape
+    targets = torch.full((batch,), int(target), dtype=torch.long)
+    ones = torch.ones(k, k, dtype=s.dtype)
 
-    def row_losses(z: torch.Tensor) -> torch.Tensor:
-        log_p = torch.log_softmax(z, dim=-1)
-        log_q = torch.log_softmax(z / temperature, dim=-1)
-        kl = (r * (log_r - log_q)).sum(-1)
-        return (1 - alpha) * -(log_p * y).sum(-1) + alpha * temperature**2 * kl
+    def objective(z: torch.Tensor) -> float:
+        return batch * distillation_loss(z, teachers, targets, alpha, temperature).item()
 
+    current = objective(s)
     for _ in range(max_iter):
-        p, q = torch.softmax(s, dim=-1), torch.softmax(s / temperature, dim=-1)
-        grad = (1 - alpha) * (p - y) + alpha * temperature * (q - r)
+        grad, hessian = kd_loss_derivatives(s, teachers, target, alpha, temperature)
         if grad.abs().max() < tolerance:
             break
-        hessian = ((1 - alpha) * (torch.diag_embed(p) - p[:, :, None] * p[:, None, :])
-                   + alpha * (torch.diag_embed(q) - q[:, :, None] * q[:, None, :]) + ones)
-        direction = torch.linalg.solve(hessian, grad)
-        current, decrease = row_losses(s), (grad * direction).sum(-1)
-        step = torch.ones(s.shape[0], 1, dtype=torch.float64)
+        direction = torch.linalg.solve(hessian + ones, grad)
+        decrease = (grad * direction).sum().item()
+        rounding = 16 * torch.finfo(s.dtype).eps * max(abs(current), 1.0)
+        step, accepted = 1.0, None
         for _ in range(30):
-            short = row_losses(s - step * direction) > current - 1e-4 * step[:, 0] * decrease
-            if not short.any():
+            trial = objective(s - step * direction)
+            if trial <= current - 1e-4 * step * decrease + rounding:
+                accepted = trial
                 break
-            step = torch.where(short[:, None], step / 2, step)
-        step = torch.where(short[:, None], 0.0, step)  # a row whose loss no step lowers stays put
-        if not step.any():
+            step /= 2
+        if accepted is None:
             break
         s = s - step * direction
+        progress, current = current - accepted, accepted
+        if progress <= rounding:
+            break
     return s
 
 
@@ -493,31 +522,6 @@ def gradient_descent_demo(num_classes: int = 6, alpha: float = 0.1, steps: int =
     )
 
 
-def plot_gradient_descent_demo(demo: GradientDescentDemo) -> Figure:
-    """Two panels against the step (log axis): the logit gap and the target's probability,
-    CE and LS, with LS's closed-form gap and max-probability as dashed lines."""
-    from helpers.plotting import METHOD_COLORS  # lazy: plotting imports seaborn
-
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
-    shown = demo.steps >= 1  # a log axis: step 0 (all logits 0) is left out
-    x = demo.steps[shown]
-    panels = ((left, "gap", demo.predicted_gap, r"logit gap  $z_y - \max_{k \neq y} z_k$", "upper left"),
-              (right, "max_prob", demo.predicted_max_prob, "probability of the label", "lower right"))
-    for ax, key, predicted, ylabel, where in panels:
-        ax.plot(x, getattr(demo, f"ce_{key}")[shown], color=METHOD_COLORS["erm"], linewidth=2, label="CE (ERM)")
-        ax.plot(x, getattr(demo, f"ls_{key}")[shown], color=METHOD_COLORS["ls"], linewidth=2,
-                label=f"LS (α={demo.alpha:g})")
-        ax.axhline(predicted, color="black", linestyle="--", linewidth=1, label="LS closed form")
-        ax.set_xscale("log")
-        ax.set_xlabel("gradient-descent step")
-        ax.set_ylabel(ylabel)
-        ax.legend(loc=where)
-    right.set_ylim(0.0, 1.02)
-    fig.suptitle(f"One example, K={demo.num_classes}, learning rate {demo.learning_rate:g}")
-    fig.tight_layout()
-    return fig
-
-
 # ----------------------------------------------------------------------------- LS versus KD
 
 
@@ -663,26 +667,155 @@ def entropy_vs_teacher_confidence(base_logits, alpha: float, temperature: float 
     return frame
 
 
-def plot_entropy_vs_teacher_confidence(frame: pd.DataFrame, alpha: float, temperature: float = 1.0,
-                                       num_classes: int | None = None) -> Figure:
-    """Line plot of :func:`entropy_vs_teacher_confidence`'s table: KD optimum vs LS target entropy
-    (plus, dashed, the mixture reading of the KD target when ``temperature != 1``)."""
-    from helpers.plotting import METHOD_COLORS  # lazy: plotting imports seaborn
+# ----------------------------------------------------------------------------- finite training
 
-    fig, ax = plt.subplots()
-    x = frame["teacher_confidence"]
-    ax.plot(x, frame["kd_entropy"], color=METHOD_COLORS["kd"], linewidth=2, label="KD optimum")
-    if temperature != 1.0:
-        ax.plot(x, frame["kd_mixed_entropy"], color=METHOD_COLORS["kd"], linestyle="--", linewidth=1.5,
-                label="(1-α)·y + α·p_t^τ  (a reading, not the optimum)")
-    ax.plot(x, frame["ls_entropy"], color=METHOD_COLORS["ls"], linewidth=2, label="LS target (= LS optimum)")
-    ax.plot(x, frame["teacher_entropy"], color=METHOD_COLORS["teacher"], linestyle=":", linewidth=1.5,
-            label=f"teacher p_t^τ at τ={temperature:g}")
-    if num_classes is not None:
-        ax.axhline(math.log(num_classes), color="black", linestyle=":", linewidth=1, label="log K")
-    ax.set_xlabel("teacher confidence (max-probability at τ=1)")
-    ax.set_ylabel("entropy (nats)")
-    ax.set_title(f"α={alpha:g}, τ={temperature:g}")
-    ax.legend(fontsize=9)
-    fig.tight_layout()
-    return fig
+
+FINITE_TRAINING_METHODS: dict[str, str] = {
+    "erm": "ERM",
+    "ls": "LS",
+    "kd_confident": "KD, confident teacher",
+    "kd_unconfident": "KD, unconfident teacher",
+}
+
+
+@dataclass
+class FiniteTrainingDemo:
+    """Test-set entropy of a linear classifier trained with ERM, LS and KD, during training and at convergence.
+
+    ``trajectory``: one row per (method, step) with ``test_entropy``, ``test_accuracy``, ``train_entropy``
+    (mean nats); ``converged``: one row per method, the same columns, after L-BFGS to convergence;
+    ``teachers``: the two teachers' ``test_entropy``, ``test_accuracy`` and ``train_entropy``.
+    Methods are the keys of :data:`FINITE_TRAINING_METHODS`.
+    """
+
+    alpha: float
+    temperature: float
+    learning_rate: float
+    trajectory: pd.DataFrame
+    converged: pd.DataFrame
+    teachers: pd.DataFrame
+
+    def at_step(self, step: int) -> pd.Series:
+        """Mean test entropy of each method after ``step`` gradient steps (a recorded step)."""
+        rows = self.trajectory[self.trajectory["step"] == step]
+        if rows.empty:
+            raise ValueError(f"step {step} was not recorded; recorded steps are {sorted(set(self.trajectory['step']))}")
+        return rows.set_index("method")["test_entropy"]
+
+
+def _blobs(seed: int, num_classes: int, dim: int, n_train: int, n_test: int, separation: float):
+    g = torch.Generator().manual_seed(seed)
+    means = separation * torch.randn(num_classes, dim, generator=g, dtype=torch.float64)
+
+    def sample(n: int):
+        y = torch.arange(n) % num_classes
+        return means[y] + torch.randn(n, dim, generator=g, dtype=torch.float64), y
+
+    x_train, y_train = sample(n_train)
+    x_test, y_test = sample(n_test)
+    return x_train, y_train, x_test, y_test, means
+
+
+def finite_training_demo(steps: int = 300, learning_rate: float = 0.5, alpha: float = 0.5, temperature: float = 2.0,
+                         confident_scale: float = 2.0, unconfident_scale: float = 0.3, seed: int = 0,
+                         record: Sequence[int] | None = None, converge: bool = True) -> FiniteTrainingDemo:
+    """Why "KD lowers entropy" is a statement about *trained* models on *unseen* data.
+
+    A toy problem: 4 Gaussian classes in 20 dimensions (40 training points, linearly separable; 400 test
+    points). The teacher is the Bayes classifier of the classes (its logits ``x·mu_k - |mu_k|^2/2``),
+    scaled by ``confident_scale`` (a teacher more confident on unseen data than an ERM student becomes
+    in a few steps) or by ``unconfident_scale``. A linear student (from zero weights) is trained by
+    full-batch gradient descent with :func:`helpers.losses.cross_entropy_loss` (ERM),
+    :func:`helpers.losses.label_smoothing_loss` (LS) or :func:`helpers.losses.distillation_loss` (KD, from
+    each teacher), all at the same ``alpha``; the test-set entropy (:func:`helpers.metrics.entropy`) is
+    recorded along the way (``record``: steps, default 1, 3, 10, 30, ... and ``steps``). With ``converge``, each
+    is then trained to convergence by L-BFGS: ERM's training predictions become one-hot (the data are
+    separable: its optimum is at infinity), while LS and KD stop at finite optima.
+    """
+    alpha = validate_alpha(alpha)
+    temperature = validate_temperature(temperature)
+    if not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps must be a positive integer, got steps={steps!r}")
+    if not learning_rate > 0:
+        raise ValueError(f"learning_rate must be > 0, got learning_rate={learning_rate!r}")
+    k, dim = 4, 20
+    x_train, y_train, x_test, y_test, means = _blobs(seed, k, dim, 40, 400, 0.45)
+
+    def bayes(x: torch.Tensor) -> torch.Tensor:
+        return x @ means.T - 0.5 * (means**2).sum(1)
+
+    teachers = {"kd_confident": confident_scale, "kd_unconfident": unconfident_scale}
+    record_at = sorted(set(record) if record is not None else
+                       {s for s in (1, 3, 10, 30, 100, 300, 1000, 3000) if s < steps} | {steps})
+
+    def loss_fn(method: str):
+        if method == "erm":
+            return lambda z: cross_entropy_loss(z, y_train)
+        if method == "ls":
+            return lambda z: label_smoothing_loss(z, y_train, alpha)
+        t = teachers[method] * bayes(x_train)
+        return lambda z: distillation_loss(z, t, y_train, alpha, temperature)
+
+    def evaluate(w: torch.Tensor, b: torch.Tensor) -> dict[str, float]:
+        with torch.no_grad():
+            z_test, z_train = x_test @ w + b, x_train @ w + b
+            return {"test_entropy": entropy(z_test).mean().item(), "test_accuracy": accuracy(z_test, y_test),
+                    "train_entropy": entropy(z_train).mean().item()}
+
+    rows, converged = [], []
+    for method in FINITE_TRAINING_METHODS:
+        objective = loss_fn(method)
+        w = torch.zeros(dim, k, dtype=torch.float64, requires_grad=True)
+        b = torch.zeros(k, dtype=torch.float64, requires_grad=True)
+        for step in range(1, steps + 1):
+            grad_w, grad_b = torch.autograd.grad(objective(x_train @ w + b), [w, b])
+            with torch.no_grad():
+                w -= learning_rate * grad_w
+                b -= learning_rate * grad_b
+            if step in record_at:
+                rows.append({"method": method, "step": step, **evaluate(w, b)})
+        if converge:
+            optimiser = torch.optim.LBFGS([w, b], lr=1.0, max_iter=200, tolerance_grad=1e-10,
+                                          tolerance_change=1e-14, line_search_fn="strong_wolfe")
+
+            def closure():
+                optimiser.zero_grad()
+                value = objective(x_train @ w + b)
+                value.backward()
+                return value
+
+            optimiser.step(closure)
+            converged.append({"method": method, **evaluate(w, b)})
+    teacher_rows = []
+    for method, scale in teachers.items():
+        z_test, z_train = scale * bayes(x_test), scale * bayes(x_train)
+        teacher_rows.append({"method": method, "scale": scale, "test_entropy": entropy(z_test).mean().item(),
+                             "test_accuracy": accuracy(z_test, y_test),
+                             "train_entropy": entropy(z_train).mean().item()})
+    return FiniteTrainingDemo(alpha=alpha, temperature=temperature, learning_rate=float(learning_rate),
+                              trajectory=pd.DataFrame(rows), converged=pd.DataFrame(converged),
+                              teachers=pd.DataFrame(teacher_rows))
+
+
+def _direction(value: float, reference: float) -> str:
+    return "below" if value < reference else "above"
+
+
+def finite_training_summary(demo: FiniteTrainingDemo, step: int) -> str:
+    """A Markdown paragraph stating, from the numbers, where each student's test entropy ends up after ``step``
+    gradient steps relative to ERM's, and what happens at convergence."""
+    h = demo.at_step(step)
+    text = (f"After **{step} gradient steps**, ERM's test entropy is **{h['erm']:.3f}** nats. "
+            f"The KD student of the confident teacher is **{_direction(h['kd_confident'], h['erm'])}** it "
+            f"({h['kd_confident']:.3f}), the KD student of the unconfident teacher "
+            f"**{_direction(h['kd_unconfident'], h['erm'])}** it ({h['kd_unconfident']:.3f}), and LS "
+            f"**{_direction(h['ls'], h['erm'])}** it ({h['ls']:.3f}).")
+    if not demo.converged.empty:
+        c = demo.converged.set_index("method")
+        lowest = c["test_entropy"].idxmin()
+        text += (f" Trained to convergence, ERM's predictions on its (separable) training set are one-hot "
+                 f"(mean entropy {c.loc['erm', 'train_entropy']:.1e} nats) and its test entropy "
+                 f"({c.loc['erm', 'test_entropy']:.3f}) is "
+                 + ("the lowest of the four" if lowest == "erm" else f"not the lowest (that is {lowest})")
+                 + f"; the confident teacher's KD student stops at {c.loc['kd_confident', 'test_entropy']:.3f}.")
+    return text

@@ -257,10 +257,13 @@ class _LabelSmoothingApp(SliderApp):
         curve_ax.set_ylabel("entropy (nats)")
         curve_ax.legend(loc="upper left")
         fig.tight_layout()
-        notes = ("<b>Why a floor.</b> Cross-entropy against a fixed target q is minimised by p = q, so an LS-trained "
-                 "model can never be more confident than 1 − α + α/K on a training example: its logit gap stops at "
-                 "log((1 − α + α/K)/(α/K)) and its entropy cannot fall below H(q). Plain CE (α = 0) has no such floor: "
-                 "its logits grow without bound.")
+        notes = ("<b>Why a floor.</b> Cross-entropy against a fixed target q is minimised by p = q. So at the LS "
+                 "loss's optimum <i>with free logits</i> (each example's logits free to move on their own) the "
+                 "prediction has max-probability exactly 1 − α + α/K, logit gap log((1 − α + α/K)/(α/K)) and "
+                 "entropy H(q). A real network shares its parameters between examples and stops training early, "
+                 "so a given prediction can end up on either side of these values: they describe where each "
+                 "example is pulled, not a hard cap. Plain CE (α = 0) pulls towards one-hot: its logits grow "
+                 "without bound.")
         super().__init__(sliders, fig, notes)
         self._curve_k: int | None = None
         self.artists = {"bars": list(bars), "title": title, "shares": shares, "curve": curve, "log_k": log_k,

@@ -25,6 +25,10 @@ from helpers.plotting import (  # noqa: E402
     METHOD_ORDER,
     entropy_distribution,
     metric_bars,
+    plot_before_after,
+    plot_entropy_vs_teacher_confidence,
+    plot_finite_training_demo,
+    plot_gradient_descent_demo,
     reliability_diagram,
     set_style,
 )
@@ -260,3 +264,50 @@ def test_metric_bars_other_metric_on_given_axes():
 def test_metric_bars_bad_input_raises(results, kwargs):
     with pytest.raises(ValueError):
         metric_bars(results, **kwargs)
+
+
+# ---------------------------------------------------------------- notebooks 02-04 (computed elsewhere, drawn here)
+
+
+def test_plot_before_after_titles_quote_both_eces():
+    g = torch.Generator().manual_seed(3)
+    z = 2.0 * torch.randn(500, 6, generator=g)
+    y = torch.multinomial(torch.softmax(z, dim=-1), 1, generator=g).squeeze(1)
+    fig = plot_before_after(2.0 * z, y, 2.0, n_bins=10)
+    before, after = fig.axes[0].get_title(), fig.axes[1].get_title()
+    assert f"{expected_calibration_error(2.0 * z, y, 10):.3f}" in before
+    assert f"{expected_calibration_error(z, y, 10):.3f}" in after and "T = 2" in after
+    with pytest.raises(ValueError, match="temperature"):
+        plot_before_after(z, y, 0.0)
+
+
+def test_plot_finite_training_demo_draws_every_method_and_the_converged_markers():
+    from helpers.theory import FINITE_TRAINING_METHODS, FiniteTrainingDemo
+
+    steps = [1, 10, 100]
+    trajectory = pd.DataFrame([{"method": m, "step": s, "test_entropy": 1.0 / (i + 1) / s, "test_accuracy": 0.5,
+                                "train_entropy": 0.1} for i, m in enumerate(FINITE_TRAINING_METHODS) for s in steps])
+    converged = pd.DataFrame([{"method": m, "test_entropy": 0.01 * (i + 1), "test_accuracy": 0.5,
+                               "train_entropy": 0.0} for i, m in enumerate(FINITE_TRAINING_METHODS)])
+    demo = FiniteTrainingDemo(0.5, 2.0, 0.5, trajectory, converged, pd.DataFrame())
+    fig = plot_finite_training_demo(demo)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == list(FINITE_TRAINING_METHODS.values())
+    erm = ax.lines[0]
+    np.testing.assert_allclose(erm.get_ydata(), trajectory[trajectory["method"] == "erm"]["test_entropy"])
+    markers = [line for line in ax.lines if line.get_marker() == "o"]
+    np.testing.assert_allclose([m.get_ydata()[0] for m in markers], converged["test_entropy"])
+    assert ax.get_xscale() == "log"
+
+
+def test_theory_plots_draw_the_computed_numbers():
+    from helpers import theory
+
+    demo = theory.gradient_descent_demo(num_classes=4, alpha=0.2, steps=50)
+    fig = plot_gradient_descent_demo(demo)
+    np.testing.assert_allclose(fig.axes[0].lines[1].get_ydata(), demo.ls_gap[demo.steps >= 1])
+    frame = theory.entropy_vs_teacher_confidence([3.0, 1.0, 0.0], 0.5, 2.0, [0.4, 0.8])
+    fig = plot_entropy_vs_teacher_confidence(frame, 0.5, 2.0, num_classes=3)
+    np.testing.assert_allclose(fig.axes[0].lines[0].get_ydata(), frame["kd_entropy"])
+    np.testing.assert_allclose(fig.axes[0].lines[1].get_ydata(), frame["kd_mixed_entropy"])  # dashed at tau != 1

@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 
 from helpers import theory
 from helpers.losses import distillation_loss
+from helpers.plotting import plot_entropy_vs_teacher_confidence, plot_gradient_descent_demo
 
 SETTINGS = settings(max_examples=50, deadline=None)
 FLOATS = st.floats(min_value=-15.0, max_value=15.0, allow_nan=False, allow_infinity=False, width=32)
@@ -183,6 +184,38 @@ def test_kd_optimum_is_a_stationary_point_of_the_kd_loss(teachers, alpha, tau):
     assert grad.abs().max() < 1e-5
 
 
+@SETTINGS
+@given(arrays(np.float64, st.tuples(st.integers(1, 3), st.integers(2, 7)), elements=st.floats(-8, 8)),
+       arrays(np.float64, st.tuples(st.just(1), st.integers(2, 7)), elements=st.floats(-8, 8)),
+       st.floats(0.0, 1.0), st.floats(0.2, 20.0), st.data())
+def test_kd_newton_derivatives_equal_autograd_on_the_kit_loss(students, _unused, alpha, tau, data):
+    """The hand-written gradient and Hessian of the Newton solver are those of helpers.losses.distillation_loss."""
+    s = torch.from_numpy(students)
+    t = torch.from_numpy(data.draw(arrays(np.float64, s.shape, elements=st.floats(-8, 8))))
+    target = data.draw(st.integers(0, s.shape[1] - 1))
+    grad, hessian = theory.kd_loss_derivatives(s, t, target, alpha, tau)
+    targets = torch.full((len(s),), target, dtype=torch.long)
+    for row in range(len(s)):
+        def row_loss(z, row=row):
+            return distillation_loss(z[None], t[row:row + 1], targets[row:row + 1], alpha, tau)
+
+        assert row_loss(s[row]).dtype == torch.float64  # the kit's loss keeps float64
+        auto_grad = torch.autograd.functional.jacobian(row_loss, s[row])
+        auto_hessian = torch.autograd.functional.hessian(row_loss, s[row])
+        torch.testing.assert_close(grad[row], auto_grad, rtol=1e-9, atol=1e-12)
+        torch.testing.assert_close(hessian[row], auto_hessian, rtol=1e-9, atol=1e-12)
+
+
+def test_theory_and_calibration_never_import_plotting():
+    import subprocess
+    import sys
+
+    code = ("import sys, helpers.theory, helpers.calibration; "
+            "bad = [m for m in ('helpers.plotting', 'matplotlib', 'seaborn') if m in sys.modules]; "
+            "assert not bad, bad")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
 def test_kd_optimum_edge_alphas_and_batches():
     t = torch.tensor([[2.0, 0.0, -1.0], [0.5, 1.0, 0.0]])
     np.testing.assert_allclose(theory.kd_optimum(t, 1, 0.0, 3.0).numpy(), [[0, 1, 0], [0, 1, 0]], atol=1e-7)
@@ -215,14 +248,15 @@ def test_soft_gradient_matches_analytic_form():
 def test_tau_squared_scaling_and_logit_matching_limit():
     g = torch.Generator().manual_seed(1)
     s, t = torch.randn(4, 6, generator=g), torch.randn(4, 6, generator=g) * 3
-    table = theory.tau_squared_table(s, t, [1.0, 25.0, 50.0, 100.0, 400.0])
+    table = theory.tau_squared_table(s, t, [1.0, 12.5, 25.0, 50.0, 100.0])  # the losses cap tau at 100
     raw = table["grad_norm"].to_numpy()
     # without tau^2 the soft gradient shrinks like 1/tau^2 at large tau: doubling tau quarters it
-    assert raw[2] / raw[1] == pytest.approx(0.25, rel=0.02)
-    assert raw[3] / raw[2] == pytest.approx(0.25, rel=0.01)
+    assert raw[3] / raw[2] == pytest.approx(0.25, rel=0.02)
+    assert raw[4] / raw[3] == pytest.approx(0.25, rel=0.01)
     # with tau^2 it tends to logit matching (Hinton et al., 2015)
     diffs = table["rel_diff_to_logit_matching"].to_numpy()
-    assert np.all(np.diff(diffs) < 0) and diffs[-1] < 0.01
+    assert np.all(np.diff(diffs) < 0) and diffs[-1] < 0.02
+    assert diffs[-1] / diffs[-2] == pytest.approx(0.5, rel=0.05)  # the distance shrinks like 1/tau
     centred = (s - s.mean(1, keepdim=True)) - (t - t.mean(1, keepdim=True))
     np.testing.assert_allclose(theory.logit_matching_gradient(s, t).numpy(), centred.numpy() / (6 * 4), atol=1e-7)
 
@@ -242,7 +276,7 @@ def test_gradient_descent_demo_ce_grows_and_ls_settles():
     assert demo.ce_gap[later][-1] - demo.ce_gap[later][0] > 1.0
     assert demo.ce_gap[-1] > demo.ls_gap[-1] + 2.0
     assert demo.frame().shape[0] == len(demo.steps)
-    fig = theory.plot_gradient_descent_demo(demo)
+    fig = plot_gradient_descent_demo(demo)
     assert isinstance(fig, Figure)
     ce_line, ls_line = fig.axes[0].lines[:2]
     np.testing.assert_allclose(ls_line.get_ydata(), demo.ls_gap[demo.steps >= 1])
@@ -310,10 +344,61 @@ def test_entropy_vs_teacher_confidence_table_and_plot():
     assert frame["kd_entropy"].iloc[0] == pytest.approx(frame["ls_entropy"].iloc[0], abs=1e-5)
     assert frame["kd_entropy"].is_monotonic_decreasing
     assert frame["teacher_entropy"].iloc[0] == pytest.approx(math.log(6), abs=1e-5)
-    fig = theory.plot_entropy_vs_teacher_confidence(frame, 0.5, 1.0, num_classes=6)
+    fig = plot_entropy_vs_teacher_confidence(frame, 0.5, 1.0, num_classes=6)
     assert isinstance(fig, Figure)
     np.testing.assert_allclose(fig.axes[0].lines[0].get_ydata(), frame["kd_entropy"])
     plt.close(fig)
+
+
+# ----------------------------------------------------------------------------- finite training
+
+
+@pytest.fixture(scope="module")
+def finite_demo():
+    return theory.finite_training_demo(steps=100)
+
+
+def test_finite_training_kd_below_or_above_erm_depends_on_the_teacher(finite_demo):
+    h = finite_demo.at_step(30)
+    assert h["kd_confident"] < h["erm"] - 0.05  # a confident teacher: KD below ERM at a small budget
+    assert h["kd_unconfident"] > h["erm"] + 0.05  # an unconfident one: above
+    assert h["ls"] > h["erm"]
+    # every trajectory was recorded at the default steps
+    assert sorted(set(finite_demo.trajectory["step"])) == [1, 3, 10, 30, 100]
+    # the teachers are what their names say, on unseen data
+    teachers = finite_demo.teachers.set_index("method")
+    assert teachers.loc["kd_confident", "test_entropy"] < h["erm"] < teachers.loc["kd_unconfident", "test_entropy"]
+
+
+def test_finite_training_at_convergence_erm_is_one_hot_and_lowest(finite_demo):
+    c = finite_demo.converged.set_index("method")
+    assert c.loc["erm", "train_entropy"] < 1e-4  # separable training set: ERM's optimum is one-hot
+    assert c["test_entropy"].idxmin() == "erm"
+    assert c.loc["kd_confident", "test_entropy"] > c.loc["erm", "test_entropy"]
+    # LS at its finite optimum keeps its training predictions uncertain
+    assert c.loc["ls", "train_entropy"] > 0.5
+
+
+def test_finite_training_summary_is_rendered_from_the_numbers(finite_demo):
+    text = theory.finite_training_summary(finite_demo, 30)
+    h = finite_demo.at_step(30)
+    assert f"{h['erm']:.3f}" in text and f"{h['kd_confident']:.3f}" in text
+    assert "confident teacher is **below**" in text and "unconfident teacher **above**" in text
+    assert "the lowest of the four" in text
+    swapped = theory.FiniteTrainingDemo(finite_demo.alpha, finite_demo.temperature, finite_demo.learning_rate,
+                                        finite_demo.trajectory.replace({"kd_confident": "kd_unconfident",
+                                                                        "kd_unconfident": "kd_confident"}),
+                                        finite_demo.converged, finite_demo.teachers)
+    assert "confident teacher is **above**" in theory.finite_training_summary(swapped, 30)
+    with pytest.raises(ValueError, match="not recorded"):
+        finite_demo.at_step(31)
+
+
+def test_finite_training_demo_rejects_bad_input():
+    with pytest.raises(ValueError, match="steps"):
+        theory.finite_training_demo(steps=0)
+    with pytest.raises(ValueError, match="alpha"):
+        theory.finite_training_demo(alpha=2.0)
 
 
 # ----------------------------------------------------------------------------- validation
