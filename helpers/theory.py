@@ -471,7 +471,9 @@ class GradientDescentDemo:
 
 
 def _log_spaced_steps(steps: int, points: int = 60) -> set[int]:
-    return {0, steps} | {int(round(x)) for x in np.geomspace(1, steps, points)}
+    """About ``points`` log-spaced steps from 1 to ``steps``, plus 0, ``steps`` and every power of 10 up to it."""
+    powers = {10**e for e in range(int(math.log10(steps)) + 1) if 10**e <= steps}
+    return {0, steps} | powers | {int(round(x)) for x in np.geomspace(1, steps, points)}
 
 
 def gradient_descent_demo(num_classes: int = 6, alpha: float = 0.1, steps: int = 3000,
@@ -480,7 +482,7 @@ def gradient_descent_demo(num_classes: int = 6, alpha: float = 0.1, steps: int =
     LS's settle at the closed-form gap ``log((1 - alpha + alpha/K) / (alpha/K))``.
 
     Losses are :func:`helpers.losses.cross_entropy_loss` and :func:`helpers.losses.label_smoothing_loss`;
-    trajectories are recorded at about 60 log-spaced steps.
+    trajectories are recorded at about 60 log-spaced steps, including every power of 10.
     """
     k = _validate_num_classes(num_classes)
     alpha = validate_alpha(alpha)

@@ -276,6 +276,7 @@ def test_gradient_descent_demo_ce_grows_and_ls_settles():
     assert demo.ce_gap[later][-1] - demo.ce_gap[later][0] > 1.0
     assert demo.ce_gap[-1] > demo.ls_gap[-1] + 2.0
     assert demo.frame().shape[0] == len(demo.steps)
+    assert {0, 1, 10, 100, 1000, 1500} <= set(demo.steps.tolist())  # the table in notebook 02 shows these
     fig = plot_gradient_descent_demo(demo)
     assert isinstance(fig, Figure)
     ce_line, ls_line = fig.axes[0].lines[:2]
