@@ -12,7 +12,7 @@ BOOK_STAMP    := $(VENV)/.installed-book
 # `make book` renders these executed notebooks (those `make reproduce` wrote) into build/book/
 BOOK_SOURCE ?= $(OUT)/notebooks
 
-.PHONY: venv assets test reproduce lab test-browser bench clean-cache book test-book
+.PHONY: venv assets test reproduce lab test-browser slides bench clean-cache book test-book
 
 venv: $(STAMP)
 
@@ -51,6 +51,9 @@ book: $(BOOK_STAMP)  ## static site of the executed notebooks (BOOK_SOURCE, defa
 
 test-book: $(BROWSER_STAMP)  ## the built book in headless Chromium, network blocked (after make book)
 	BOOK_REQUIRED=1 BOOK_SOURCE=$(BOOK_SOURCE) $(PY) -m pytest -m browser -s tests/browser/test_book.py
+
+slides: $(STAMP)  ## lecture deck of notebooks 01-03 (reveal.js, works offline) in build/slides/
+	$(PY) -m helpers.slides --out build/slides --preset $${KDLS_PRESET:-smoke}
 
 bench: $(STAMP) assets  ## training throughput: this kit's loop vs transformers.Trainer
 	$(PY) bench/training_throughput.py
