@@ -782,7 +782,11 @@ def check_kd_training_step(fn: Callable) -> bool:
                           "zero_grad, backward, step — in that order, once.")
         return 1
 
-    return _run_check(f"check_kd_training_step({_name(fn)})", body)
+    def isolated() -> int:
+        with torch.random.fork_rng():  # the check seeds dropout: leave the notebook's random state as it was
+            return body()
+
+    return _run_check(f"check_kd_training_step({_name(fn)})", isolated)
 
 
 # ----------------------------------------------------------------------------- worked solutions
