@@ -2,12 +2,13 @@
 
 Conventions
 -----------
-* A result frame has one row per run in the kit's ``results.csv`` schema (``task, student,
-  teacher, method, alpha, temperature, seed`` + metrics). Runs that differ only in ``seed``
+* A result frame has one row per run in the kit's ``results.csv`` schema (``helpers.results``:
+  ``tier, task, student, teacher, method, alpha, temperature, seed`` + metrics; groups never mix
+  tiers). Runs that differ only in ``seed``
   form a *group*; its mean comes with a two-sided 95% **t-interval over seeds**
   ``mean ± t_{0.975, n-1} · sd / sqrt(n)`` (``sd`` with ``n-1``), written ``mean ± half-width``.
-* A *paired difference* is ``metric(method run) − metric(ERM run)`` for the same task, student
-  and seed; its interval is the t-interval of those per-seed differences. A direction is
+* A *paired difference* is ``metric(method run) − metric(ERM run)`` for the same tier, task,
+  student and seed; its interval is the t-interval of those per-seed differences. A direction is
   declared only when the interval excludes 0: ``"down"`` (upper end < 0), ``"up"`` (lower end
   > 0), otherwise ``"unclear"``.
 * Entropies are in nats. Correlations are Pearson's r with a Fisher-z interval.
@@ -47,7 +48,7 @@ __all__ = [
     "main_table",
 ]
 
-GROUP_COLUMNS = ["task", "student", "teacher", "method", "alpha", "temperature"]
+GROUP_COLUMNS = ["tier", "task", "student", "teacher", "method", "alpha", "temperature"]  # tiers never mix
 METRICS = ["accuracy", "entropy", "max_prob", "nll", "ece"]
 
 
@@ -166,7 +167,7 @@ def seed_summary(frame: pd.DataFrame, by: Sequence[str] | None = None, metrics: 
 
 
 def paired_differences(frame: pd.DataFrame, metric: str = "entropy", baseline: str | Mapping[str, Any] = "erm",
-                       pair_on: Sequence[str] = ("task", "student", "seed")) -> pd.DataFrame:
+                       pair_on: Sequence[str] = ("tier", "task", "student", "seed")) -> pd.DataFrame:
     """Per-seed ``metric(run) − metric(baseline run)`` of the same task, student and seed.
 
     ``baseline`` is a method name (default ERM) or a mapping ``{column: value}`` selecting the
@@ -343,19 +344,13 @@ def fit_line(x: Sequence[float], y: Sequence[float], level: float = 0.95) -> Lin
     if np.ptp(x) == 0:
         raise ValueError("x is constant: no line can be fitted")
     n = x.size
-    xc, yc = x - x.mean(), y - y.mean()
-    sxx, sxy, syy = float(xc @ xc), float(xc @ yc), float(yc @ yc)
-    slope = sxy / sxx
-    intercept = float(y.mean() - slope * x.mean())
-    r = sxy / math.sqrt(sxx * syy) if syy > 0 else 0.0
-    r = max(-1.0, min(1.0, r))
-    quantile = t_quantile(0.5 + level / 2.0, n - 2)
-    residual = max(syy - slope * sxy, 0.0) / (n - 2)
-    slope_half = quantile * math.sqrt(residual / sxx)
+    fit = stats.linregress(x, y)  # least squares; stderr is the slope's standard error
+    slope, intercept = float(fit.slope), float(fit.intercept)
+    r = float(np.clip(fit.rvalue, -1.0, 1.0)) if np.ptp(y) > 0 else 0.0
+    slope_half = t_quantile(0.5 + level / 2.0, n - 2) * float(fit.stderr)
     if n > 3 and abs(r) < 1.0:
-        z, se = math.atanh(r), 1.0 / math.sqrt(n - 3)
-        z_q = float(stats.norm.ppf(0.5 + level / 2.0))
-        r_low, r_high = math.tanh(z - z_q * se), math.tanh(z + z_q * se)
+        interval = stats.pearsonr(x, y).confidence_interval(confidence_level=level)  # Fisher's z
+        r_low, r_high = float(interval.low), float(interval.high)
     else:
         r_low = r_high = r if abs(r) == 1.0 else math.nan
     return LineFit(slope, intercept, r, r_low, r_high, slope - slope_half, slope + slope_half, n)

@@ -29,7 +29,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import io
+import dataclasses
 import os
 import sys
 from dataclasses import dataclass, field
@@ -39,12 +39,13 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from helpers.analysis import claim_a_text, verdict_table
-from helpers.cache import atomic_write_bytes
+from helpers.data import task_name
 from helpers.features import FeatureSet, HeadConfig, HeadRecord, encode_features, run_head
+from helpers.losses import METHODS, Objective
+from helpers.results import RESULT_COLUMNS, results_frame, write_results
 from helpers.training import RunRecord, TrainConfig, run
 
 __all__ = [
-    "RESULT_COLUMNS",
     "verdict_text",
     "SETTINGS",
     "FeatureTier",
@@ -53,10 +54,10 @@ __all__ = [
     "get_preset",
     "preset_comparison",
     "teacher_config",
+    "teacher_configs",
     "main_grid",
     "run_grid",
-    "results_frame",
-    "write_results",
+    "describe_run",
     "feature_data",
     "feature_teacher",
     "feature_grid",
@@ -64,10 +65,6 @@ __all__ = [
     "main",
 ]
 
-RESULT_COLUMNS = [
-    "task", "student", "teacher", "method", "alpha", "temperature", "seed",
-    "accuracy", "entropy", "max_prob", "nll", "ece", "train_seconds",
-]
 SETTINGS = ("standard", "self", "reverse")
 
 
@@ -131,17 +128,22 @@ class FeatureTier:
 class Preset:
     """Budgets of one preset: fine-tuning (models, epochs, subsets, seeds, grid) and the feature tier.
 
-    ``tasks`` are fine-tuned in the notebooks (the CLI fine-tunes the ``--task`` it is given);
-    ``settings`` are the KD settings of the fine-tuning grid; ``teacher_scales`` add standard-KD
-    students (first α; τ = ``scaled_temperature``, default the first τ) of the teacher with its
-    logits multiplied by each scale (a sharper or flatter teacher at no extra teacher training;
-    notebooks 06 and 07). ``teacher_learning_rate`` (default: ``learning_rate``) is the teacher's.
+    Fine-tuning: ``teacher_epochs`` trains the converged, confident teacher; ``early_teacher_epochs``
+    (optional) trains a second teacher with the same recipe stopped early — less confident on the
+    test split than the ERM student, so KD from it shows the other side of the crossover.
+    ``methods`` (ERM always runs: it is every comparison's baseline), ``ls_alphas``, ``kd_alphas``
+    (``alpha`` weights the soft part) and ``kd_temperatures`` span the grid; ``settings`` are its
+    KD settings; ``teacher_scales`` add standard-KD students (first α, τ = ``scaled_temperature``,
+    default the first τ) of the main teacher with its logits multiplied by each scale (a sharper
+    or flatter teacher at no extra teacher training). ``tasks`` are fine-tuned in the notebooks
+    (the CLI fine-tunes the ``--task`` it is given).
     """
 
     name: str
     teacher: str = "L6"
     students: tuple[str, ...] = ("L2",)
     teacher_epochs: float = 2.0
+    early_teacher_epochs: float | None = None
     student_epochs: float = 3.0
     train_subset: int | None = None
     eval_subset: int | None = None
@@ -149,6 +151,7 @@ class Preset:
     batch_size: int = 32
     learning_rate: float = 1e-4
     seeds: tuple[int, ...] = (0,)
+    methods: tuple[str, ...] = METHODS
     ls_alphas: tuple[float, ...] = (0.1,)
     kd_alphas: tuple[float, ...] = (0.5,)
     kd_temperatures: tuple[float, ...] = (1.0,)
@@ -162,6 +165,20 @@ class Preset:
 
     def __post_init__(self) -> None:
         _check_settings(self.settings)
+        unknown = [m for m in self.methods if m not in METHODS]
+        if unknown or not self.methods:
+            raise ValueError(f"methods must be among {METHODS}, got {list(self.methods)}")
+        if not self.seeds or not self.students:
+            raise ValueError("a preset needs at least one seed and one student")
+        for alpha in self.ls_alphas:
+            Objective("ls", alpha)
+        for alpha in self.kd_alphas:
+            for temperature in self.kd_temperatures:
+                Objective("kd", alpha, temperature)
+        if self.early_teacher_epochs is not None and not 0 < self.early_teacher_epochs < self.teacher_epochs:
+            raise ValueError(f"early_teacher_epochs must lie in (0, teacher_epochs={self.teacher_epochs:g}), "
+                             f"got {self.early_teacher_epochs!r}")
+        self.base_config("trec", student=self.students[0], seed=self.seeds[0])  # checks students, seeds and budgets
 
     def base_config(self, task: str, **changes) -> TrainConfig:
         """A ``TrainConfig`` with this preset's shared budgets."""
@@ -170,11 +187,16 @@ class Preset:
         values.update(changes)
         return TrainConfig(**values)
 
+    def replace(self, **changes) -> "Preset":
+        """A copy with some budgets changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
 
 PRESETS: dict[str, Preset] = {
     "smoke": Preset(
-        name="smoke", teacher="L2", students=("L1",), teacher_epochs=1, student_epochs=1,
-        train_subset=256, eval_subset=128, max_length=32, learning_rate=5e-4,
+        name="smoke", teacher="L2", students=("L1",), teacher_epochs=2, early_teacher_epochs=1, student_epochs=1,
+        train_subset=256, eval_subset=128, max_length=32, learning_rate=5e-4, seeds=(0, 1),
+        kd_temperatures=(1.0, 4.0),
         features=FeatureTier(
             max_length=32, train_subset=256, eval_subset=128, hidden=32, teacher_epochs=5, student_layers=(1,),
             student_epochs=2, seeds=(0, 1), kd_temperatures=(1.0,), sweep_alphas=(0.0, 0.5), sweep_temperatures=(1.0, 4.0),
@@ -184,18 +206,17 @@ PRESETS: dict[str, Preset] = {
         notes="checks the pipeline end to end on 256 training examples; the numbers mean nothing",
     ),
     "classroom": Preset(
-        name="classroom", teacher="L6", students=("L2",), teacher_epochs=4, student_epochs=4,
-        train_subset=2000, max_length=64, learning_rate=3e-4, teacher_learning_rate=1e-4,
-        kd_temperatures=(1.0, 4.0), teacher_scales=(2.0,), scaled_temperature=4.0,
+        name="classroom", teacher="L6", students=("L1",), teacher_epochs=4, early_teacher_epochs=1, student_epochs=4,
+        train_subset=1000, max_length=64, batch_size=16, learning_rate=1e-3, teacher_learning_rate=2e-4,
+        seeds=(0, 1, 2), kd_temperatures=(1.0, 4.0),
         features=FeatureTier(train_subset=5000, eval_subset=600),
-        notes=("fine-tuning: TREC only, a 2,000-question training subset, a teacher trained 4 epochs (not fully "
-               "converged), students 4 epochs, one seed (no interval), standard KD at τ = 1 and 4 plus one student of "
-               "the teacher sharpened ×2 (τ = 4); feature tier: both tasks (Rotten Tomatoes capped at 5,000 training and "
-               "600 validation/test texts), 5 seeds, all three KD settings, coarse sweeps. All notebooks in about 6 "
-               "minutes on a quiet 2-core CPU"),
+        notes=("fine-tuning: TREC, a 1,000-question training subset, an L6 teacher trained 4 epochs (converged) and the "
+               "same recipe stopped after 1 epoch (a less confident teacher), L1 students trained 4 epochs, 3 seeds, "
+               "ERM, LS and standard KD at τ = 1 and 4 from each teacher; feature tier: both tasks (Rotten Tomatoes "
+               "capped at 5,000 training and 600 validation/test texts), 5 seeds, all three KD settings, coarse sweeps"),
     ),
     "full": Preset(
-        name="full", teacher="L6", students=("L2",), teacher_epochs=6, student_epochs=4,
+        name="full", teacher="L6", students=("L2",), teacher_epochs=6, early_teacher_epochs=1, student_epochs=4,
         max_length=64, learning_rate=3e-4, teacher_learning_rate=1e-4, seeds=(0, 1, 2), ls_alphas=(0.1,),
         kd_alphas=(0.5,), kd_temperatures=(1.0, 4.0), tasks=("trec", "rotten_tomatoes"), settings=SETTINGS,
         teacher_scales=(0.5, 2.0),
@@ -205,16 +226,17 @@ PRESETS: dict[str, Preset] = {
             inheritance_ls_alphas=(0.05, 0.1, 0.2, 0.3, 0.5), inheritance_epochs=(1, 2, 3, 5, 10),
             inheritance_scales=(0.25, 0.5, 0.75, 1.5, 2.0), inheritance_seeds=(0, 1, 2, 3, 4),
         ),
-        notes=("both tasks fine-tuned on all their training data, a teacher trained 6 epochs, three seeds, standard, "
-               "self- and reverse KD at τ = 1 and 4, students of the teacher rescaled ×0.5 and ×2; feature tier with "
-               "10 seeds, two student sizes and fine grids. Hours on a 2-core CPU"),
+        notes=("both tasks fine-tuned on all their training data, a teacher trained 6 epochs and one stopped after 1, "
+               "three seeds, standard, self- and reverse KD at τ = 1 and 4, students of the teacher rescaled ×0.5 and "
+               "×2; feature tier with 10 seeds, two student sizes and fine grids. Hours on a 2-core CPU"),
     ),
 }
 
 
 def get_preset(name: str | None = None) -> Preset:
     """The preset called ``name``, else ``$KDLS_PRESET``, else ``classroom``."""
-    name = name or os.environ.get("KDLS_PRESET", "classroom")
+    if name is None:
+        name = os.environ.get("KDLS_PRESET") or "classroom"
     if name not in PRESETS:
         raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
     return PRESETS[name]
@@ -227,7 +249,8 @@ def preset_comparison(names: tuple[str, ...] = tuple(PRESETS)) -> pd.DataFrame:
         p, f = get_preset(name), get_preset(name).features
         rows[name] = {
             "fine-tuned tasks": ", ".join(p.tasks),
-            "teacher (epochs)": f"{p.teacher} ({p.teacher_epochs:g})",
+            "teachers (epochs)": f"{p.teacher} ({p.teacher_epochs:g}"
+                                 + (f" and {p.early_teacher_epochs:g})" if p.early_teacher_epochs else ")"),
             "students (epochs)": f"{', '.join(p.students)} ({p.student_epochs:g})",
             "training examples": "all" if p.train_subset is None else p.train_subset,
             "fine-tuning seeds": len(p.seeds),
@@ -245,10 +268,18 @@ def preset_comparison(names: tuple[str, ...] = tuple(PRESETS)) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def teacher_config(task: str, preset: Preset) -> TrainConfig:
-    """The preset's teacher: its teacher-size model trained with ERM (seed 0)."""
-    return preset.base_config(task, student=preset.teacher, method="erm", epochs=preset.teacher_epochs,
+def teacher_config(task: str, preset: Preset, epochs: float | None = None) -> TrainConfig:
+    """The preset's teacher: its teacher-size model trained with ERM (seed 0) for ``epochs`` (default: converged)."""
+    return preset.base_config(task, student=preset.teacher, method="erm", epochs=epochs or preset.teacher_epochs,
                               learning_rate=preset.teacher_learning_rate or preset.learning_rate)
+
+
+def teacher_configs(task: str, preset: Preset) -> list[TrainConfig]:
+    """The converged teacher, then (if the preset has one) the same recipe stopped early."""
+    teachers = [teacher_config(task, preset)]
+    if preset.early_teacher_epochs is not None:
+        teachers.append(teacher_config(task, preset, preset.early_teacher_epochs))
+    return teachers
 
 
 def _kd_variants(base: TrainConfig | HeadConfig, teacher, alphas, temperatures) -> list:
@@ -256,28 +287,32 @@ def _kd_variants(base: TrainConfig | HeadConfig, teacher, alphas, temperatures) 
 
 
 def main_grid(task: str, preset: Preset) -> list[TrainConfig]:
-    """Fine-tuning grid: the teacher, then per student and seed ERM, LS at each α and KD at each (α, τ).
+    """Fine-tuning grid: the teachers, then per student and seed ERM, LS at each α and KD at each (α, τ).
 
-    KD runs follow ``preset.settings``: ``standard`` (from the teacher, plus one run per
-    ``teacher_scales`` entry), ``self`` (from the same-size ERM model of seed 0); ``reverse`` adds,
-    per seed, ERM of the teacher-size model with the student budget and its KD from each small
-    ERM model of seed 0.
+    ERM always runs (every LS/KD run is compared with the ERM run of the same student and seed).
+    KD runs follow ``preset.settings``: ``standard`` (from each teacher of :func:`teacher_configs`,
+    plus one run per ``teacher_scales`` entry), ``self`` (from the same-size ERM model of seed 0);
+    ``reverse`` adds, per seed, ERM of the teacher-size model with the student budget and its KD
+    from each small ERM model of seed 0.
     """
-    teacher = teacher_config(task, preset)
-    grid = [teacher]
+    teachers = teacher_configs(task, preset)
+    grid = list(teachers)
+    kd = "kd" in preset.methods
     for student in preset.students:
         for seed in preset.seeds:
             base = preset.base_config(task, student=student, seed=seed, epochs=preset.student_epochs)
             grid.append(base)
-            grid += [base.replace(method="ls", alpha=a) for a in preset.ls_alphas]
-            if "standard" in preset.settings:
-                grid += _kd_variants(base, teacher, preset.kd_alphas, preset.kd_temperatures)
+            if "ls" in preset.methods:
+                grid += [base.replace(method="ls", alpha=a) for a in preset.ls_alphas]
+            if kd and "standard" in preset.settings:
+                for teacher in teachers:
+                    grid += _kd_variants(base, teacher, preset.kd_alphas, preset.kd_temperatures)
                 tau = preset.scaled_temperature or preset.kd_temperatures[0]
-                grid += [base.replace(method="kd", alpha=preset.kd_alphas[0], temperature=tau, teacher=teacher,
+                grid += [base.replace(method="kd", alpha=preset.kd_alphas[0], temperature=tau, teacher=teachers[0],
                                       teacher_logit_scale=scale) for scale in preset.teacher_scales]
-            if "self" in preset.settings:
+            if kd and "self" in preset.settings:
                 grid += _kd_variants(base, base.replace(seed=0), preset.kd_alphas, preset.kd_temperatures)
-    if "reverse" in preset.settings:
+    if kd and "reverse" in preset.settings:
         for seed in preset.seeds:
             big = preset.base_config(task, student=preset.teacher, seed=seed, epochs=preset.student_epochs)
             grid.append(big)
@@ -295,37 +330,6 @@ def run_grid(configs: list[TrainConfig], progress: bool = True) -> list[RunRecor
             print(f"[{number}/{len(configs)}] {config.label()}", file=sys.stderr, flush=True)
         records.append(run(config, progress=progress))
     return records
-
-
-def results_frame(records: list, tier: str | None = None, teachers: tuple = ()) -> pd.DataFrame:
-    """One row per run in the kit's ``results.csv`` schema (``RunRecord`` or ``HeadRecord``).
-
-    A fine-tuned KD run whose teacher's logits were rescaled names its teacher ``'L6×2'``.
-    With ``tier`` given, two columns follow the schema: ``tier`` (e.g. ``"fine-tuned"`` or
-    ``"features"``) and ``role`` (``"teacher"`` for records whose config is in ``teachers``,
-    else ``"student"``) — they tell a teacher apart from a run with the same name.
-    """
-    rows = []
-    for record in records:
-        row = record.row()
-        if isinstance(record.config, TrainConfig) and record.config.teacher_logit_scale != 1.0:
-            row["teacher"] = f"{row['teacher']}×{record.config.teacher_logit_scale:g}"  # a rescaled teacher
-        rows.append(row)
-    frame = pd.DataFrame(rows, columns=RESULT_COLUMNS)
-    if tier is not None:
-        teacher_ids = set(teachers)
-        frame["tier"] = tier
-        frame["role"] = ["teacher" if r.config in teacher_ids else "student" for r in records]
-    return frame
-
-
-def write_results(frame: pd.DataFrame, out: Path) -> Path:
-    """Write ``out/results.csv`` atomically; returns its path."""
-    path = Path(out) / "results.csv"
-    buffer = io.StringIO()
-    frame.to_csv(buffer, index=False)
-    atomic_write_bytes(path, buffer.getvalue().encode())
-    return path
 
 
 def feature_data(task: str, preset: Preset, progress: bool = True) -> FeatureSet:
@@ -369,26 +373,101 @@ def run_feature_grid(configs: list[HeadConfig], data: FeatureSet, progress: bool
     return [run_head(config, data) for config in tqdm(configs, desc=f"heads on {data.task}", disable=not progress, leave=False)]
 
 
-def main(argv: list[str] | None = None) -> int:
+def describe_run(task: str, preset: Preset, grid: list[TrainConfig]) -> str:
+    """What a command-line run actually trains: task and sizes, models, epochs, seeds, methods and runs."""
+    teachers = [c for c in grid if c in teacher_configs(task, preset)]
+    students = ", ".join(preset.students)
+    subset = "all training examples" if preset.train_subset is None else f"at most {preset.train_subset:,} training examples"
+    lines = [f"task {task_name(task)!r} ({subset}; max_length {preset.max_length}), preset {preset.name!r}:",
+             "* teachers: " + "; ".join(f"{c.student} ERM, {c.epochs:g} epoch{'' if c.epochs == 1 else 's'}"
+                                        for c in teachers),
+             f"* students: {students}, {preset.student_epochs:g} epochs, seeds {', '.join(map(str, preset.seeds))}",
+             f"* methods: ERM (baseline)"
+             + (f", LS α ∈ {{{', '.join(f'{a:g}' for a in preset.ls_alphas)}}}" if "ls" in preset.methods else "")
+             + (f", KD α ∈ {{{', '.join(f'{a:g}' for a in preset.kd_alphas)}}} τ ∈ "
+                f"{{{', '.join(f'{t:g}' for t in preset.kd_temperatures)}}} ({', '.join(preset.settings)})"
+                if "kd" in preset.methods else ""),
+             f"* {len(grid)} runs (finished runs are loaded from the cache)"]
+    return "\n".join(lines)
+
+
+def _numbers(kind: type, name: str):
+    def parse(text: str) -> tuple:
+        try:
+            values = tuple(kind(part) for part in text.replace(",", " ").split())
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be a list of {kind.__name__}s like '0,1,2', got {text!r}") from None
+        if not values:
+            raise argparse.ArgumentTypeError(f"{name} is empty")
+        return values
+    return parse
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(part for part in text.replace(",", " ").split())
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m helpers.experiments", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--task", default="trec", help="trec, rotten_tomatoes or a CSV path with text,label columns")
     parser.add_argument("--preset", default=None, help=f"one of {', '.join(PRESETS)} (default: $KDLS_PRESET or classroom)")
     parser.add_argument("--out", default="build/reproduce", type=Path, help="output folder for results.csv")
+    parser.add_argument("--methods", type=_words, help="methods besides the ERM baseline, e.g. 'ls,kd' (default: the preset's)")
+    parser.add_argument("--alpha", type=_numbers(float, "--alpha"),
+                        help="α values (weight of the soft part) for every LS and KD run, e.g. '0.1,0.5'")
+    parser.add_argument("--temperature", type=_numbers(float, "--temperature"), help="KD temperatures, e.g. '1,4'")
+    parser.add_argument("--seeds", type=_numbers(int, "--seeds"), help="seeds, e.g. '0,1,2'")
+    parser.add_argument("--students", type=_words, help="student models, e.g. 'L1,L2'")
+    parser.add_argument("--precision", choices=("auto", "fp32", "bf16"), default=None,
+                        help="training precision (default: $KDLS_PRECISION or auto: bf16 where the CPU has it natively)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    return parser
+
+
+def preset_from_arguments(args: argparse.Namespace) -> Preset:
+    """The preset named by ``--preset`` with the grid options that were given overriding it (validated)."""
+    if args.preset is not None and args.preset not in PRESETS:
+        raise ValueError(f"unknown preset {args.preset!r}; choose one of {', '.join(PRESETS)}")
+    preset = get_preset(args.preset)
+    changes: dict = {}
+    if args.methods is not None:
+        changes["methods"] = tuple(dict.fromkeys(("erm", *args.methods)))
+    if args.alpha is not None:
+        changes["ls_alphas"] = changes["kd_alphas"] = args.alpha
+    if args.temperature is not None:
+        changes["kd_temperatures"] = args.temperature
+    if args.seeds is not None:
+        changes["seeds"] = args.seeds
+    if args.students is not None:
+        changes["students"] = args.students
+    return preset.replace(**changes) if changes else preset
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
     args = parser.parse_args(argv)
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        parser.error(f"--out {out} is a file; give a folder (results.csv is written into it)")
+    if args.precision is not None:
+        os.environ["KDLS_PRECISION"] = args.precision
     try:
-        preset = get_preset(args.preset)
+        preset = preset_from_arguments(args)
         grid = main_grid(args.task, preset)
+    except ValueError as error:
+        parser.error(str(error))
+    print(describe_run(args.task, preset, grid), file=sys.stderr, flush=True)
+    try:
         records = run_grid(grid, progress=not args.quiet)
     except ValueError as error:
         parser.error(str(error))
-    frame = results_frame(records, tier="fine-tuned", teachers=(grid[0],))
-    path = write_results(frame[RESULT_COLUMNS], args.out)
+    teachers = teacher_configs(args.task, preset)
+    frame = results_frame(records, teachers=teachers)
+    path = write_results(frame, out)
     with pd.option_context("display.width", 200, "display.max_columns", 20, "display.float_format", "{:.4f}".format):
-        print(f"\nPreset {preset.name!r} on task {args.task!r} ({preset.notes}):\n")
-        print(frame[RESULT_COLUMNS].drop(columns=["task"]).to_string(index=False))
-    print(f"\nThe first row is the teacher ({grid[0].label()}, {grid[0].epochs:g} epochs).")
+        print(f"\n{describe_run(args.task, preset, grid)}\n")
+        print(frame[RESULT_COLUMNS].drop(columns=["tier", "task"]).to_string(index=False))
     print(verdict_text(frame))
     print(f"\nwrote {path}")
     return 0
@@ -397,7 +476,7 @@ def main(argv: list[str] | None = None) -> int:
 def verdict_text(frame: pd.DataFrame) -> str:
     """Paired entropy differences (method − ERM) and the claim (a) verdict for the student rows of ``frame``.
 
-    ``frame`` carries the ``role`` column of :func:`results_frame` (teachers are left out).
+    ``frame`` is in the ``results.csv`` schema (``helpers.results``); teacher rows are left out.
     """
     students = frame[frame["role"] == "student"]
     verdicts = verdict_table(students)

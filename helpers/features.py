@@ -33,20 +33,17 @@ from typing import Any
 
 import numpy as np
 import torch
-from safetensors.torch import load as load_safetensors
-from safetensors.torch import save as save_safetensors
 from tqdm.auto import tqdm
 
-from helpers import assets
-from helpers.cache import atomic_write_bytes
-from helpers.data import load_task, padding_collator, take_subset, task_name, tokenize_task
-from helpers.losses import cross_entropy_loss, distillation_loss, label_smoothing_loss, validate_objective
+from helpers import assets, cache, flops
+from helpers.data import load_task, padding_collator, take_subset, task_fingerprint, task_name, tokenize_task
+from helpers.losses import Objective
 from helpers.metrics import summarize
 from helpers.models import PRETRAINED_LAYERS, build_model, load_tokenizer
-from helpers.training import resolve_precision
+from helpers.precision import autocast, resolve_precision
+from helpers.results import make_row, run_label, teacher_label
 
 __all__ = [
-    "FEATURE_VERSION",
     "SPLITS",
     "FeatureSet",
     "encode_features",
@@ -65,7 +62,6 @@ __all__ = [
     "head_teacher_logits",
 ]
 
-FEATURE_VERSION = 1  # bump when the pooling or storage changes, to invalidate cached features
 SPLITS = ("train", "validation", "test")
 
 
@@ -121,23 +117,15 @@ def features_dir() -> Path:
 def _feature_key(task: str, max_length: int, train_subset: int | None, eval_subset: int | None, precision: str) -> str:
     payload = {
         "task": str(task),
-        "task_file": _task_fingerprint(task),
+        "task_file": task_fingerprint(task),
         "max_length": max_length,
         "train_subset": train_subset,
         "eval_subset": eval_subset,
         "precision": resolve_precision(precision),
         "assets": assets.asset_fingerprint(),
-        "version": FEATURE_VERSION,
+        "version": cache.CACHE_VERSION,
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:20]
-
-
-def _task_fingerprint(task: str) -> str:
-    """The task name for built-in tasks; a CSV's sha256 otherwise (so an edited file is re-encoded)."""
-    text = str(task)
-    if text in ("trec", "rotten_tomatoes"):
-        return text
-    return assets.sha256_of(Path(text).expanduser())
 
 
 @torch.no_grad()
@@ -148,11 +136,10 @@ def _pooled_hidden_states(encoder, dataset, tokenizer, batch_size: int, precisio
     order = sorted(range(len(dataset)), key=lambda i: lengths[i])
     collate = padding_collator(tokenizer)
     chunks = []
-    use_bf16 = resolve_precision(precision) == "bf16"
     for start in tqdm(range(0, len(order), batch_size), desc=desc, disable=not progress, leave=False):
         rows = dataset.select(order[start : start + batch_size]).select_columns(columns)
         batch = collate([rows[i] for i in range(len(rows))])
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=use_bf16):
+        with autocast(precision):
             hidden = encoder(**batch, output_hidden_states=True).hidden_states
         mask = batch["attention_mask"].unsqueeze(-1).float()
         stacked = torch.stack([h.float() for h in hidden], dim=1)  # (B, layers+1, T, H)
@@ -187,12 +174,9 @@ def encode_features(
     key = _feature_key(task, max_length, train_subset, eval_subset, precision)
     path = features_dir() / f"{key}.safetensors"
     names = tuple(data["train"].features["label"].names)
-    if path.exists() and not refresh:
-        try:
-            tensors = load_safetensors(path.read_bytes())
-            return _feature_set(task, key, tensors, names)
-        except (OSError, RuntimeError, ValueError, KeyError):
-            pass  # unreadable file: encode again
+    stored = None if refresh else cache.load_record(path, consequence="the features will be encoded again")
+    if stored is not None:
+        return _feature_set(task, key, stored[1], names)
     data["train"] = take_subset(data["train"], train_subset)
     for split in ("validation", "test"):
         data[split] = take_subset(data[split], eval_subset)
@@ -200,13 +184,17 @@ def encode_features(
     tokenized = tokenize_task(data, tokenizer, max_length)
     encoder = build_model(f"L{PRETRAINED_LAYERS}", num_labels=2, seed=0).base_model.eval()
     tensors: dict[str, torch.Tensor] = {}
+    started = time.perf_counter()
     for split in SPLITS:
         pooled = _pooled_hidden_states(encoder, tokenized[split], tokenizer, batch_size, precision,
                                        f"features {task_name(task)}/{split}", progress)
         tensors[f"features/{split}"] = pooled.half().contiguous()
         tensors[f"labels/{split}"] = torch.tensor(tokenized[split]["label"])
         tensors[f"indices/{split}"] = torch.tensor(tokenized[split]["idx"])
-    atomic_write_bytes(path, save_safetensors(tensors))
+    tokens = sum(sum(tokenized[split]["length"]) for split in SPLITS)
+    flops.record("features", flops.forward_flops(flops.non_embedding_parameters(encoder), tokens),
+                 time.perf_counter() - started)
+    cache.save_record(path, {"task": task_name(task), "max_length": max_length}, tensors)
     return _feature_set(task, key, tensors, names)
 
 
@@ -263,7 +251,7 @@ class VirtualTeacher:
             raise ValueError(f"a must be a probability in (0, 1), got a={self.a!r}")
 
     def label(self) -> str:
-        return f"virtual(a={self.a:g})"
+        return f"virtual (a={self.a:g})"
 
 
 def virtual_teacher_logits(labels: torch.Tensor, num_classes: int, a: float = 0.99) -> torch.Tensor:
@@ -311,13 +299,17 @@ class HeadConfig:
             raise ValueError(f"layer must be an integer in [0, {PRETRAINED_LAYERS}], got layer={self.layer!r}")
         if not isinstance(self.hidden, (int, np.integer)) or self.hidden < 0:
             raise ValueError(f"hidden must be an integer >= 0, got hidden={self.hidden!r}")
-        validate_objective(self.method, self.alpha, self.temperature)
+        Objective(self.method, self.alpha, self.temperature)  # validates method, alpha and temperature
+        object.__setattr__(self, "alpha", float(self.alpha))
+        object.__setattr__(self, "temperature", float(self.temperature))
         if self.method == "kd" and self.teacher is None:
             raise ValueError("method='kd' needs a teacher (a HeadConfig or a VirtualTeacher)")
         if self.method != "kd" and self.teacher is not None:
             raise ValueError(f"teacher is only used with method='kd', got method={self.method!r}")
         if self.teacher is not None and not isinstance(self.teacher, (HeadConfig, VirtualTeacher)):
             raise ValueError(f"teacher must be a HeadConfig or a VirtualTeacher, got {type(self.teacher).__name__}")
+        if not isinstance(self.seed, (int, np.integer)) or isinstance(self.seed, bool) or self.seed < 0:
+            raise ValueError(f"seed must be an integer >= 0, got seed={self.seed!r}")
         if not isinstance(self.epochs, (int, np.integer)) or self.epochs < 1:
             raise ValueError(f"epochs must be a positive integer, got epochs={self.epochs!r}")
         if self.batch_size is not None and (not isinstance(self.batch_size, (int, np.integer)) or self.batch_size < 1):
@@ -336,37 +328,30 @@ class HeadConfig:
         return dataclasses.replace(self, **changes)
 
     @property
+    def objective(self) -> Objective:
+        """What this head minimises (``method``, ``alpha``, ``temperature``)."""
+        return Objective(self.method, self.alpha, self.temperature)
+
+    @property
     def name(self) -> str:
-        """The model's name in result tables, e.g. ``'L2-head'`` (layer-2 features, a head)."""
-        return f"L{self.layer}-head"
+        """The model's name in result tables: ``'L2'`` is a head on layer-2 features (the tier column says so)."""
+        return f"L{self.layer}"
 
     def label(self) -> str:
-        """Short human label, e.g. ``'L2-head kd(α=0.5, τ=1) ← L6-head'``."""
-        text = f"{self.name} {self.method}"
-        if self.method == "ls":
-            text += f"(α={self.alpha:g})"
-        if self.method == "kd":
-            text += f"(α={self.alpha:g}, τ={self.temperature:g}) ← {self.teacher_label()}"
-        return text
+        """Readable label, e.g. ``'L2 KD α=0.5 τ=1 ← L6 (20 epochs)'`` (see ``helpers.results.run_label``)."""
+        return run_label(self.name, self.objective, self.teacher_label())
 
     def teacher_label(self) -> str:
-        """The teacher as written in ``results.csv``: its name, plus how it differs from a plain ERM head.
+        """The teacher as written in ``results.csv`` (``helpers.results.teacher_label``), '' without one.
 
-        e.g. ``'L6-head'``, ``'L6-head[ls α=0.3]'``, ``'L6-head[2 ep]'``, ``'L6-head[×4]'``, ``'virtual(a=0.99)'``.
+        e.g. ``'L6 (20 epochs)'``, ``'L6 (LS α=0.3, 20 epochs)'``, ``'L6 (2 epochs, logits ×4)'``, ``'virtual (a=0.99)'``.
         """
         if self.teacher is None:
             return ""
         if isinstance(self.teacher, VirtualTeacher):
-            text, extra = self.teacher.label(), []
-        else:
-            text, extra = self.teacher.name, []
-            if self.teacher.method != "erm":
-                extra.append(f"{self.teacher.method} α={self.teacher.alpha:g}")
-            if self.teacher.epochs != self.epochs:
-                extra.append(f"{self.teacher.epochs} ep")
-        if self.teacher_logit_scale != 1.0:
-            extra.append(f"×{self.teacher_logit_scale:g}")
-        return text + (f"[{', '.join(extra)}]" if extra else "")
+            return teacher_label(self.teacher.label(), logit_scale=self.teacher_logit_scale)
+        return teacher_label(self.teacher.name, objective=self.teacher.objective, epochs=self.teacher.epochs,
+                             logit_scale=self.teacher_logit_scale)
 
 
 @dataclass
@@ -381,20 +366,11 @@ class HeadRecord:
     labels: dict[str, torch.Tensor] = field(repr=False)
     seconds: float = 0.0
 
-    def row(self) -> dict[str, Any]:
-        """One row of ``results.csv`` (the kit's schema; see ``helpers.experiments.RESULT_COLUMNS``)."""
+    def row(self, role: str = "student") -> dict[str, Any]:
+        """One row of ``results.csv`` (``helpers.results``), tier ``features``."""
         c = self.config
-        return {
-            "task": self.task,
-            "student": c.name,
-            "teacher": c.teacher_label(),
-            "method": c.method,
-            "alpha": c.alpha,
-            "temperature": c.temperature if c.method == "kd" else "",
-            "seed": c.seed,
-            **{name: self.metrics[name] for name in ("accuracy", "entropy", "max_prob", "nll", "ece")},
-            "train_seconds": round(self.seconds, 3),
-        }
+        return make_row(tier="features", task=self.task, role=role, student=c.name, teacher=c.teacher_label(),
+                        objective=c.objective, seed=c.seed, metrics=self.metrics, train_seconds=self.seconds)
 
 
 def build_head(config: HeadConfig, in_features: int, num_classes: int) -> torch.nn.Sequential:
@@ -445,19 +421,16 @@ def head_teacher_logits(config: HeadConfig, data: FeatureSet) -> torch.Tensor:
 
 def _fit(head, optimizer, config: HeadConfig, x: torch.Tensor, y: torch.Tensor, soft: torch.Tensor | None,
          batch: int, generator: torch.Generator) -> None:
-    """The training loop: ``config.epochs`` shuffled passes in minibatches, one loss per method."""
+    """The training loop: ``config.epochs`` shuffled passes in minibatches under ``config.objective``."""
     n = x.shape[0]
+    objective = config.objective
+    objective.check_batch(head(x[:batch]).detach(), y[:batch], None if soft is None else soft[:batch])
     for _ in range(config.epochs):
         order = torch.randperm(n, generator=generator)
         for start in range(0, n, batch):
             rows = order[start : start + batch]
             logits = head(x[rows])
-            if config.method == "erm":
-                loss = cross_entropy_loss(logits, y[rows])
-            elif config.method == "ls":
-                loss = label_smoothing_loss(logits, y[rows], config.alpha)
-            else:
-                loss = distillation_loss(logits, soft[rows], y[rows], config.alpha, config.temperature)
+            loss = objective.loss(logits, y[rows], None if soft is None else soft[rows])
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -467,8 +440,7 @@ def train_head(config: HeadConfig, data: FeatureSet, return_model: bool = False)
     """Train and evaluate one head (no cache). Returns a ``HeadRecord`` (and the module if asked).
 
     Inputs are ``head_inputs`` (the layer's features standardised with the training split's statistics).
-    Loss per step: ERM cross-entropy; LS ``label_smoothing_loss(alpha)``; KD
-    ``distillation_loss(alpha, temperature)`` against the teacher's logits (computed first).
+    Loss: ``config.objective`` (KD: against the teacher's logits, computed first).
     """
     if not isinstance(data, FeatureSet):
         raise ValueError(f"data must be a FeatureSet, got {type(data).__name__}")
@@ -491,6 +463,10 @@ def train_head(config: HeadConfig, data: FeatureSet, return_model: bool = False)
     head.eval()
     with torch.no_grad():
         logits = {split: head(inputs[split]) for split in SPLITS}
+    parameters = sum(p.numel() for p in head.parameters())
+    flops.record("heads", flops.training_flops(parameters, n * config.epochs)
+                 + flops.forward_flops(parameters, sum(inputs[split].shape[0] for split in SPLITS)),
+                 time.perf_counter() - started)
     labels = {split: data.labels[split] for split in SPLITS}
     labels["train"] = train_y
     record = HeadRecord(

@@ -9,8 +9,8 @@ never over the committed, output-free original.
 from __future__ import annotations
 
 import os
+from unittest import mock
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import nbformat
@@ -30,19 +30,9 @@ def list_notebooks(folder: Path = NOTEBOOK_DIR) -> list[Path]:
     return sorted(folder.glob("[0-9][0-9]_*.ipynb"))
 
 
-@contextmanager
 def temporary_environment(**values: str):
     """Set environment variables for the duration of a ``with`` block (restored even on error)."""
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    return mock.patch.dict(os.environ, values)
 
 
 def preset_environment(preset: str):

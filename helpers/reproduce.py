@@ -7,9 +7,11 @@ notebook (``helpers.notebooks.list_notebooks``) in order in a fresh kernel and w
 * ``figures/NN_name_figK.png`` — every figure the notebooks displayed;
 * ``records/<name>.csv`` — the result frames the notebooks recorded (see ``record_results``);
 * ``results.csv`` — all recorded runs merged, one row per run, in the kit's schema
-  (``helpers.experiments.RESULT_COLUMNS``);
-* ``summary.md`` — each notebook's time, the main table (mean ± 95% interval over seeds), the
-  verdicts on the paper's two claims — all computed from the recorded data — printed at the end.
+  (``helpers.results.RESULT_COLUMNS``);
+* ``flops/NN_name.jsonl`` — the model FLOPs each notebook spent (``helpers.flops``; cached work costs nothing);
+* ``summary.md`` — each notebook's time, training FLOPs and GFLOP/s, the main table (mean ± 95%
+  interval over seeds), the verdicts on the paper's two claims — all computed from the recorded
+  data — printed at the end.
 
 How runs are collected: a notebook calls ``record_results(frame, name)``. When this command runs it,
 ``$KDLS_RECORD_DIR`` names ``<out>/records`` and the frame is saved there as ``<name>.csv``; in an
@@ -21,7 +23,6 @@ from __future__ import annotations
 import argparse
 import base64
 import io
-import math
 import os
 import shutil
 import time
@@ -31,6 +32,12 @@ import nbformat
 import pandas as pd
 
 from helpers.cache import atomic_write_bytes
+from helpers.flops import FLOPS_ENV, read_tally
+from helpers.results import RESULT_COLUMNS, teacher_label, write_results
+
+TIER_NAMES = {"finetune": "fine-tuned tier (transformers trained end to end)",
+              "features": "frozen-feature tier (small heads on frozen features: the fast, many-seed companion)",
+              "paper": "paper-scale tier (transformers.Trainer)"}
 
 __all__ = [
     "RECORD_ENV",
@@ -54,8 +61,6 @@ def record_results(frame: pd.DataFrame, name: str) -> Path | None:
 
     The frame must hold the ``results.csv`` columns; extra columns (``tier``, ``role``, ...) are kept.
     """
-    from helpers.experiments import RESULT_COLUMNS
-
     if not isinstance(frame, pd.DataFrame):
         raise ValueError(f"frame must be a pandas DataFrame, got {type(frame).__name__}")
     missing = [c for c in RESULT_COLUMNS if c not in frame.columns]
@@ -80,8 +85,6 @@ def _read_records(folder: Path) -> dict[str, pd.DataFrame]:
 
 def collect_results(folder: Path) -> pd.DataFrame:
     """All recorded frames merged into the ``results.csv`` schema, duplicates (same run recorded twice) dropped."""
-    from helpers.experiments import RESULT_COLUMNS
-
     frames = [frame[RESULT_COLUMNS] for frame in _read_records(folder).values() if not frame.empty]
     if not frames:
         return pd.DataFrame(columns=RESULT_COLUMNS)
@@ -115,26 +118,22 @@ def export_html(notebook: Path, path: Path) -> Path:
 
 
 def _markdown_table(frame: pd.DataFrame) -> str:
-    columns = list(frame.columns)
-    lines = ["| " + " | ".join(map(str, columns)) + " |", "|" + "---|" * len(columns)]
-    for row in frame.itertuples(index=False):
-        lines.append("| " + " | ".join("" if (isinstance(v, float) and math.isnan(v)) else str(v) for v in row) + " |")
-    return "\n".join(lines)
+    return frame.to_markdown(index=False, missingval="")
 
 
 def _main_sections(frame: pd.DataFrame) -> list[str]:
     from helpers.analysis import claim_a_text, main_table, verdict_table
 
     lines = []
-    tiers = frame["tier"].unique() if "tier" in frame.columns else ["all"]
-    for tier in tiers:
-        part = frame[frame["tier"] == tier] if "tier" in frame.columns else frame
-        students = part[part["role"] == "student"] if "role" in part.columns else part
-        teachers = part[part["role"] == "teacher"] if "role" in part.columns else part.iloc[0:0]
-        lines += [f"### Main table — {tier} tier", ""]
+    for tier in frame["tier"].unique():
+        part = frame[frame["tier"] == tier]
+        students = part[part["role"] == "student"]
+        teachers = part[part["role"] == "teacher"]
+        lines += [f"### Main table — {TIER_NAMES.get(tier, tier)}", ""]
         if not teachers.empty:
             lines += ["Teachers: " + "; ".join(
-                f"{r.task} {r.student}: accuracy {r.accuracy:.3f}, entropy {r.entropy:.3f}" for r in teachers.itertuples()), ""]
+                f"{r.task} {teacher_label(r.student)}: accuracy {r.accuracy:.3f}, entropy {r.entropy:.3f}"
+                for r in teachers.itertuples()), ""]
         table = main_table(students).drop(columns=["max_prob"], errors="ignore")
         lines += [_markdown_table(table), ""]
         verdicts = verdict_table(students)
@@ -160,17 +159,34 @@ def _inheritance_section(frame: pd.DataFrame) -> list[str]:
     return lines + [""]
 
 
+def budget_table(times: dict[str, tuple[float, str]], spent: dict[str, dict[str, tuple[float, float]]]) -> pd.DataFrame:
+    """Per notebook: wall seconds, model GFLOPs by kind (``helpers.flops``), their GFLOP/s, and the status."""
+    kinds = sorted({kind for tally in spent.values() for kind in tally})
+    rows = []
+    for name, (seconds, status) in times.items():
+        tally = spent.get(name, {})
+        row = {"notebook": name, "seconds": round(seconds, 1)}
+        row.update({f"{kind} GFLOP": round(tally[kind][0] / 1e9, 1) if kind in tally else 0.0 for kind in kinds})
+        work_flops = sum(f for f, _ in tally.values())
+        work_seconds = sum(s for _, s in tally.values())
+        row["GFLOP/s while computing"] = round(work_flops / 1e9 / work_seconds, 1) if work_seconds > 0 else ""
+        row["status"] = status
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def summary_markdown(records: dict[str, pd.DataFrame], times: dict[str, tuple[float, str]], preset_name: str,
-                     notes: str = "", total_seconds: float | None = None) -> str:
-    """The reproduce summary: notebook times, the main table and verdicts, computed from ``records``."""
-    lines = [f"# Reproduction summary — preset `{preset_name}`", ""]
+                     notes: str = "", total_seconds: float | None = None,
+                     spent: dict[str, dict[str, tuple[float, float]]] | None = None, precision: str = "") -> str:
+    """The reproduce summary: notebook times and FLOPs, the main table and verdicts, computed from ``records``."""
+    lines = [f"# Reproduction summary — preset `{preset_name}`" + (f", {precision}" if precision else ""), ""]
     if notes:
         lines += [f"Preset notes: {notes}", ""]
-    lines += ["| notebook | seconds | status |", "|---|---|---|"]
-    lines += [f"| {name} | {seconds:.1f} | {status} |" for name, (seconds, status) in times.items()]
+    lines += [_markdown_table(budget_table(times, spent or {}))]
     if total_seconds is not None:
-        lines += [f"| **total** (including HTML export) | {total_seconds:.1f} | |"]
-    lines.append("")
+        lines += ["", f"Total (including HTML export): {total_seconds:.1f} s."]
+    lines += ["", "FLOPs are model FLOPs (6·N·T to train, 2·N·T to evaluate or encode; N non-embedding parameters, "
+              "T real tokens) of work actually done: runs loaded from the cache cost nothing.", ""]
     if MAIN_RECORD in records:
         lines += _main_sections(records[MAIN_RECORD])
     else:
@@ -183,8 +199,9 @@ def summary_markdown(records: dict[str, pd.DataFrame], times: dict[str, tuple[fl
 
 
 def main(argv: list[str] | None = None) -> int:
-    from helpers.experiments import get_preset, write_results
+    from helpers.experiments import get_preset
     from helpers.notebooks import execute_notebook, list_notebooks, temporary_environment
+    from helpers.precision import resolve_precision
 
     parser = argparse.ArgumentParser(prog="python -m helpers.reproduce", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -197,21 +214,24 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as error:
         parser.error(str(error))
     out = args.out
-    records_dir = out / "records"
-    shutil.rmtree(records_dir, ignore_errors=True)
-    records_dir.mkdir(parents=True, exist_ok=True)
+    records_dir, flops_dir = out / "records", out / "flops"
+    for folder in (records_dir, flops_dir):
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True, exist_ok=True)
     notebooks = list_notebooks()
     if args.only:
         notebooks = [p for p in notebooks if any(p.name.startswith(prefix) for prefix in args.only)]
     times: dict[str, tuple[float, str]] = {}
     started = time.perf_counter()
-    print(f"Reproducing {len(notebooks)} notebooks on preset {preset.name!r} into {out}/", flush=True)
+    precision = resolve_precision()
+    print(f"Reproducing {len(notebooks)} notebooks on preset {preset.name!r} in {precision} into {out}/", flush=True)
     with temporary_environment(**{RECORD_ENV: str(records_dir.resolve())}):
         for number, path in enumerate(notebooks, 1):
             print(f"[{number}/{len(notebooks)}] {path.stem} ...", end=" ", flush=True)
             executed = out / "notebooks" / path.name
             try:
-                seconds = execute_notebook(path, preset=preset.name, output=executed)
+                with temporary_environment(**{FLOPS_ENV: str((flops_dir / f"{path.stem}.jsonl").resolve())}):
+                    seconds = execute_notebook(path, preset=preset.name, output=executed)
                 status = "ok"
             except Exception as error:  # a failing notebook is reported, the others still run
                 seconds, status = float("nan"), f"FAILED: {type(error).__name__}: {str(error).strip().splitlines()[-1][:200]}"
@@ -225,7 +245,8 @@ def main(argv: list[str] | None = None) -> int:
     results = collect_results(records_dir)
     write_results(results, out)
     total = time.perf_counter() - started
-    summary = summary_markdown(_read_records(records_dir), times, preset.name, preset.notes, total)
+    spent = {path.stem: read_tally(flops_dir / f"{path.stem}.jsonl") for path in notebooks}
+    summary = summary_markdown(_read_records(records_dir), times, preset.name, preset.notes, total, spent, precision)
     atomic_write_bytes(out / "summary.md", summary.encode())
     print("\n" + summary)
     print(f"wrote {out}/results.csv ({len(results)} runs), summary.md, notebooks/, html/, figures/ in {total:.0f} s")

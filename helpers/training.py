@@ -7,8 +7,9 @@
 * KD's teacher is itself a ``TrainConfig``: its run's logits on the training split (computed
   once, in eval mode, under ``no_grad``, after its training) are cached with its record and
   looked up by example index, so the teacher never runs inside the student's loop.
-* Optimiser: AdamW with linear warm-up then linear decay. Precision: bf16 autocast on CPUs
-  with native bf16 (AMX / AVX512-BF16), fp32 otherwise (``precision="fp32"`` forces it).
+* The loss is the config's :class:`helpers.losses.Objective` (checked in full on the first batch only).
+* Optimiser: AdamW with linear warm-up then linear decay. Precision: ``helpers.precision`` (bf16
+  autocast on CPUs with native bf16, fp32 otherwise; ``KDLS_PRECISION=fp32`` forces fp32).
 """
 
 from __future__ import annotations
@@ -27,19 +28,18 @@ import torch
 from tqdm.auto import tqdm
 from transformers import get_linear_schedule_with_warmup
 
-from helpers import assets, cache
-from helpers.data import load_task, take_subset, task_name, tokenize_task, used_token_ids
-from helpers.losses import METHODS, cross_entropy_loss, distillation_loss, label_smoothing_loss, validate_objective
+from helpers import assets, cache, flops
+from helpers.data import load_task, take_subset, task_fingerprint, task_name, tokenize_task, used_token_ids
+from helpers.losses import METHODS, Objective
 from helpers.metrics import summarize
-from helpers.models import build_model, load_tokenizer, restore_vocabulary, trim_vocabulary
+from helpers.models import PRETRAINED_LAYERS, build_model, load_tokenizer, restore_vocabulary, trim_vocabulary
+from helpers.precision import PRECISIONS, autocast, resolve_precision
+from helpers.results import make_row, run_label, teacher_label
 
 __all__ = [
-    "CACHE_VERSION",
     "METHODS",
     "TrainConfig",
     "RunRecord",
-    "bf16_supported",
-    "resolve_precision",
     "seed_everything",
     "prepare_data",
     "predict_logits",
@@ -49,7 +49,6 @@ __all__ = [
     "teacher_logits",
 ]
 
-CACHE_VERSION = 1  # bump when a change to the code changes results, to invalidate cached runs
 EVAL_SPLITS = ("train", "validation", "test")
 
 
@@ -83,22 +82,38 @@ class TrainConfig:
     precision: str = "auto"
 
     def __post_init__(self) -> None:
-        validate_objective(self.method, self.alpha, self.temperature)
+        Objective(self.method, self.alpha, self.temperature)  # validates method, alpha and temperature
+        object.__setattr__(self, "alpha", float(self.alpha))
+        object.__setattr__(self, "temperature", float(self.temperature))
         if self.method == "kd" and self.teacher is None:
             raise ValueError("method='kd' needs a teacher config (teacher=TrainConfig(...))")
         if self.method != "kd" and self.teacher is not None:
             raise ValueError(f"teacher is only used with method='kd', got method={self.method!r}")
+        if self.teacher is not None and not isinstance(self.teacher, TrainConfig):
+            raise ValueError(f"teacher must be a TrainConfig, got {type(self.teacher).__name__}")
         if self.teacher is not None and str(self.teacher.task) != str(self.task):
             raise ValueError(f"teacher task {self.teacher.task!r} differs from student task {self.task!r}")
         if self.teacher is not None and self.teacher.train_subset is not None and self.teacher.train_subset != self.train_subset:
             raise ValueError("a teacher trained on a subset must use the student's train_subset")
-        if self.precision not in ("auto", "bf16", "fp32"):
-            raise ValueError(f"precision must be 'auto', 'bf16' or 'fp32', got {self.precision!r}")
-        for name in ("epochs", "batch_size", "learning_rate", "max_length"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be > 0, got {name}={getattr(self, name)!r}")
-        if not math.isfinite(self.teacher_logit_scale) or self.teacher_logit_scale <= 0:
-            raise ValueError(f"teacher_logit_scale must be finite and > 0, got {self.teacher_logit_scale!r}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
+        _check_student(self.student)
+        _check_number("epochs", self.epochs, positive=True)
+        _check_number("learning_rate", self.learning_rate, positive=True)
+        _check_number("weight_decay", self.weight_decay, positive=False)
+        _check_number("warmup_fraction", self.warmup_fraction, positive=False, at_most=1.0)
+        _check_number("teacher_logit_scale", self.teacher_logit_scale, positive=True)
+        for name in ("batch_size", "max_length"):
+            _check_integer(name, getattr(self, name), minimum=1)
+        _check_integer("seed", self.seed, minimum=0)
+        for name in ("train_subset", "eval_subset"):
+            if getattr(self, name) is not None:
+                _check_integer(name, getattr(self, name), minimum=1)
+
+    @property
+    def objective(self) -> Objective:
+        """What this run minimises (``method``, ``alpha``, ``temperature``)."""
+        return Objective(self.method, self.alpha, self.temperature)
 
     def replace(self, **changes: Any) -> "TrainConfig":
         """A copy with some fields changed (``dataclasses.replace``)."""
@@ -122,17 +137,45 @@ class TrainConfig:
 
     def key(self) -> str:
         """Hash of the whole config, the asset pins and ``CACHE_VERSION``: the run's cache key."""
-        payload = {"config": self.to_dict(resolve=True), "assets": assets.asset_fingerprint(), "version": CACHE_VERSION}
+        payload = {"config": self.to_dict(resolve=True), "task_file": self._task_files(), "assets": assets.asset_fingerprint(),
+                   "version": cache.CACHE_VERSION}
         return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:20]
 
+    def _task_files(self) -> str:
+        """The task's content fingerprint (a CSV's sha256), so an edited CSV is a different run."""
+        return task_fingerprint(self.task)
+
+    def teacher_label(self) -> str:
+        """The teacher as written in ``results.csv``: ``'L6 (4 epochs)'``, ``'L6 (1 epoch, logits ×2)'``; '' without one."""
+        if self.teacher is None:
+            return ""
+        return teacher_label(self.teacher.student, objective=self.teacher.objective, epochs=self.teacher.epochs,
+                             logit_scale=self.teacher_logit_scale)
+
     def label(self) -> str:
-        """Short human label, e.g. ``'L2 kd(α=0.5, τ=1) ← L6'``."""
-        text = f"{self.student} {self.method}"
-        if self.method == "ls":
-            text += f"(α={self.alpha:g})"
-        if self.method == "kd":
-            text += f"(α={self.alpha:g}, τ={self.temperature:g}) ← {self.teacher.student}"
-        return text
+        """Readable label, e.g. ``'L2 KD α=0.5 τ=1 ← L6 (4 epochs)'`` (see ``helpers.results.run_label``)."""
+        return run_label(self.student, self.objective, self.teacher_label())
+
+
+def _check_student(student: str) -> None:
+    """``L1``..``L6``, ``scratch``, or anything else (a local folder or a hub name, checked when loaded)."""
+    if not isinstance(student, str) or not student:
+        raise ValueError(f"student must be a non-empty model name, got {student!r}")
+    if student[0] == "L" and student[1:].isdigit() and not 1 <= int(student[1:]) <= PRETRAINED_LAYERS:
+        raise ValueError(f"student {student!r}: the pretrained model has layers 1..{PRETRAINED_LAYERS} (L1 .. L{PRETRAINED_LAYERS})")
+
+
+def _check_number(name: str, value: Any, positive: bool, at_most: float | None = None) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {name}={value!r}")
+    if (value <= 0 if positive else value < 0) or (at_most is not None and value > at_most):
+        bound = "> 0" if positive else ">= 0"
+        raise ValueError(f"{name} must be {bound}{f' and <= {at_most:g}' if at_most is not None else ''}, got {name}={value!r}")
+
+
+def _check_integer(name: str, value: Any, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {name}={value!r}")
 
 
 @dataclass
@@ -152,35 +195,11 @@ class RunRecord:
     def test_logits(self) -> torch.Tensor:
         return self.logits["test"]
 
-    def row(self) -> dict[str, Any]:
-        """One row of ``results.csv`` (the kit's schema)."""
+    def row(self, role: str = "student") -> dict[str, Any]:
+        """One row of ``results.csv`` (``helpers.results``), tier ``finetune``."""
         c = self.config
-        return {
-            "task": task_name(c.task),
-            "student": c.student,
-            "teacher": "" if c.teacher is None else c.teacher.student,
-            "method": c.method,
-            "alpha": c.alpha,
-            "temperature": c.temperature if c.method == "kd" else "",
-            "seed": c.seed,
-            **{name: self.metrics[name] for name in ("accuracy", "entropy", "max_prob", "nll", "ece")},
-            "train_seconds": round(self.timings["train_seconds"], 2),
-        }
-
-
-def bf16_supported() -> bool:
-    """Whether this CPU has native bf16 matmuls (oneDNN's check: AMX or AVX512-BF16)."""
-    try:
-        return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):
-        return False
-
-
-def resolve_precision(precision: str) -> str:
-    """``"auto"`` becomes ``"bf16"`` where the CPU supports it and ``"fp32"`` elsewhere."""
-    if precision == "auto":
-        return "bf16" if bf16_supported() else "fp32"
-    return precision
+        return make_row(tier="finetune", task=task_name(c.task), role=role, student=c.student, teacher=c.teacher_label(),
+                        objective=c.objective, seed=c.seed, metrics=self.metrics, train_seconds=self.timings["train_seconds"])
 
 
 def seed_everything(seed: int) -> None:
@@ -242,10 +261,6 @@ def _model_inputs(batch: dict) -> dict:
     return {k: v for k, v in batch.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
 
 
-def _autocast(precision: str):
-    return torch.autocast("cpu", dtype=torch.bfloat16, enabled=resolve_precision(precision) == "bf16")
-
-
 @torch.no_grad()
 def predict_logits(model: torch.nn.Module, dataset, tokenizer, batch_size: int = 128, precision: str = "auto") -> torch.Tensor:
     """Eval-mode logits (float32, shape ``(N, K)``) for a tokenized split, in the split's row order.
@@ -260,7 +275,7 @@ def predict_logits(model: torch.nn.Module, dataset, tokenizer, batch_size: int =
     chunks = []
     for start in range(0, len(order), batch_size):
         batch = padded_batch(columns, order[start : start + batch_size])
-        with _autocast(precision):
+        with autocast(precision):
             chunks.append(model(**_model_inputs(batch)).logits.float())
     if chunks:
         outputs = torch.cat(chunks)
@@ -286,8 +301,8 @@ def train(config: TrainConfig, progress: bool = True, return_model: bool = False
           trim_unused_embeddings: bool = True):
     """Train and evaluate one config (no cache). Returns a ``RunRecord`` (and the model if asked).
 
-    Per step: ERM uses cross-entropy; LS uses ``label_smoothing_loss(alpha)``; KD uses
-    ``distillation_loss(alpha, temperature)`` against the cached teacher logits.
+    The loss is ``config.objective`` (KD: against the cached teacher logits), checked in full on the
+    first batch only (a per-step check would be repeated work).
     ``trim_unused_embeddings`` trains only the embedding rows of tokens in the task's data
     (:func:`helpers.models.trim_vocabulary`) and restores the full table before evaluation: the
     same model up to rounding, with about a third less work per step on TREC.
@@ -313,8 +328,9 @@ def train(config: TrainConfig, progress: bool = True, return_model: bool = False
     lengths = train_split["length"]
     setup_seconds = time.perf_counter() - started
 
+    objective = config.objective
     model.train()
-    step, losses = 0, []
+    step, losses, tokens = 0, [], 0
     train_started = time.perf_counter()
     bar = tqdm(total=total_steps, desc=config.label(), disable=not progress, leave=False)
     while step < total_steps:
@@ -322,15 +338,14 @@ def train(config: TrainConfig, progress: bool = True, return_model: bool = False
             if step >= total_steps:
                 break
             batch = padded_batch(columns, batch_rows)
+            tokens += int(batch["length"].sum())
             targets = batch["label"]
-            with _autocast(config.precision):
+            teacher = None if soft_targets is None else soft_targets[batch["idx"]]
+            with autocast(config.precision):
                 logits = model(**_model_inputs(batch)).logits.float()
-            if config.method == "erm":
-                loss = cross_entropy_loss(logits, targets)
-            elif config.method == "ls":
-                loss = label_smoothing_loss(logits, targets, config.alpha)
-            else:
-                loss = distillation_loss(logits, soft_targets[batch["idx"]], targets, config.alpha, config.temperature)
+            if step == 0:
+                objective.check_batch(logits, targets, teacher)
+            loss = objective.loss(logits, targets, teacher)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
@@ -353,6 +368,11 @@ def train(config: TrainConfig, progress: bool = True, return_model: bool = False
         logits[split] = predict_logits(model, data[split], tokenizer, precision=config.precision)
         labels[split] = torch.tensor(data[split]["label"])
         indices[split] = torch.tensor(data[split]["idx"])
+    eval_seconds = time.perf_counter() - eval_started
+    parameters = flops.non_embedding_parameters(model)
+    eval_tokens = sum(sum(data[split]["length"]) for split in EVAL_SPLITS)
+    flops.record("finetune", flops.training_flops(parameters, tokens) + flops.forward_flops(parameters, eval_tokens),
+                 train_seconds + eval_seconds)
     record = RunRecord(
         config=config,
         metrics=summarize(logits["test"], labels["test"]),
@@ -360,13 +380,13 @@ def train(config: TrainConfig, progress: bool = True, return_model: bool = False
         timings={
             "setup_seconds": setup_seconds,
             "train_seconds": train_seconds,
-            "eval_seconds": time.perf_counter() - eval_started,
+            "eval_seconds": eval_seconds,
             "examples_per_second": step * config.batch_size / max(train_seconds, 1e-9),
         },
         logits=logits,
         labels=labels,
         indices=indices,
-        info={"label_names": names, "steps": step, "final_loss": float(np.mean(losses[-20:])), "precision": resolve_precision(config.precision)},
+        info={"label_names": names, "steps": step, "train_tokens": tokens, "final_loss": float(np.mean(losses[-20:])), "precision": resolve_precision(config.precision)},
     )
     return (record, model) if return_model else record
 

@@ -92,7 +92,7 @@ def _runs():
     rows = []
     for seed, noise in enumerate([0.0, 0.01, -0.01, 0.005]):
         base = 0.30 + noise
-        common = dict(task="trec", student="L2", seed=seed, accuracy=0.9, max_prob=0.9, nll=0.3, ece=0.03, train_seconds=1.0)
+        common = dict(tier="finetune", task="trec", student="L2", seed=seed, accuracy=0.9, max_prob=0.9, nll=0.3, ece=0.03, train_seconds=1.0)
         rows.append({**common, "teacher": "", "method": "erm", "alpha": 0.0, "temperature": "", "entropy": base})
         rows.append({**common, "teacher": "", "method": "ls", "alpha": 0.1, "temperature": "", "entropy": base + 0.3 + noise})
         rows.append({**common, "teacher": "L6", "method": "kd", "alpha": 0.5, "temperature": 4.0, "entropy": base - 0.1 - noise})
@@ -229,3 +229,27 @@ def test_paired_differences_against_a_selected_baseline():
     assert set(diffs["method"]) == {"erm", "ls", "kd"} and len(diffs) == 12
     with pytest.raises(ValueError, match="no baseline runs"):
         paired_differences(runs, baseline={"method": "kd", "teacher": "L12"})
+
+
+def test_tiers_never_mix_in_pairs_or_groups():
+    finetune = _runs()
+    features = _runs().assign(tier="features", entropy=lambda f: f["entropy"] + 1.0)
+    both = pd.concat([finetune, features], ignore_index=True)
+    differences = paired_differences(both)
+    # each run is paired with the ERM run of its own tier: the +1.0 offset cancels
+    alone = paired_differences(finetune)["difference"].to_numpy()
+    assert np.allclose(differences[differences["tier"] == "finetune"]["difference"], alone)
+    assert np.allclose(differences[differences["tier"] == "features"]["difference"], alone)
+    assert set(seed_summary(both)["tier"]) == {"finetune", "features"}
+    assert (seed_summary(both)["n"] == 4).all()
+
+
+def test_fit_line_correlation_interval_is_scipys_fisher_interval():
+    x = np.arange(8.0)
+    y = 0.5 * x + np.array([0.3, -0.2, 0.1, 0.4, -0.5, 0.2, -0.1, 0.0])
+    fit = fit_line(x, y)
+    from scipy import stats as scipy_stats
+
+    z, se = np.arctanh(fit.r), 1 / np.sqrt(len(x) - 3)
+    q = scipy_stats.norm.ppf(0.975)
+    assert np.isclose(fit.r_low, np.tanh(z - q * se)) and np.isclose(fit.r_high, np.tanh(z + q * se))

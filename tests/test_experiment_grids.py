@@ -7,17 +7,18 @@ import pytest
 
 from helpers.experiments import (
     PRESETS,
-    RESULT_COLUMNS,
     SETTINGS,
     FeatureTier,
     Preset,
     feature_grid,
     get_preset,
+    main,
     main_grid,
-    results_frame,
     teacher_config,
+    teacher_configs,
 )
 from helpers.features import toy_feature_set, train_head
+from helpers.results import RESULT_COLUMNS, results_frame
 
 
 def test_presets_state_what_they_trade_away():
@@ -27,10 +28,26 @@ def test_presets_state_what_they_trade_away():
     assert get_preset("full").features.seeds != get_preset("classroom").features.seeds
 
 
-def test_the_smoke_grid_keeps_its_shape():
-    grid = main_grid("trec", get_preset("smoke"))
-    assert [c.method for c in grid] == ["erm", "erm", "ls", "kd"]
-    assert grid[0] == teacher_config("trec", get_preset("smoke")) and grid[3].teacher == grid[0]
+def test_the_smoke_grid_has_two_teachers_and_pairs_every_run_with_erm():
+    preset = get_preset("smoke")
+    grid = main_grid("trec", preset)
+    teachers = teacher_configs("trec", preset)
+    assert grid[:2] == teachers and teachers[0] == teacher_config("trec", preset)
+    assert teachers[1].epochs == preset.early_teacher_epochs < teachers[0].epochs
+    per_seed = [c for c in grid[2:] if c.seed == 0]
+    assert [c.method for c in per_seed] == ["erm", "ls"] + ["kd"] * 2 * len(preset.kd_temperatures)
+    assert [c.teacher for c in per_seed if c.method == "kd"] == [teachers[0]] * 2 + [teachers[1]] * 2
+    assert {c.seed for c in grid[2:]} == set(preset.seeds)
+
+
+def test_the_classroom_grid_carries_the_papers_comparison_with_seeds():
+    preset = get_preset("classroom")
+    grid = main_grid("trec", preset)
+    assert len(preset.seeds) >= 3 and len(teacher_configs("trec", preset)) == 2
+    for seed in preset.seeds:
+        runs = [c for c in grid if c.seed == seed and c.student in preset.students]
+        temperatures = {c.temperature for c in runs if c.method == "kd"}
+        assert {"erm", "ls", "kd"} <= {c.method for c in runs} and 1.0 in temperatures and max(temperatures) > 1.0
 
 
 def test_all_three_kd_settings_in_the_fine_tuning_grid():
@@ -73,9 +90,56 @@ def test_results_frame_marks_tier_and_role():
     tier = FeatureTier(hidden=4, teacher_epochs=2, student_epochs=1)
     teacher, student = tier.teacher(), tier.student(1)
     records = [train_head(teacher, data), train_head(student, data)]
-    plain = results_frame(records)
-    assert list(plain.columns) == RESULT_COLUMNS
-    marked = results_frame(records, tier="features", teachers=(teacher,))
-    assert list(marked.columns) == RESULT_COLUMNS + ["tier", "role"]
-    assert list(marked["role"]) == ["teacher", "student"] and (marked["tier"] == "features").all()
-    pd.testing.assert_frame_equal(marked[RESULT_COLUMNS], plain)
+    frame = results_frame(records, teachers=(teacher,))
+    assert list(frame.columns) == RESULT_COLUMNS
+    assert list(frame["role"]) == ["teacher", "student"] and (frame["tier"] == "features").all()
+    assert list(frame["student"]) == ["L6", "L1"]
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--preset", ""], "unknown preset"),
+    (["--alpha", "0.5,x"], "--alpha"),
+    (["--alpha", "1.5"], "alpha"),
+    (["--temperature", "0"], "temperature"),
+    (["--seeds", "-1"], "seed"),
+    (["--students", "L7"], "L7"),
+    (["--methods", "kl"], "methods"),
+])
+def test_cli_rejects_bad_grids_before_training(arguments, message, capsys, monkeypatch):
+    import helpers.experiments as experiments
+
+    monkeypatch.setattr(experiments, "run_grid", lambda *a, **k: pytest.fail("trained despite a bad argument"))
+    with pytest.raises(SystemExit) as exited:
+        main(["--preset", "smoke", *arguments] if arguments[0] != "--preset" else arguments)
+    assert exited.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_cli_overrides_the_presets_grid_and_says_what_it_trains(tmp_path, capsys, monkeypatch):
+    import helpers.experiments as experiments
+
+    seen = {}
+
+    def fake_run_grid(configs, progress=True):
+        seen["grid"] = configs
+        raise ValueError("stop here")
+
+    monkeypatch.setattr(experiments, "run_grid", fake_run_grid)
+    with pytest.raises(SystemExit):
+        main(["--preset", "smoke", "--methods", "kd", "--alpha", "0.3", "--temperature", "2,8", "--seeds", "5",
+              "--students", "L1,L2", "--out", str(tmp_path)])
+    grid = seen["grid"]
+    students = [c for c in grid if c.seed == 5]
+    assert {c.method for c in students} == {"erm", "kd"}
+    assert {c.alpha for c in students if c.method == "kd"} == {0.3}
+    assert {c.temperature for c in students if c.method == "kd"} == {2.0, 8.0}
+    assert {c.student for c in students} == {"L1", "L2"}
+    err = capsys.readouterr().err
+    assert "task 'trec'" in err and "seeds 5" in err and "KD α ∈ {0.3} τ ∈ {2, 8}" in err
+
+
+def test_cli_refuses_an_out_path_that_is_a_file(tmp_path, capsys):
+    target = tmp_path / "results.csv"
+    target.write_text("x")
+    with pytest.raises(SystemExit):
+        main(["--preset", "smoke", "--out", str(target)])
+    assert "is a file" in capsys.readouterr().err

@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from helpers import features
-from helpers.experiments import RESULT_COLUMNS
+from helpers.losses import cross_entropy_loss, distillation_loss, label_smoothing_loss
+from helpers.results import RESULT_COLUMNS
 from helpers.features import (
     HeadConfig,
     VirtualTeacher,
@@ -61,12 +62,13 @@ def test_head_config_rejects_bad_values(changes, message):
 def test_labels_name_the_teacher_and_how_it_differs():
     teacher = HeadConfig(layer=6, epochs=40)
     student = HeadConfig(layer=2, epochs=3)
-    assert student.replace(method="kd", alpha=0.5, teacher=teacher).teacher_label() == "L6-head[40 ep]"
+    assert student.replace(method="kd", alpha=0.5, teacher=teacher).teacher_label() == "L6 (40 epochs)"
     assert student.replace(method="kd", alpha=0.5, teacher=teacher.replace(method="ls", alpha=0.3),
-                           teacher_logit_scale=2.0).teacher_label() == "L6-head[ls α=0.3, 40 ep, ×2]"
-    assert student.replace(method="kd", alpha=0.5, teacher=student).teacher_label() == "L2-head"
-    assert student.replace(method="kd", alpha=0.5, teacher=VirtualTeacher(0.99)).teacher_label() == "virtual(a=0.99)"
-    assert student.label() == "L2-head erm"
+                           teacher_logit_scale=2.0).teacher_label() == "L6 (LS α=0.3, 40 epochs, logits ×2)"
+    assert student.replace(method="kd", alpha=0.5, teacher=student).teacher_label() == "L2 (3 epochs)"
+    assert student.replace(method="kd", alpha=0.5, teacher=VirtualTeacher(0.99)).teacher_label() == "virtual (a=0.99)"
+    assert student.label() == "L2 ERM"
+    assert student.replace(method="kd", alpha=0.5, temperature=4, teacher=teacher).label() == "L2 KD α=0.5 τ=4 ← L6 (40 epochs)"
 
 
 def test_a_head_is_seeded():
@@ -93,7 +95,8 @@ def test_erm_head_learns_the_toy_task_and_is_reproducible():
     other = train_head(config.replace(seed=1), TOY)
     assert not torch.allclose(record.logits["test"], other.logits["test"])
     row = record.row()
-    assert list(row) == RESULT_COLUMNS and row["student"] == "L6-head" and row["teacher"] == "" and row["temperature"] == ""
+    assert list(row) == RESULT_COLUMNS and row["student"] == "L6" and row["teacher"] == "" and row["temperature"] == ""
+    assert row["tier"] == "features" and row["role"] == "student"
 
 
 def test_label_smoothing_raises_entropy_and_the_loss_is_the_kits():
@@ -102,18 +105,28 @@ def test_label_smoothing_raises_entropy_and_the_loss_is_the_kits():
     assert ls.metrics["entropy"] > erm.metrics["entropy"] + 0.1
 
 
-def test_kd_uses_the_kits_distillation_loss(monkeypatch):
-    calls = []
-    original = features.distillation_loss
-
-    def spy(student, teacher, targets, alpha, temperature):
-        calls.append((alpha, temperature, teacher.shape))
-        return original(student, teacher, targets, alpha, temperature)
-
-    monkeypatch.setattr(features, "distillation_loss", spy)
-    config = HeadConfig(layer=1, method="kd", alpha=0.7, temperature=3.0, teacher=VirtualTeacher(0.9), hidden=8, epochs=1, batch_size=60)
-    train_head(config, TOY)
-    assert calls == [(0.7, 3.0, torch.Size([60, 3]))] * 3
+@pytest.mark.parametrize("method, alpha, scale", [("erm", 0.0, 1.0), ("ls", 0.3, 1.0), ("kd", 0.7, 1.0), ("kd", 0.7, 3.0)])
+def test_one_training_step_is_one_adamw_step_on_the_kits_loss(method, alpha, scale):
+    """Full batch, one epoch = one step: the trained head equals a hand-made AdamW step on helpers.losses'
+    loss (so neither a wrong loss branch nor a dropped teacher-logit scale can pass)."""
+    teacher = VirtualTeacher(0.9) if method == "kd" else None
+    config = HeadConfig(layer=1, hidden=8, method=method, alpha=alpha, temperature=3.0, teacher=teacher,
+                        teacher_logit_scale=scale, epochs=1, batch_size=None)
+    _, trained = train_head(config, TOY, return_model=True)
+    x, y = head_inputs(config, TOY)["train"], TOY.labels["train"]
+    head = build_head(config, x.shape[1], TOY.num_classes)
+    optimizer = torch.optim.AdamW(head.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+    logits = head(x)
+    if method == "erm":
+        loss = cross_entropy_loss(logits, y)
+    elif method == "ls":
+        loss = label_smoothing_loss(logits, y, alpha)
+    else:
+        loss = distillation_loss(logits, virtual_teacher_logits(y, TOY.num_classes, 0.9) * scale, y, alpha, 3.0)
+    loss.backward()
+    optimizer.step()
+    for (name, got), expected in zip(trained.named_parameters(), head.parameters()):
+        torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-6, msg=name)
 
 
 def test_kd_from_a_soft_virtual_teacher_raises_entropy_and_a_scaled_teacher_sharpens_it():

@@ -28,13 +28,13 @@ from helpers.reproduce import (  # noqa: E402
 def _frame(seeds=(0, 1, 2), tier="features"):
     rows = []
     for seed in seeds:
-        common = dict(task="trec", student="L2-head", seed=seed, accuracy=0.9, max_prob=0.9, nll=0.3, ece=0.03,
+        common = dict(task="trec", student="L2", seed=seed, accuracy=0.9, max_prob=0.9, nll=0.3, ece=0.03,
                       train_seconds=0.5, tier=tier, role="student")
         rows.append({**common, "teacher": "", "method": "erm", "alpha": 0.0, "temperature": "", "entropy": 0.30 + 0.01 * seed})
         rows.append({**common, "teacher": "", "method": "ls", "alpha": 0.1, "temperature": "", "entropy": 0.60 + 0.02 * seed})
-        rows.append({**common, "teacher": "L6-head[20 ep]", "method": "kd", "alpha": 0.5, "temperature": 4.0,
+        rows.append({**common, "teacher": "L6 (20 epochs)", "method": "kd", "alpha": 0.5, "temperature": 4.0,
                      "entropy": 0.10 + 0.005 * seed})
-    rows.append({**rows[0], "student": "L6-head", "role": "teacher", "entropy": 0.08, "seed": 0})
+    rows.append({**rows[0], "student": "L6", "role": "teacher", "entropy": 0.08, "seed": 0})
     return pd.DataFrame(rows)
 
 
@@ -110,12 +110,16 @@ def test_summary_reports_times_tables_and_verdicts_from_the_records():
                             "teacher_accuracy": float("nan"), "entropy": 0.3})
     text = summary_markdown({MAIN_RECORD: _frame(), INHERITANCE_RECORD: pd.DataFrame(inheritance)},
                             {"05_data_and_models": (12.3, "ok"), "06_erm_ls_kd": (float("nan"), "FAILED: boom")},
-                            "classroom", "notes here", total_seconds=99.0)
-    assert "| 05_data_and_models | 12.3 | ok |" in text and "FAILED: boom" in text and "99.0" in text
-    assert "Main table — features tier" in text and "0.620 ±" in text
+                            "classroom", "notes here", total_seconds=99.0,
+                            spent={"05_data_and_models": {"features": (61.5e9, 1.5), "finetune": (2e9, 0.5)}}, precision="fp32")
+    budget = [line for line in text.splitlines() if line.startswith("| 05_data_and_models")][0]
+    cells = [c.strip() for c in budget.strip("|").split("|")]
+    assert cells == ["05_data_and_models", "12.3", "61.5", "2", "31.8", "ok"]  # GFLOP by kind, then 63.5 GFLOP / 2 s
+    assert "FAILED: boom" in text and "99.0" in text and "preset `classroom`, fp32" in text
+    assert "Main table — frozen-feature tier" in text and "0.620 ±" in text
     assert "LS (α=0.1) raised entropy" in text and "claim (a) holds: opposite directions" in text
     assert "slope 0.80" in text and "a tight relation" in text
-    assert "Teachers: trec L6-head" in text
+    assert "Teachers: trec L6" in text
 
 
 def test_main_runs_notebooks_and_writes_everything(tmp_path, monkeypatch):

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from helpers import cache, training
+from helpers import cache, precision, training
 from helpers.data import padding_collator
 from helpers.training import (
     TrainConfig,
@@ -66,13 +66,31 @@ def test_kd_leaves_teacher_weights_and_logits_unchanged(isolated_runs):
     torch.testing.assert_close(teacher_logits(teacher, progress=False), before_logits, equal_nan=True)
 
 
-def test_kd_student_moves_towards_its_teacher(isolated_runs):
-    """With alpha=1 the only signal is the teacher: the student must agree with it more than chance."""
+def test_kd_student_moves_towards_its_teacher_more_than_an_erm_student_does(isolated_runs):
+    """With alpha=1 the only signal is the teacher: the KD student's predictions on the training split end
+    closer to the teacher's (KL(teacher || student), nats) than those of the ERM student of the same seed."""
     teacher = TrainConfig(student="L1", **{**TINY, "epochs": 2})
-    teacher_record = run(teacher, progress=False)
-    student = TrainConfig(student="L1", method="kd", alpha=1.0, temperature=1.0, teacher=teacher, seed=3, **{**TINY, "epochs": 2})
-    agree = (run(student, progress=False).logits["train"].argmax(1) == teacher_record.logits["train"].argmax(1)).float().mean()
-    assert agree > 0.5
+    teacher_log_p = torch.log_softmax(run(teacher, progress=False).logits["train"], dim=1)
+    erm = TrainConfig(student="L1", seed=3, **{**TINY, "epochs": 2})
+    kd = erm.replace(method="kd", alpha=1.0, temperature=1.0, teacher=teacher)
+
+    def kl_to_teacher(config):
+        log_p = torch.log_softmax(run(config, progress=False).logits["train"], dim=1)
+        return float((teacher_log_p.exp() * (teacher_log_p - log_p)).sum(1).mean())
+
+    assert kl_to_teacher(kd) < 0.5 * kl_to_teacher(erm)
+
+
+def test_ls_is_not_cross_entropy_and_the_teacher_logit_scale_is_used(isolated_runs):
+    """Mutant-killers: an LS run must differ from (and be less confident than) ERM of the same seed; a KD
+    student of a flattened teacher (logits x0.25) must end less confident than one of a sharpened teacher (x4)."""
+    erm = TrainConfig(student="L1", precision="fp32", **{**TINY, "epochs": 4, "learning_rate": 3e-3})  # 24 steps: past uniform
+    ls = erm.replace(method="ls", alpha=0.5)
+    erm_record, ls_record = run(erm, progress=False), run(ls, progress=False)
+    assert ls_record.metrics["entropy"] > erm_record.metrics["entropy"] + 0.01
+    kd = erm.replace(method="kd", alpha=1.0, temperature=1.0, teacher=erm)
+    flat, sharp = (run(kd.replace(teacher_logit_scale=scale), progress=False) for scale in (0.25, 4.0))
+    assert flat.metrics["entropy"] > sharp.metrics["entropy"] + 0.01
 
 
 def test_run_skips_finished_configs(isolated_runs, monkeypatch):
@@ -88,7 +106,7 @@ def test_run_skips_finished_configs(isolated_runs, monkeypatch):
 def test_config_key_covers_every_field_and_the_teacher():
     base = TrainConfig(student="L1", **TINY)
     keys = {base.key(), base.replace(seed=1).key(), base.replace(alpha=0.1, method="ls").key(),
-            base.replace(max_length=25).key(), base.replace(precision="fp32").key() if training.bf16_supported() else "fp32"}
+            base.replace(max_length=25).key(), base.replace(precision="fp32").key() if precision.bf16_supported() else "fp32"}
     assert len(keys) == 5
     kd = base.replace(method="kd", alpha=0.5, teacher=base)
     assert kd.key() != kd.replace(teacher=base.replace(epochs=2)).key()
@@ -106,6 +124,17 @@ def test_config_key_covers_every_field_and_the_teacher():
         (dict(epochs=0), "epochs"),
         (dict(precision="fp16"), "precision"),
         (dict(method="kd", alpha=0.5, teacher=TrainConfig(task="rotten_tomatoes")), "task"),
+        (dict(epochs=float("inf")), "epochs"),
+        (dict(batch_size=2.5), "batch_size"),
+        (dict(train_subset=0), "train_subset"),
+        (dict(train_subset=-5), "train_subset"),
+        (dict(eval_subset=0), "eval_subset"),
+        (dict(seed=-1), "seed"),
+        (dict(student="L7"), "L7"),
+        (dict(student="L0"), "L0"),
+        (dict(method="ls", alpha="0.5"), "alpha"),
+        (dict(method="ls", alpha=True), "alpha"),
+        (dict(method="kd", alpha=0.5, temperature=1e30, teacher=TrainConfig()), "temperature"),
     ],
 )
 def test_bad_configs_raise_value_error(changes, match):
@@ -113,9 +142,29 @@ def test_bad_configs_raise_value_error(changes, match):
         TrainConfig(**changes)
 
 
-def test_precision_switch():
-    assert training.resolve_precision("fp32") == "fp32"
-    assert training.resolve_precision("auto") == ("bf16" if training.bf16_supported() else "fp32")
+def test_precision_switch(monkeypatch):
+    monkeypatch.delenv("KDLS_PRECISION", raising=False)
+    assert precision.resolve_precision("fp32") == "fp32"
+    assert precision.resolve_precision("auto") == ("bf16" if precision.bf16_supported() else "fp32")
+    monkeypatch.setenv("KDLS_PRECISION", "fp32")
+    assert precision.resolve_precision() == "fp32" and precision.resolve_precision("bf16") == "bf16"
+    base = TrainConfig(student="L1", **TINY)
+    fp32_key = base.key()
+    monkeypatch.setenv("KDLS_PRECISION", "bf16")
+    assert base.key() != fp32_key  # the resolved precision is part of the run's identity
+    monkeypatch.setenv("KDLS_PRECISION", "fast")
+    with pytest.raises(ValueError, match="KDLS_PRECISION"):
+        precision.resolve_precision()
+
+
+def test_an_edited_csv_is_a_new_run(tmp_path):
+    path = tmp_path / "task.csv"
+    rows = [f"question number {i} about {'people' if i % 2 else 'places'},{'a' if i % 2 else 'b'}" for i in range(40)]
+    path.write_text("text,label\n" + "\n".join(rows) + "\n")
+    config = TrainConfig(task=str(path), student="L1", **{k: v for k, v in TINY.items() if k != "task"})
+    before = config.key()
+    path.write_text("text,label\n" + "\n".join(r.replace(",a", ",c") for r in rows) + "\n")  # same path, new labels
+    assert config.key() != before
 
 
 @pytest.mark.parametrize("method", ["erm", "kd"])
