@@ -38,7 +38,9 @@ __all__ = [
 
 #: Packages whose versions the check reports (distribution names).
 PACKAGES: tuple[str, ...] = ("torch", "transformers", "datasets", "numpy", "pandas", "matplotlib", "seaborn",
-                             "ipywidgets", "jupyterlab_widgets", "jupyterlab", "ipykernel", "nbclient")
+                             "ipywidgets", "jupyterlab_widgets", "ipykernel", "nbclient")
+#: Reported when installed, never required: a hosted notebook service brings its own front end.
+OPTIONAL_PACKAGES: tuple[str, ...] = ("jupyterlab",)
 
 #: ipywidgets major version -> the major version of ``@jupyter-widgets/jupyterlab-manager`` it talks to.
 WIDGET_MANAGER_MAJOR: dict[int, int] = {7: 3, 8: 5}
@@ -70,7 +72,8 @@ def check_packages(packages: tuple[str, ...] = PACKAGES) -> Check:
     """Python version and every package's version; fails if one is missing."""
     versions = package_versions(packages)
     missing = [name for name, version in versions.items() if version is None]
-    listed = ", ".join(f"{name} {version}" for name, version in versions.items() if version)
+    optional = {name: version for name, version in package_versions(OPTIONAL_PACKAGES).items() if version}
+    listed = ", ".join(f"{name} {version}" for name, version in {**versions, **optional}.items() if version)
     detail = f"Python {platform.python_version()}; {listed}"
     if missing:
         detail += f". MISSING: {', '.join(missing)} -- run `make venv` (pip install -r requirements.txt)"
@@ -131,10 +134,11 @@ def check_compute() -> Check:
     """CPU/GPU and the training precision the kit will use (bf16 where the CPU supports it)."""
     import torch
 
-    from helpers.training import bf16_supported
+    from helpers.precision import bf16_supported, resolve_precision
 
     device = f"CUDA: {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else "no GPU (the kit runs on CPU)"
-    precision = "bf16 (native)" if bf16_supported() else "fp32 (no native bf16)"
+    native = "native bf16" if bf16_supported() else "no native bf16"
+    precision = f"{resolve_precision()} ({native}; set KDLS_PRECISION=fp32|bf16 to choose)"
     detail = f"{platform.machine()} with {torch.get_num_threads()} torch threads; {device}; training precision {precision}"
     return Check("compute", True, detail)
 
