@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from paper_fixtures import numpy_metrics
 from transformers import (
     BertConfig,
     BertForSequenceClassification,
@@ -99,15 +100,24 @@ def _max_difference(a: dict, b: dict) -> float:
 @pytest.mark.parametrize("pairs", [False, True], ids=["single", "pairs"])
 def test_a_few_steps_train_the_student_and_leave_the_teacher_alone(tokenizer, tmp_path, method, alpha, pairs):
     data = _dataset(tokenizer, 12, pairs=pairs)
+    # unbalanced labels: a random student predicts (nearly) the same for every row, and with balanced labels its
+    # cross-entropy would equal its cross-entropy to the uniform distribution, so that ERM and LS would agree
+    data = data.remove_columns("label").add_column("label", [0] * 8 + [1, 2, 1, 2])
     student = _bert(tokenizer, seed=0)
     teacher = _bert(tokenizer, seed=1, hidden=48) if method == "kd" else None
+    with torch.no_grad():  # confident models: a random head predicts almost uniformly, where ERM, LS and KD agree
+        for model in filter(None, (student, teacher)):
+            model.classifier.weight.mul_(50.0)
     before_student = _weights(student)
     before_teacher = None if teacher is None else _weights(teacher)
     with torch.no_grad():  # the loss of the first step: the initial student on all 12 rows (one batch)
         batch = _batch(tokenizer, data, rows=12)
         inputs = {k: v for k, v in batch.items() if k != "labels"}
-        first = _reference_loss(method, student(**inputs).logits, batch["labels"],
+        logits = student(**inputs).logits
+        first = _reference_loss(method, logits, batch["labels"],
                                 None if teacher is None else teacher.eval()(**inputs).logits, alpha, 2.0).item()
+    if method != "erm":  # the test can tell the method's loss from plain cross-entropy
+        assert abs(first - F.cross_entropy(logits, batch["labels"]).item()) > 1e-2
     args = _args(tmp_path, per_device_train_batch_size=12, logging_steps=1)
     trainer = _trainer(tokenizer, tmp_path, student, data, args=args, method=method, alpha=alpha, temperature=2.0,
                        teacher_model=teacher)
@@ -389,6 +399,13 @@ def test_compute_metrics_reports_the_kits_metrics():
     correct = np.array([1.0, 0.0, 0.0, 1.0])
     assert sorted(np.ceil(confidence * 15).astype(int)) == [5, 9, 12, 13]  # four different bins
     assert metrics["ece"] == pytest.approx(float(np.abs(correct - confidence).mean()), rel=1e-5)
+    # many examples, several per bin: every metric as written out in numpy (float64, 15 bins)
+    rng = np.random.default_rng(0)
+    logits = (rng.normal(size=(300, 3)) * rng.uniform(0.1, 4.0, size=(300, 1))).astype(np.float32)
+    # right 70% of the time and more: confident bins are over-, unconfident ones under-confident, so the bins matter
+    labels = np.where(rng.random(300) < 0.7, logits.argmax(axis=1), rng.integers(0, 3, size=300))
+    metrics = compute_metrics(EvalPrediction(predictions=logits, label_ids=labels))
+    assert metrics == pytest.approx(numpy_metrics(logits, labels), abs=1e-5)
 
 
 @pytest.mark.parametrize(

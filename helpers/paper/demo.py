@@ -32,6 +32,9 @@ from helpers.models import load_tokenizer
 __all__ = ["TinySetup", "DemoWorkspace", "make_tiny_offline_setup", "demo_workspace"]
 
 WORKSPACE_PREFIX = "kdls-paper-scale-"
+#: Weights drawn with 10 times BERT's spread (0.02): the tiny random encoders then tell their inputs apart, so that
+#: their predictions differ from example to example (with BERT's spread they are nearly constant).
+INITIALIZER_RANGE = 0.2
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,7 @@ def _tiny_bert(folder: Path, tokenizer, hidden: int, layers: int, dropout: float
         vocab_size=tokenizer.vocab_size, hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=2,
         intermediate_size=2 * hidden, max_position_embeddings=128,
         hidden_dropout_prob=dropout, attention_probs_dropout_prob=dropout,
+        initializer_range=INITIALIZER_RANGE,
     )
     torch.manual_seed(seed)
     BertModel(config).save_pretrained(folder)  # an encoder without a head, like a pretrained checkpoint
