@@ -12,7 +12,7 @@ BOOK_STAMP    := $(VENV)/.installed-book
 # `make book` renders these executed notebooks (those `make reproduce` wrote) into build/book/
 BOOK_SOURCE ?= $(OUT)/notebooks
 
-.PHONY: venv assets test reproduce lab test-browser slides bench clean-cache book test-book
+.PHONY: venv assets test test-fast reproduce lab test-browser slides bench clean-cache book test-book
 
 venv: $(STAMP)
 
@@ -28,6 +28,9 @@ assets: $(STAMP)  ## download and verify the pinned data and weights
 
 test: $(STAMP) assets  ## the whole test suite (notebooks included, smoke preset)
 	$(PY) -m pytest -m "not browser"
+
+test-fast: $(STAMP) assets  ## the edit-test loop: everything but notebook execution and the browser
+	$(PY) -m pytest -m "not browser and not notebook and not slow"
 
 reproduce: $(STAMP) assets  ## the kit's main job on the classroom preset (or KDLS_PRESET)
 	$(PY) -m helpers.reproduce --out $(OUT)

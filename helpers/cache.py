@@ -33,6 +33,8 @@ from helpers.assets import cache_dir
 
 __all__ = [
     "CACHE_VERSION",
+    "COMPUTED_ENV",
+    "computed_dir",
     "RECORD_SUFFIX",
     "runs_dir",
     "atomic_write_bytes",
@@ -50,9 +52,22 @@ _CHUNK = 1 << 20  # bytes per os.write call
 _TMP_SUFFIX = ".tmp"
 
 
+COMPUTED_ENV = "KDLS_COMPUTED_DIR"
+
+
+def computed_dir() -> Path:
+    """Folder of computed results (runs, features): ``$KDLS_COMPUTED_DIR``, else the download cache folder.
+
+    Separate from the downloads so that tests (and anyone who wants a clean slate) can use a
+    temporary folder without downloading the assets again.
+    """
+    folder = os.environ.get(COMPUTED_ENV)
+    return Path(folder).expanduser() if folder else cache_dir()
+
+
 def runs_dir() -> Path:
-    """Folder of cached runs (``$KDLS_DATA_DIR/runs`` or ``data/cache/runs``)."""
-    path = cache_dir() / "runs"
+    """Folder of cached runs (``computed_dir()/runs``: ``data/cache/runs`` by default)."""
+    path = computed_dir() / "runs"
     path.mkdir(parents=True, exist_ok=True)
     return path
 

@@ -6,7 +6,7 @@ sweeps and live sliders. This tier fine-tunes nothing:
 * ``encode_features(task)`` runs the pretrained MiniLM-L6 encoder **once** over every split
   and stores, for every layer ``0..6`` (0 = the embedding layer), the **mean-pooled** hidden
   state of each example (mask-aware mean over its tokens; 384 numbers). Computed under bf16
-  autocast where the CPU supports it, cached on disk under ``helpers.assets.cache_dir()``.
+  autocast where the CPU supports it, cached on disk under ``helpers.cache.computed_dir()``.
   The first ``k`` layers of the pretrained encoder are exactly the frozen encoder of the kit's
   ``"L<k>"`` student, so layer ``k`` features stand for an ``L<k>`` model.
 * ``HeadConfig`` describes a small head on one layer's features: a linear classifier
@@ -109,7 +109,7 @@ class FeatureSet:
 
 def features_dir() -> Path:
     """Folder of cached feature files (``<cache_dir>/features``)."""
-    path = assets.cache_dir() / "features"
+    path = cache.computed_dir() / "features"
     path.mkdir(parents=True, exist_ok=True)
     return path
 
