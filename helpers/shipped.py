@@ -148,7 +148,7 @@ def ship(preset_name: str, out: Path, progress: bool = True) -> Path:
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "cpu": _cpu(),
         "threads": torch.get_num_threads(), "precision": resolve_precision(), "torch": torch.__version__,
         "wall_seconds": round(time.perf_counter() - started, 1),
-        "command": f"python -m helpers.shipped --preset {preset.name} --out {out.as_posix()}",
+        "command": f"python -m helpers.shipped --preset {preset.name}",
         "note": "wall time counts only the work not already in the run cache when this command ran",
     }
     atomic_write_bytes(out / "provenance.json", json.dumps(provenance, indent=1).encode())
