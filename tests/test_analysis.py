@@ -253,3 +253,168 @@ def test_fit_line_correlation_interval_is_scipys_fisher_interval():
     z, se = np.arctanh(fit.r), 1 / np.sqrt(len(x) - 3)
     q = scipy_stats.norm.ppf(0.975)
     assert np.isclose(fit.r_low, np.tanh(z - q * se)) and np.isclose(fit.r_high, np.tanh(z + q * se))
+
+
+# ------------------------------------------------------------------------- rendered text (notebooks' sentences)
+
+from helpers.analysis import (  # noqa: E402
+    band_text,
+    claim_a_markdown,
+    findings_markdown,
+    inheritance_check,
+    inheritance_check_markdown,
+    knob_text,
+    negligible_text,
+    shipped_summary,
+    sweep_text,
+    teacher_confidence_markdown,
+    teacher_confidence_table,
+    teacher_quality_text,
+    tightness_text,
+    verdict_markdown,
+    virtual_teacher_text,
+)
+
+
+def _two_teachers(kd_from_sharp=-0.1, kd_from_flat=+0.1):
+    """Fine-tuned tier, 3 seeds: ERM 0.30, LS +0.3; KD from a sharp teacher (entropy 0.05) and a flat one (0.9)."""
+    rows = []
+    for seed, noise in enumerate([0.0, 0.01, -0.01]):
+        common = dict(tier="finetune", task="trec", role="student", student="L1", seed=seed, accuracy=0.9, max_prob=0.9,
+                      nll=0.3, ece=0.03, train_seconds=1.0)
+        base = 0.30 + noise
+        rows += [{**common, "teacher": "", "method": "erm", "alpha": 0.0, "temperature": "", "entropy": base},
+                 {**common, "teacher": "", "method": "ls", "alpha": 0.1, "temperature": "", "entropy": base + 0.3 + noise},
+                 {**common, "teacher": "L6 (4 epochs)", "method": "kd", "alpha": 0.5, "temperature": 4.0,
+                  "entropy": base + kd_from_sharp + noise / 2},
+                 {**common, "teacher": "L6 (1 epoch)", "method": "kd", "alpha": 0.5, "temperature": 4.0,
+                  "entropy": base + kd_from_flat + noise / 2}]
+    return pd.DataFrame(rows)
+
+
+TEACHERS = pd.DataFrame({"tier": ["finetune", "finetune"], "task": ["trec", "trec"],
+                         "teacher": ["L6 (4 epochs)", "L6 (1 epoch)"], "teacher_entropy": [0.05, 0.9]})
+
+
+def test_negligible_text_names_the_band():
+    assert "±0.01 nats" in negligible_text() and "did not change" in negligible_text()
+
+
+def test_verdict_markdown_sets_each_comparison_against_the_paper():
+    text = verdict_markdown(verdict_table(_two_teachers()))
+    assert "fine-tuned tier, trec, student L1" in text
+    assert "LS α=0.1: raised the entropy" in text and "as the paper says" in text
+    assert "KD α=0.5 τ=4 ← L6 (4 epochs): lowered the entropy" in text
+    assert "KD α=0.5 τ=4 ← L6 (1 epoch): raised the entropy" in text and "the opposite of the paper's claim" in text
+    assert "n = 3" in text
+
+
+def test_claim_a_markdown_counts_and_says_when_the_data_contradict_the_paper():
+    agrees = claim_a_markdown(verdict_table(_two_teachers(kd_from_flat=-0.2)))
+    assert "LS raised the student's entropy in 1 of 1" in agrees and "KD lowered it in 2 of 2" in agrees
+    assert "claim (a) holds" in agrees and "contradict" not in agrees
+    part = claim_a_markdown(verdict_table(_two_teachers()))
+    assert "KD lowered it in 1 of 2 comparisons, raised it in 1" in part and "claim (a) holds only in part" in part
+    against = claim_a_markdown(verdict_table(_two_teachers(kd_from_sharp=0.2, kd_from_flat=0.1)))
+    assert "the data contradict claim (a)" in against and "KD lowered it in 0 of 2" in against
+    ls_down = _two_teachers()
+    ls_down.loc[ls_down["method"] == "ls", "entropy"] -= 0.6
+    assert "the data contradict the paper" in claim_a_markdown(verdict_table(ls_down))
+    one = claim_a_markdown(verdict_table(_two_teachers()[lambda f: f["seed"] == 0]))
+    assert "n = 1 seed per comparison" in one and "not tested" in one
+
+
+def test_teacher_confidence_table_places_each_teacher_against_the_erm_student():
+    table = teacher_confidence_table(TEACHERS, _two_teachers())
+    assert list(table["side"]) == ["more confident", "less confident"]
+    assert table["erm_entropy"].iloc[0] == pytest.approx(0.30)
+    text = teacher_confidence_markdown(table)
+    assert "L6 (4 epochs): 0.050 nats (**more confident**)" in text and "opposite directions" in text
+
+
+def test_inheritance_check_counts_moves_towards_the_teacher():
+    verdicts = verdict_table(_two_teachers())
+    check = inheritance_check(verdicts, teacher_confidence_table(TEACHERS, _two_teachers()))
+    assert list(check["matches"]) == [True, True]
+    assert "towards its teacher's** in 2 of 2" in inheritance_check_markdown(check) and "as claim (b) says" in \
+        inheritance_check_markdown(check)
+    away = verdict_table(_two_teachers(kd_from_sharp=0.1, kd_from_flat=-0.1))
+    text = inheritance_check_markdown(inheritance_check(away, teacher_confidence_table(TEACHERS, _two_teachers())))
+    assert "in 0 of 2" in text and "contradict claim (b)" in text
+
+
+def test_findings_markdown_renders_every_source():
+    verdicts = verdict_table(_two_teachers())
+    check = inheritance_check(verdicts, teacher_confidence_table(TEACHERS, _two_teachers()))
+    text = findings_markdown({"fine-tuned tier": verdicts}, {"fine-tuned tier": check})
+    assert text.startswith("**fine-tuned tier**") and "claim (b)" in text
+    with pytest.raises(ValueError):
+        findings_markdown({})
+
+
+def test_inheritance_text_says_when_the_data_contradict_claim_b():
+    x = np.array([0.1, 0.3, 0.6, 1.0])
+    falling = inheritance_text(fit_line(x, 0.5 - 0.3 * x + np.array([0.0, 0.01, -0.01, 0.0])), erm_entropy=0.3)
+    assert "contradict claim (b)" in falling
+    rising = inheritance_text(fit_line(x, 0.5 * x + 0.1), erm_entropy=0.2, points="students (one per teacher and seed)")
+    assert "That is claim (b)" in rising and "over 4 students (one per teacher and seed)" in rising
+
+
+def _summary(ls_top=0.6, kd1_top=0.305, kd4_top=0.2, n=2):
+    rows = []
+    for alpha, ls, kd1, kd4 in ((0.0, 0.3, 0.3, 0.3), (0.5, 0.45, 0.302, 0.25), (0.9, ls_top, kd1_top, kd4_top)):
+        for method, tau, value in (("ls", "", ls), ("kd", 1.0, kd1), ("kd", 4.0, kd4)):
+            rows.append(dict(method=method, alpha=alpha, temperature=tau, entropy=value, entropy_ci=np.nan, n=n,
+                             entropy_min=value - 0.01, entropy_max=value + 0.01))
+    return pd.DataFrame(rows)
+
+
+def test_sweep_text_follows_the_data():
+    text = sweep_text(_summary())
+    assert "LS: entropy 0.600 at α = 0.9, above ERM's, rising at every step of α — as the explanation expects" in text
+    assert "KD τ = 1: entropy 0.305 at α = 0.9, close to ERM's — as the explanation expects" in text
+    assert "KD τ = 4: entropy 0.200 at α = 0.9, below ERM's — as the explanation expects" in text
+    against = sweep_text(_summary(kd4_top=0.6))
+    assert "KD τ = 4: entropy 0.600 at α = 0.9, above ERM's — **not what the explanation expects**" in against
+    assert "min–max over 2 seeds" in band_text(_summary()) and "95% t-intervals over 5" in band_text(_summary(n=5))
+
+
+def test_knob_text_spans():
+    points = pd.DataFrame({"knob": ["ls α", "ls α"], "teacher_entropy": [0.1, 0.5], "student_entropy": [0.2, 0.4],
+                           "teacher_accuracy": [0.9, 0.91], "student_accuracy": [0.8, 0.82]})
+    text = knob_text(points)
+    assert "teacher entropy 0.100–0.500 nats → student entropy 0.200–0.400" in text and "span 1.0 points" in text
+
+
+def test_representation_texts_agree_or_contradict_the_papers():
+    assert "as Müller et al. (2019) found" in tightness_text({"ERM": 0.6, "LS (α = 0.1)": 0.3})
+    assert "unlike Müller et al." in tightness_text({"ERM": 0.2, "LS (α = 0.1)": 0.3})
+    rows = pd.DataFrame({"teacher": ["L6 (LS α=0.1, 20 epochs)"] * 2, "temperature": [1.0, 4.0], "n": [3, 3],
+                         "difference": [0.02, 0.01], "low": [0.01, 0.005], "high": [0.03, 0.015], "direction": ["up", "up"]})
+    assert "contradict Müller et al." in teacher_quality_text(rows)
+    worse = rows.assign(difference=-0.02, low=-0.03, high=-0.01, direction="down")
+    assert "finding holds here" in teacher_quality_text(worse)
+    verdicts = verdict_table(pd.concat([_two_teachers()[lambda f: f["method"].isin(["erm", "ls"])],
+                                        _two_teachers(kd_from_flat=-0.2)[lambda f: f["teacher"] == "L6 (1 epoch)"]
+                                        .assign(teacher="virtual (a=0.99)", temperature=20.0)]))
+    assert "the opposite way from LS" in virtual_teacher_text(verdicts)
+
+
+def test_shipped_summary_reads_a_fake_shipped_folder(tmp_path):
+    import json
+
+    from helpers.results import write_results
+    from helpers.shipped import load_shipped
+
+    frame = _two_teachers().assign(run_id=lambda f: range(len(f)))
+    write_results(frame, tmp_path / "results.csv")
+    np.savez(tmp_path / "predictions.npz", **{f"p{i}": np.full((2, 6), 1 / 6, np.float16) for i in frame["run_id"]},
+             labels_trec=np.array([0, 1], np.int16))
+    (tmp_path / "provenance.json").write_text(json.dumps({"date": "2025-01-01T00:00:00", "cpu": "a CPU", "precision": "fp32",
+                                                          "wall_seconds": 600, "commit": "abcdef0123", "command": "make it"}))
+    shipped = load_shipped(folder=tmp_path)
+    table, verdicts, text = shipped_summary(shipped)
+    assert text.startswith("**Shipped results** (shipped `full` results: 12 runs") and "10 min" in text
+    assert "shipped `full`, fine-tuned tier" in text and len(verdicts) == 3 and "run_id" not in table.columns
+    with pytest.raises(ValueError, match="no 'features' students"):
+        shipped_summary(shipped, tier="features")

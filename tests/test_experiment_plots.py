@@ -12,7 +12,10 @@ from matplotlib.figure import Figure  # noqa: E402
 from helpers.analysis import fit_line, verdict_table  # noqa: E402
 from helpers.experiment_plots import (  # noqa: E402
     difference_plot,
+    entropies_by_label,
     entropies_by_run,
+    entropy_density_plot,
+    reflected_density,
     inheritance_plot,
     length_histogram,
     projection_plot,
@@ -26,7 +29,7 @@ pytestmark = pytest.mark.usefixtures("close_figures")
 def _runs():
     rows = []
     for seed in range(3):
-        common = dict(task="trec", student="L2", seed=seed, accuracy=0.9, max_prob=0.9, nll=0.3, ece=0.03, train_seconds=1.0)
+        common = dict(tier="finetune", task="trec", student="L2", seed=seed, accuracy=0.9, max_prob=0.9, nll=0.3, ece=0.03, train_seconds=1.0)
         rows += [{**common, "teacher": "", "method": "erm", "alpha": 0.0, "temperature": "", "entropy": 0.3 + 0.01 * seed},
                  {**common, "teacher": "", "method": "ls", "alpha": 0.1, "temperature": "", "entropy": 0.6 + 0.02 * seed},
                  {**common, "teacher": "L6", "method": "kd", "alpha": 0.5, "temperature": 4.0, "entropy": 0.1 + 0.01 * seed}]
@@ -36,6 +39,10 @@ def _runs():
 def test_difference_plot_draws_one_interval_per_comparison():
     fig = difference_plot(verdict_table(_runs()))
     assert isinstance(fig, Figure) and len(fig.axes[0].get_yticklabels()) == 2
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert "trec · L2 KD α=0.5 τ=4 ← L6 (n=3)" in labels and "trec · L2 LS α=0.1 (n=3)" in labels
+    band = [p for p in fig.axes[0].patches if p.get_label().startswith("negligible band")]
+    assert band and band[0].get_x() == pytest.approx(-0.01)  # the negligible band is drawn, ±0.01 nats
     with pytest.raises(ValueError, match="lacks column"):
         difference_plot(pd.DataFrame({"task": ["trec"]}))
 
@@ -93,3 +100,110 @@ def test_entropies_by_run_keys_teacher_and_methods():
     curves = entropies_by_run([run_head(c, data) for c in configs], teacher=teacher)
     assert list(curves)[:4] == ["teacher", "erm", "ls", "kd"] and len(curves) == 5
     assert list(curves)[4].endswith("×2") and curves["erm"].shape == (15,)
+
+
+def test_difference_plot_names_the_tier_when_tiers_are_mixed():
+    both = pd.concat([_runs(), _runs().assign(tier="features")], ignore_index=True)
+    labels = [t.get_text() for t in difference_plot(verdict_table(both)).axes[0].get_yticklabels()]
+    assert any(label.startswith("frozen-feature tier · ") for label in labels)
+    assert any(label.startswith("fine-tuned tier · ") for label in labels)
+
+
+def _sweep(n, seeds_accuracy):
+    """A sweep summary whose accuracy t-interval from two seeds would leave [0, 1]."""
+    rows = []
+    for alpha in (0.0, 0.5):
+        values = np.array(seeds_accuracy)
+        half = 12.706 * values.std(ddof=1) / np.sqrt(len(values))
+        rows.append(dict(method="ls", alpha=alpha, temperature="", accuracy=values.mean(), accuracy_ci=half, n=n,
+                         accuracy_min=values.min(), accuracy_max=values.max()))
+        rows.append(dict(method="kd", alpha=alpha, temperature=4.0, accuracy=values.mean(), accuracy_ci=half, n=n,
+                         accuracy_min=values.min(), accuracy_max=values.max()))
+    return pd.DataFrame(rows)
+
+
+def _band_limits(ax):
+    low, high = [], []
+    for collection in ax.collections:
+        for path in collection.get_paths():
+            ys = path.vertices[:, 1]
+            if len(ys):
+                low.append(ys.min())
+                high.append(ys.max())
+    return min(low), max(high)
+
+
+def test_sweep_plot_bands_stay_inside_the_metric_range_and_use_min_max_with_two_seeds():
+    fig = sweep_plot(_sweep(2, [0.86, 0.96]), metric="accuracy")
+    ax = fig.axes[0]
+    low, high = _band_limits(ax)
+    assert high <= 1.0 and low >= 0.0
+    assert (low, high) == pytest.approx((0.86, 0.96))  # min–max of the two seeds, not the t-interval
+    assert any("min–max of 2 seeds" in t.get_text() for t in ax.get_legend().get_texts())
+    assert ax.get_ylim()[1] <= 1.02
+
+
+def test_sweep_plot_clips_a_t_band_with_three_seeds():
+    fig = sweep_plot(_sweep(3, [0.9, 0.99, 0.999]).assign(accuracy_ci=0.3), metric="accuracy")
+    low, high = _band_limits(fig.axes[0])
+    assert high == pytest.approx(1.0) and low >= 0.0
+    assert any("95% t-band, 3 seeds" in t.get_text() for t in fig.axes[0].get_legend().get_texts())
+
+
+def test_sweep_plot_curves_have_distinct_line_styles():
+    rows = []
+    for alpha in (0.0, 0.5):
+        rows.append(dict(method="ls", alpha=alpha, temperature="", entropy=0.3, entropy_ci=0.01))
+        for tau in (1.0, 4.0):
+            rows.append(dict(method="kd", alpha=alpha, temperature=tau, entropy=0.3, entropy_ci=0.01))
+    lines = [line for line in sweep_plot(pd.DataFrame(rows)).axes[0].get_lines() if line.get_label() != "_nolegend_"]
+    assert len({(str(line.get_linestyle()), line.get_marker()) for line in lines}) == 3
+
+
+def test_reflected_density_covers_the_support_and_integrates_to_one():
+    rng = np.random.default_rng(0)
+    values = np.concatenate([rng.uniform(0.0, 0.02, 300), rng.uniform(0.3, 0.6, 50)])
+    upper = np.log(6)
+    x, density = reflected_density(values, upper)
+    assert x[0] == 0.0 and x[-1] == pytest.approx(upper)
+    assert np.trapezoid(density, x) == pytest.approx(1.0, abs=0.01)
+    assert density[0] > 0  # the curve reaches the boundary at 0 instead of stopping at the data's minimum
+    with pytest.raises(ValueError):
+        reflected_density([-0.5, 0.2], upper)
+
+
+def test_entropy_density_plot_draws_erm_last_dashed_and_spans_zero_to_log_k():
+    same = np.linspace(0.1, 0.5, 40)
+    fig = entropy_density_plot({"L1 ERM": same, "L1 KD α=0.5 τ=1 ← L6 (4 epochs)": same,
+                                "teacher L6": same * 0.5}, num_classes=6)
+    lines = [line for line in fig.axes[0].get_lines() if not line.get_label().startswith("max")]
+    assert lines[-1].get_label().startswith("L1 ERM") and lines[-1].get_linestyle() == "--"
+    assert len({(line.get_color(), line.get_linestyle()) for line in lines}) == 3
+    assert lines[0].get_xdata()[0] == 0.0 and lines[0].get_xdata()[-1] == pytest.approx(np.log(6))
+
+
+def test_entropies_by_label_use_the_readable_run_labels():
+    from helpers.features import HeadConfig, run_head, toy_feature_set
+
+    data = toy_feature_set(per_class=10, dim=4)
+    teacher = HeadConfig(layer=6, hidden=4, epochs=2)
+    student = HeadConfig(layer=1, hidden=4, epochs=1)
+    configs = [teacher, student, student.replace(method="kd", alpha=0.5, temperature=4.0, teacher=teacher)]
+    curves = entropies_by_label([run_head(c, data) for c in configs], teachers=[teacher])
+    assert list(curves) == ["teacher L6 ERM", "L1 ERM", "L1 KD α=0.5 τ=4 ← L6 (2 epochs)"]
+
+
+def test_inheritance_annotation_stays_inside_the_axes():
+    points = pd.DataFrame({"knob": ["epochs"] * 4, "label": ["L6 (4 epochs)", "L6 (4 epochs)", "L6 (1 epoch)", "L6 (1 epoch)"],
+                           "teacher_entropy": [0.05, 0.05, 0.9, 0.9], "student_entropy": [0.2, 0.22, 0.6, 0.58],
+                           "student_entropy_ci": [np.nan] * 4})
+    fit = fit_line(points["teacher_entropy"], points["student_entropy"])
+    for erm in (0.25, 0.55):  # crossover in the left half, then in the right half
+        fig = inheritance_plot(points, fit, erm_entropy=erm)
+        ax = fig.axes[0]
+        fig.canvas.draw()
+        box, inside = ax.texts[0].get_window_extent(), ax.get_window_extent()
+        assert inside.x0 <= box.x0 and box.x1 <= inside.x1 and inside.y0 <= box.y0 and box.y1 <= inside.y1
+        legend = [t.get_text() for t in ax.get_legend().get_texts()]
+        assert {"KD students of L6 (4 epochs)", "KD students of L6 (1 epoch)"} <= set(legend)
+        plt.close(fig)
