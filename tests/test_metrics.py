@@ -135,12 +135,17 @@ def test_metrics_accept_numpy_inputs():
 
 @SETTINGS
 @given(logits_and_targets(max_batch=64, dtype=np.float32), st.integers(1, 20))
-def test_ece_is_in_unit_interval_and_bins_count_everything(data, n_bins):
+def test_ece_is_the_count_weighted_gap_of_its_bins_and_bins_count_everything(data, n_bins):
     logits, targets = data
     ece = expected_calibration_error(logits, targets, n_bins)
     assert isinstance(ece, float)
-    assert 0.0 <= ece <= 1.0
     bins = reliability_bins(logits, targets, n_bins)
+    # ECE = sum over bins of (bin count / N) * |accuracy - confidence|, from the bins themselves (not a range check)
+    nonempty = bins["count"] > 0
+    weights = bins["count"][nonempty].double() / logits.shape[0]
+    gaps = (bins["accuracy"][nonempty] - bins["confidence"][nonempty]).abs().double()
+    assert ece == pytest.approx(float((weights * gaps).sum()), abs=1e-6)
+    assert ece == pytest.approx(_np_ece(logits.double().numpy(), targets.numpy(), n_bins), abs=1e-5)
     assert bins["count"].shape == (n_bins,)
     assert bins["edges"].shape == (n_bins + 1,)
     assert float(bins["count"].sum()) == logits.shape[0]
