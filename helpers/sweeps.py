@@ -19,7 +19,7 @@ from typing import Sequence
 import pandas as pd
 from tqdm.auto import tqdm
 
-from helpers.analysis import mean_ci, seed_summary
+from helpers.analysis import kd_setting, mean_ci, seed_summary
 from helpers.features import FeatureSet, HeadConfig, run_head
 from helpers.metrics import entropy
 
@@ -33,6 +33,9 @@ __all__ = [
     "inheritance_frame",
     "inheritance_points",
     "kd_teacher_table",
+    "kd_agreement_summary",
+    "teacher_frame",
+    "finetune_inheritance_frame",
 ]
 
 
@@ -69,8 +72,17 @@ def run_sweep(configs: Sequence[HeadConfig], data: FeatureSet, progress: bool = 
 
 
 def sweep_summary(frame: pd.DataFrame) -> pd.DataFrame:
-    """Mean over seeds per (method, α, τ) of every metric, with the t-interval half-width ``<metric>_ci``."""
-    return seed_summary(frame, by=["method", "alpha", "temperature"])
+    """Mean over seeds per (method, α, τ) of every metric, with the t-interval half-width ``<metric>_ci``
+    and the smallest and largest seed's value (``<metric>_min``, ``<metric>_max``: the band to draw when
+    there are too few seeds for a useful t-interval)."""
+    summary = seed_summary(frame, by=["method", "alpha", "temperature"])
+    keys = frame[["method", "alpha", "temperature"]].astype(str).agg("|".join, axis=1)
+    summary_keys = summary[["method", "alpha", "temperature"]].astype(str).agg("|".join, axis=1)
+    for metric in [m for m in ("accuracy", "entropy", "max_prob", "nll", "ece") if m in frame.columns]:
+        low, high = frame.groupby(keys)[metric].min(), frame.groupby(keys)[metric].max()
+        summary[f"{metric}_min"] = summary_keys.map(low).to_numpy(float)
+        summary[f"{metric}_max"] = summary_keys.map(high).to_numpy(float)
+    return summary
 
 
 def sweep_table(summary: pd.DataFrame, metric: str = "entropy") -> pd.DataFrame:
@@ -151,14 +163,23 @@ def inheritance_frame(data: FeatureSet, student: HeadConfig, teachers: Sequence[
 
 
 def inheritance_points(frame: pd.DataFrame) -> pd.DataFrame:
-    """One point per teacher: its entropies and the KD students' mean entropy with the t-interval over seeds."""
+    """One point per teacher: its entropies and the KD students' mean entropy with the t-interval over seeds.
+
+    A frame with a ``point`` column (``finetune_inheritance_frame`` with per-seed points) gives one point per
+    value of it instead; its ``label`` column (the legend's name for a group of points) is kept.
+    """
     kd = frame[frame["method"] == "kd"]
     if kd.empty:
         raise ValueError("frame has no KD rows")
     rows = []
-    for (knob, value, teacher), group in kd.groupby(["knob", "knob_value", "teacher"], sort=False):
+    keys = ["knob", "knob_value", "teacher"] + (["point"] if "point" in kd.columns else [])
+    for key, group in kd.groupby(keys, sort=False):
+        knob, value, teacher = key[:3]
         ci = mean_ci(group["entropy"])
-        rows.append({"knob": knob, "knob_value": value, "teacher": teacher,
+        extra = {"point": key[3]} if "point" in kd.columns else {}
+        if "label" in kd.columns:
+            extra["label"] = group["label"].iloc[0]
+        rows.append({**extra, "knob": knob, "knob_value": value, "teacher": teacher,
                      "teacher_entropy": float(group["teacher_entropy"].iloc[0]),
                      "teacher_train_entropy": float(group["teacher_train_entropy"].iloc[0]),
                      "teacher_accuracy": float(group["teacher_accuracy"].iloc[0]),
@@ -176,7 +197,7 @@ def kd_teacher_table(records: Sequence) -> pd.DataFrame:
     """For every KD run among ``records``: its teacher's and its ERM twin's confidence, and what KD did.
 
     ``records`` (``RunRecord`` or ``HeadRecord``) must include each KD run's teacher run and the ERM run
-    of the same student and seed. Columns: ``task, student, teacher, temperature, seed``,
+    of the same student and seed. Columns: ``tier, task, student, teacher, temperature, seed``,
     ``teacher_train_entropy`` (the rescaled teacher on the training split: what the student is fitted
     to), ``erm_train_entropy``, ``teacher_minus_erm`` (their difference), ``kd_minus_erm`` (test entropy
     of the KD student minus its ERM twin's) and ``agrees`` (whether the two differences have the
@@ -199,7 +220,7 @@ def kd_teacher_table(records: Sequence) -> pd.DataFrame:
         erm_h = entropy(erm.logits["train"]).mean().item()
         row = record.row()
         kd_minus_erm = record.metrics["entropy"] - erm.metrics["entropy"]
-        rows.append({"task": row["task"], "student": row["student"], "teacher": row["teacher"],
+        rows.append({"tier": row["tier"], "task": row["task"], "student": row["student"], "teacher": row["teacher"],
                      "scale": config.teacher_logit_scale, "alpha": config.alpha, "temperature": config.temperature,
                      "seed": config.seed, "teacher_train_entropy": teacher_h, "erm_train_entropy": erm_h,
                      "teacher_minus_erm": teacher_h - erm_h, "kd_minus_erm": kd_minus_erm,
@@ -207,3 +228,114 @@ def kd_teacher_table(records: Sequence) -> pd.DataFrame:
     if not rows:
         raise ValueError("no KD run has both its teacher and its ERM twin among records")
     return pd.DataFrame(rows)
+
+
+def kd_agreement_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """:func:`kd_teacher_table` per KD configuration (over seeds): mean entropies and, instead of a mean of
+    booleans, ``moved towards teacher`` as a count, e.g. ``'2 of 3 seeds'`` — the seeds in which KD moved the
+    student's test entropy in the direction of its teacher's (training-split) entropy relative to ERM's."""
+    needed = ["tier", "task", "student", "teacher", "alpha", "temperature", "seed", "teacher_train_entropy",
+              "erm_train_entropy", "kd_minus_erm", "agrees"]
+    missing = [c for c in needed if c not in table.columns]
+    if missing:
+        raise ValueError(f"table lacks column(s) {missing}; pass a kd_teacher_table")
+    rows = []
+    for key, group in table.groupby(["tier", "task", "student", "teacher", "alpha", "temperature"], sort=False):
+        agree, n = int(group["agrees"].sum()), len(group)
+        rows.append({**dict(zip(["tier", "task", "student", "teacher", "alpha", "temperature"], key)),
+                     "teacher train entropy": float(group["teacher_train_entropy"].mean()),
+                     "ERM train entropy": float(group["erm_train_entropy"].mean()),
+                     "KD − ERM test entropy": float(group["kd_minus_erm"].mean()),
+                     "moved towards teacher": f"{agree} of {n} seed{'' if n == 1 else 's'}"})
+    return pd.DataFrame(rows)
+
+
+def _teacher_of(record, by_config):
+    teacher = getattr(record.config, "teacher", None)
+    return by_config.get((record.row()["task"], teacher)) if teacher is not None else None
+
+
+def teacher_frame(records: Sequence) -> pd.DataFrame:
+    """Every KD teacher among ``records`` (as its KD students see it, logit scale applied), one row each:
+    ``tier, task, teacher`` (the ``results.csv`` spelling), ``teacher_entropy`` / ``teacher_train_entropy``
+    (mean test / training-split entropy, nats) and ``teacher_accuracy`` (test). Teachers that are not among
+    ``records`` (a virtual teacher) are left out."""
+    by_config = {(r.row()["task"], r.config): r for r in records}
+    rows = {}
+    for record in records:
+        teacher = _teacher_of(record, by_config)
+        if teacher is None:
+            continue
+        row = record.row()
+        key = (row["tier"], row["task"], row["teacher"])
+        if key in rows:
+            continue
+        scale = record.config.teacher_logit_scale
+        test = teacher.logits["test"] * scale
+        rows[key] = {"tier": row["tier"], "task": row["task"], "teacher": row["teacher"],
+                     "teacher_entropy": entropy(test).mean().item(),
+                     "teacher_train_entropy": entropy(teacher.logits["train"] * scale).mean().item(),
+                     "teacher_accuracy": float((test.argmax(-1) == teacher.labels["test"]).float().mean())}
+    return pd.DataFrame(list(rows.values()), columns=["tier", "task", "teacher", "teacher_entropy", "teacher_train_entropy",
+                                                      "teacher_accuracy"])
+
+
+def finetune_inheritance_frame(records: Sequence, temperature: float, alpha: float | None = None, task: str | None = None,
+                               student: str | None = None, per_seed: bool | None = None) -> pd.DataFrame:
+    """The fine-tuned tier's inheritance frame (the shape of :func:`inheritance_frame`) from a grid's records.
+
+    Takes the standard-KD students (bigger teacher) at ``temperature`` (and ``alpha``, if given) whose teacher run is
+    among ``records``, plus the ERM students of the same task, student model and seeds (``knob='none'``). Each teacher
+    is one *dose*: its mean test entropy as the student sees it (logit scale applied). ``knob`` is ``'logit scale'``
+    for a rescaled teacher, else ``'epochs'``; ``label`` is the teacher's spelling (for legends).
+
+    ``point`` says what :func:`inheritance_points` makes one point of: the teacher (mean over seeds), or, with
+    ``per_seed`` (default: when there are fewer than three teachers, since a line fit needs three points), each
+    (teacher, seed) student — then ``fit_line`` has one point per student and only as many distinct ``x`` as teachers.
+    Raises ValueError when the records hold several tasks or students and none is chosen, or no KD run qualifies.
+    """
+    by_config = {(r.row()["task"], r.config): r for r in records}
+    chosen = []
+    for record in records:
+        config = record.config
+        if config.method != "kd" or float(config.temperature) != float(temperature):
+            continue
+        if alpha is not None and float(config.alpha) != float(alpha):
+            continue
+        teacher = _teacher_of(record, by_config)
+        row = record.row()
+        if teacher is None or kd_setting(row["student"], teacher.row()["student"]) != "standard":
+            continue
+        if (task is not None and row["task"] != task) or (student is not None and row["student"] != student):
+            continue
+        chosen.append((record, teacher, row))
+    if not chosen:
+        raise ValueError(f"no standard-KD run at τ={temperature:g} has its teacher among records")
+    for column, value in (("task", task), ("student", student), ("alpha", alpha)):
+        values = {row[column] for _, _, row in chosen}
+        if len(values) > 1:
+            raise ValueError(f"records hold several {column} values {sorted(map(str, values))}: choose one with {column}=...")
+    teachers = list(dict.fromkeys(row["teacher"] for _, _, row in chosen))
+    if per_seed is None:
+        per_seed = len(teachers) < 3
+    rows = []
+    for record, teacher, row in chosen:
+        scale = record.config.teacher_logit_scale
+        test = teacher.logits["test"] * scale
+        rows.append({**row, "knob": "logit scale" if scale != 1 else "epochs",
+                     "knob_value": float(scale) if scale != 1 else float(teacher.config.epochs),
+                     "label": row["teacher"], "point": f"{row['teacher']}, seed {row['seed']}" if per_seed else row["teacher"],
+                     "teacher_entropy": entropy(test).mean().item(),
+                     "teacher_train_entropy": entropy(teacher.logits["train"] * scale).mean().item(),
+                     "teacher_accuracy": float((test.argmax(-1) == teacher.labels["test"]).float().mean())})
+    task_name, student_name = chosen[0][2]["task"], chosen[0][2]["student"]
+    seeds = {row["seed"] for _, _, row in chosen}
+    for record in records:
+        row = record.row()
+        if (record.config.method == "erm" and row["task"] == task_name and row["student"] == student_name
+                and row["seed"] in seeds and row["role"] == "student"):
+            rows.append({**row, "knob": "none", "knob_value": float("nan"), "label": "ERM", "point": "ERM",
+                         "teacher_entropy": float("nan"), "teacher_train_entropy": float("nan"),
+                         "teacher_accuracy": float("nan")})
+    frame = pd.DataFrame(rows)
+    return frame.drop_duplicates(subset=[c for c in frame.columns if c not in ("train_seconds",)])

@@ -92,3 +92,95 @@ def test_kd_teacher_table_predicts_the_direction_from_the_teachers_confidence():
     assert row["teacher_minus_erm"] > 0 and row["kd_minus_erm"] > 0 and row["agrees"]
     with pytest.raises(ValueError, match="no KD run"):
         kd_teacher_table(records[:2])
+
+
+# ------------------------------------------------------------------ fine-tuned inheritance, teachers, agreement
+
+from helpers.analysis import fit_line  # noqa: E402
+from helpers.sweeps import finetune_inheritance_frame, kd_agreement_summary, teacher_frame  # noqa: E402
+
+EARLY = TEACHER.replace(epochs=1)
+
+
+def _grid_records(seeds=(0, 1, 2), teachers=(TEACHER, EARLY), scales=()):
+    """A main_grid-shaped list of records (feature-tier heads stand in for fine-tuned runs: same interface)."""
+    configs = list(teachers)
+    for seed in seeds:
+        base = STUDENT.replace(seed=seed)
+        configs.append(base)
+        configs.append(base.replace(method="ls", alpha=0.1))
+        for teacher in teachers:
+            for tau in (1.0, 4.0):
+                configs.append(base.replace(method="kd", alpha=0.5, temperature=tau, teacher=teacher))
+        configs += [base.replace(method="kd", alpha=0.5, temperature=4.0, teacher=TEACHER, teacher_logit_scale=s)
+                    for s in scales]
+    return [run_head(c, DATA) for c in configs]
+
+
+def test_finetune_inheritance_frame_uses_per_seed_points_with_two_teachers():
+    records = _grid_records()
+    frame = finetune_inheritance_frame(records, temperature=4.0)
+    kd, erm = frame[frame["method"] == "kd"], frame[frame["method"] == "erm"]
+    assert len(kd) == 2 * 3 and len(erm) == 3 and set(erm["knob"]) == {"none"}
+    assert set(kd["temperature"]) == {4.0} and set(kd["label"]) == {"L6 (20 epochs)", "L6 (1 epoch)"}
+    early = entropy(run_head(EARLY, DATA).logits["test"]).mean().item()
+    assert kd[kd["label"] == "L6 (1 epoch)"]["teacher_entropy"].iloc[0] == pytest.approx(early, abs=1e-6)
+    points = inheritance_points(frame)
+    assert len(points) == 6 and (points["n"] == 1).all()  # one point per (teacher, seed): a line can be fitted
+    assert points["teacher_entropy"].nunique() == 2
+    fit = fit_line(points["teacher_entropy"], points["student_entropy"])
+    assert fit.n == 6
+    # each point is that seed's KD student
+    one = kd[(kd["label"] == "L6 (1 epoch)") & (kd["seed"] == 2)]["entropy"].item()
+    assert points.set_index("point").loc["L6 (1 epoch), seed 2", "student_entropy"] == pytest.approx(one)
+
+
+def test_finetune_inheritance_frame_averages_seeds_with_three_or_more_teachers():
+    records = _grid_records(seeds=(0, 1), scales=(0.5,))
+    frame = finetune_inheritance_frame(records, temperature=4.0)
+    points = inheritance_points(frame)
+    assert len(points) == 3 and (points["n"] == 2).all()
+    scaled = points[points["knob"] == "logit scale"].iloc[0]
+    expected = entropy(run_head(TEACHER, DATA).logits["test"] * 0.5).mean().item()
+    assert scaled["teacher_entropy"] == pytest.approx(expected, abs=1e-6) and scaled["label"] == "L6 (20 epochs, logits ×0.5)"
+    assert len(inheritance_points(finetune_inheritance_frame(records, temperature=4.0, per_seed=True))) == 6
+
+
+def test_finetune_inheritance_frame_refuses_what_it_cannot_build():
+    records = _grid_records(seeds=(0,))
+    with pytest.raises(ValueError, match="no standard-KD run at τ=8"):
+        finetune_inheritance_frame(records, temperature=8.0)
+    with pytest.raises(ValueError, match="no standard-KD run"):
+        finetune_inheritance_frame([r for r in records if r.config not in (TEACHER, EARLY)], temperature=4.0)
+    other = [run_head(c.replace(layer=2), DATA) for c in (STUDENT, STUDENT.replace(method="kd", alpha=0.5, temperature=4.0,
+                                                                                   teacher=TEACHER))]
+    with pytest.raises(ValueError, match="several student"):
+        finetune_inheritance_frame(records + other, temperature=4.0)
+    assert set(finetune_inheritance_frame(records + other, 4.0, student="L2")["student"]) == {"L2"}
+
+
+def test_teacher_frame_lists_each_teacher_as_its_students_see_it():
+    records = _grid_records(seeds=(0,), scales=(2.0,))
+    table = teacher_frame(records)
+    assert list(table["teacher"]) == ["L6 (20 epochs)", "L6 (1 epoch)", "L6 (20 epochs, logits ×2)"]
+    sharp = entropy(run_head(TEACHER, DATA).logits["test"] * 2.0).mean().item()
+    assert table["teacher_entropy"].iloc[2] == pytest.approx(sharp, abs=1e-6) and set(table["tier"]) == {"features"}
+
+
+def test_kd_agreement_summary_counts_seeds_instead_of_averaging_booleans():
+    table = kd_teacher_table(_grid_records())
+    summary = kd_agreement_summary(table)
+    assert len(summary) == 4 and "agrees" not in summary.columns and "tier" in summary.columns
+    for _, row in summary.iterrows():
+        part = table[(table["teacher"] == row["teacher"]) & (table["temperature"] == row["temperature"])]
+        assert row["moved towards teacher"] == f"{int(part['agrees'].sum())} of 3 seeds"
+    with pytest.raises(ValueError, match="kd_teacher_table"):
+        kd_agreement_summary(table.drop(columns="agrees"))
+
+
+def test_sweep_summary_has_the_seed_range():
+    frame = run_sweep(alpha_temperature_configs(STUDENT, TEACHER, [0.0, 0.6], [2.0], seeds=[0, 1]), DATA, progress=False)
+    summary = sweep_summary(frame)
+    ls = frame[(frame["method"] == "ls") & (frame["alpha"] == 0.6)]["accuracy"]
+    row = summary[(summary["method"] == "ls") & (summary["alpha"] == 0.6)].iloc[0]
+    assert (row["accuracy_min"], row["accuracy_max"]) == pytest.approx((ls.min(), ls.max()))
