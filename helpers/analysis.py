@@ -607,13 +607,15 @@ def inheritance_check_markdown(check: pd.DataFrame) -> str:
         judged = group[group["matches"].notna()]
         towards = int((judged["matches"] == True).sum())  # noqa: E712
         away = len(judged) - towards
+        if len(judged) == 0:
+            lines.append(f"* {tier_name(tier)}: none of the {len(group)} KD comparisons has both a clear direction and a "
+                         f"teacher on one side of the ERM student — claim (b) cannot be judged from these runs.")
+            continue
         text = (f"* {tier_name(tier)}: KD moved the student's entropy **towards its teacher's** in "
                 f"{_count(towards, len(judged))} comparisons with a clear direction")
         if len(judged) < len(group):
             text += f" ({len(group) - len(judged)} more had no clear direction or a teacher as confident as ERM)"
-        if len(judged) == 0:
-            text += " — claim (b) cannot be judged from these runs."
-        elif away == 0:
+        if away == 0:
             text += " — as claim (b) says."
         elif towards == 0:
             text += " — **the data contradict claim (b) here**: KD moved the student away from its teacher."

@@ -418,3 +418,9 @@ def test_shipped_summary_reads_a_fake_shipped_folder(tmp_path):
     assert "shipped `full`, fine-tuned tier" in text and len(verdicts) == 3 and "run_id" not in table.columns
     with pytest.raises(ValueError, match="no 'features' students"):
         shipped_summary(shipped, tier="features")
+
+
+def test_inheritance_check_markdown_without_a_clear_direction_says_it_cannot_judge():
+    flat = verdict_table(_two_teachers(kd_from_sharp=0.0, kd_from_flat=0.0))
+    text = inheritance_check_markdown(inheritance_check(flat, teacher_confidence_table(TEACHERS, _two_teachers())))
+    assert "none of the 2 KD comparisons" in text and "cannot be judged" in text
