@@ -680,8 +680,9 @@ def sweep_text(summary: pd.DataFrame, metric: str = "entropy", close: float = NE
     erm = base.iloc[0]
     erm_low, erm_high = _spread(summary, erm, metric)
     n = int(summary["n"].min())
-    lines = [f"ERM (α = 0): {metric} {erm[metric]:.3f} (mean of {n} seed{'s' if n != 1 else ''}; judged against every "
-             f"seed's value)."]
+    lines = [f"ERM (α = 0): {metric} {erm[metric]:.3f} (mean of {n} seeds; judged against every seed's value)." if n > 1
+             else f"ERM (α = 0): {metric} {erm[metric]:.3f} (**one seed**: each point is one run, so the words below are "
+                  f"signs, not tested differences)."]
 
     def side(row) -> str:
         low, high = _spread(summary, row, metric)
@@ -720,8 +721,10 @@ def band_text(summary: pd.DataFrame) -> str:
     """What the bands of a sweep plot are, from the number of seeds (min–max below three seeds, else 95% t-bands)."""
     _check_columns(summary, ["n"], "summary")
     n = int(summary["n"].min())
+    if n == 1:
+        return "With **one seed** there are no bands: every point is a single run, and no difference is tested."
     if n < 3:
-        return (f"The bands are the **min–max over {n} seed{'s' if n != 1 else ''}** (a 95% t-interval from {n} seeds "
+        return (f"The bands are the **min–max over {n} seeds** (a 95% t-interval from {n} seeds "
                 f"would be far wider than the spread, and could leave the metric's range), clipped to the metric's range.")
     return f"The bands are 95% t-intervals over {n} seeds, clipped to the metric's range."
 

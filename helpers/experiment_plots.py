@@ -157,12 +157,13 @@ def inheritance_plot(points: pd.DataFrame, fit: LineFit, erm_entropy: float, erm
     if erm_ci is not None and not math.isnan(erm_ci):
         ax.axhspan(erm_entropy - erm_ci, erm_entropy + erm_ci, color=METHOD_COLORS["erm"], alpha=0.15, linewidth=0)
     cross = fit.crossing(erm_entropy)
-    if fit.slope > 0 and 0.0 <= cross <= top:
+    if fit.slope > 0 and fit.slope_low > 0 and 0.0 <= cross <= top:  # as inheritance_text: only a slope clearly > 0
         ax.axvline(cross, color=METHOD_COLORS["erm"], linestyle="--", linewidth=1)
         # inside the axes, beside the line and away from the tick labels: to the line's right when it sits in the
         # left half of the plot, else to its left
         right = cross < 0.5 * top
-        ax.annotate(f"KD lowers entropy ← {cross:.2f} → KD raises it", xy=(cross, 0.96), xycoords=("data", "axes fraction"),
+        height = 0.96 if erm_entropy < 0.5 * top else 0.5 * erm_entropy / top  # clear of the ERM line and the legend
+        ax.annotate(f"KD lowers entropy ← {cross:.2f} → KD raises it", xy=(cross, height), xycoords=("data", "axes fraction"),
                     xytext=(6 if right else -6, 0), textcoords="offset points", ha="left" if right else "right", va="top",
                     fontsize=9, bbox=dict(boxstyle="round", facecolor="white", edgecolor="none", alpha=0.8))
     ax.set_xlim(0.0, top)
@@ -180,6 +181,8 @@ def _band(part: pd.DataFrame, metric: str) -> tuple[np.ndarray, np.ndarray, str]
     (a t-interval from two seeds is ±12.7 sd: wider than the metric's range), clipped to the metric's range."""
     y = part[metric].to_numpy(float)
     n = int(part["n"].min()) if "n" in part.columns else 3
+    if n == 1:
+        return y, y, "none (one seed)"
     if n < 3 and f"{metric}_min" in part.columns:
         low, high, kind = part[f"{metric}_min"].to_numpy(float), part[f"{metric}_max"].to_numpy(float), f"min–max of {n} seed{'s' if n != 1 else ''}"
     else:

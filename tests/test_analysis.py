@@ -377,6 +377,7 @@ def test_sweep_text_follows_the_data():
     against = sweep_text(_summary(kd4_top=0.6))
     assert "KD τ = 4: entropy 0.600 at α = 0.9, above ERM's — **not what the explanation expects**" in against
     assert "min–max over 2 seeds" in band_text(_summary()) and "95% t-intervals over 5" in band_text(_summary(n=5))
+    assert "no bands" in band_text(_summary(n=1)) and "**one seed**" in sweep_text(_summary(n=1))
 
 
 def test_knob_text_spans():

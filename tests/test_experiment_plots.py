@@ -207,3 +207,12 @@ def test_inheritance_annotation_stays_inside_the_axes():
         legend = [t.get_text() for t in ax.get_legend().get_texts()]
         assert {"KD students of L6 (4 epochs)", "KD students of L6 (1 epoch)"} <= set(legend)
         plt.close(fig)
+
+
+def test_inheritance_plot_marks_no_crossover_when_the_slope_is_not_clearly_positive():
+    points = pd.DataFrame({"knob": ["epochs"] * 4, "teacher_entropy": [0.1, 0.1, 0.9, 0.9],
+                           "student_entropy": [0.2, 0.6, 0.25, 0.65], "student_entropy_ci": [np.nan] * 4})
+    fit = fit_line(points["teacher_entropy"], points["student_entropy"])
+    assert fit.slope > 0 and fit.slope_low < 0
+    ax = inheritance_plot(points, fit, erm_entropy=0.4).axes[0]
+    assert not ax.texts and not [line for line in ax.get_lines() if len(set(line.get_xdata())) == 1]
