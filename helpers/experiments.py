@@ -209,11 +209,11 @@ PRESETS: dict[str, Preset] = {
         name="classroom", teacher="L6", students=("L1",), teacher_epochs=4, early_teacher_epochs=1, student_epochs=4,
         train_subset=1000, max_length=64, batch_size=16, learning_rate=1e-3, teacher_learning_rate=2e-4,
         seeds=(0, 1, 2), kd_temperatures=(1.0, 4.0),
-        features=FeatureTier(train_subset=5000, eval_subset=600),
+        features=FeatureTier(train_subset=3000, eval_subset=600),
         notes=("fine-tuning: TREC, a 1,000-question training subset, an L6 teacher trained 4 epochs (converged) and the "
                "same recipe stopped after 1 epoch (a less confident teacher), L1 students trained 4 epochs, 3 seeds, "
                "ERM, LS and standard KD at τ = 1 and 4 from each teacher; feature tier: both tasks (Rotten Tomatoes "
-               "capped at 5,000 training and 600 validation/test texts), 5 seeds, all three KD settings, coarse sweeps"),
+               "capped at 3,000 training and 600 validation/test texts), 5 seeds, all three KD settings, coarse sweeps"),
     ),
     "full": Preset(
         name="full", teacher="L6", students=("L1",), teacher_epochs=5, student_epochs=4,
