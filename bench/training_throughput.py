@@ -13,8 +13,9 @@ warm-up then linear decay, gradient clipping at 1.0), in one precision per measu
 
 ``--precision auto`` (the default) measures the machine's natural precision
 (``helpers.precision.resolve_precision``: ``$KDLS_PRECISION``, else bf16 where native, else fp32);
-``--precision fp32 bf16`` measures both one after the other, and ``--precision both`` does the
-same with the natural precision last.
+``--precision fp32 bf16`` measures both one after the other, ``--precision both`` does the
+same with the natural precision last, and ``--precision native`` (``make bench``) measures the
+natural precision, preceded by fp32 where the natural one is bf16 (never emulated bf16).
 
 Choices, made to compare each engine used the way it is meant to be used:
 
@@ -47,7 +48,7 @@ student training + live teacher forward), against a peak measured in the same ru
 ``torch.matmul`` of 2048 x 2048 *in the measured precision* (fp32 peak for fp32 runs, bf16 peak
 for bf16 runs), measured before each repeat, best counts.
 
-Run with ``make bench`` or ``python bench/training_throughput.py [--precision fp32|bf16|auto|both]
+Run with ``make bench`` or ``python bench/training_throughput.py [--precision fp32|bf16|auto|both|native]
 [--repeats N]``. The output ends with a table (precision | kit ex/s | Trainer ex/s | ratio | kit
 MFU | Trainer MFU | peak GFLOP/s), and its last line is ``speedup_vs_trainer=X.XX`` (kit examples/s
 over Trainer examples/s, for the last precision measured). Timings on a shared machine vary: the
@@ -86,7 +87,7 @@ BATCH_SIZE = 32
 MAX_LENGTH = 64
 NUM_LABELS = 6
 MATMUL_SIZE = 2048
-PRECISION_CHOICES = ("auto", "fp32", "bf16", "both")
+PRECISION_CHOICES = ("auto", "fp32", "bf16", "both", "native")
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
 
 
@@ -97,7 +98,8 @@ def natural_precision() -> str:
 
 def precisions_to_measure(requested: list[str]) -> list[str]:
     """The precisions ``--precision`` asks for, in order, each once: ``auto`` is the natural one,
-    ``both`` is fp32 and bf16 with the natural one last (its speedup is the script's last line)."""
+    ``both`` is fp32 and bf16 with the natural one last (its speedup is the script's last line), ``native``
+    is the natural one preceded by fp32 where the natural one is bf16 (``make bench``: no emulated bf16)."""
     natural = natural_precision()
     chosen: list[str] = []
     for value in requested:
@@ -105,6 +107,8 @@ def precisions_to_measure(requested: list[str]) -> list[str]:
             raise ValueError(f"precision must be one of {', '.join(PRECISION_CHOICES)}, got {value!r}")
         if value == "both":
             expanded = [p for p in ("fp32", "bf16") if p != natural] + [natural]
+        elif value == "native":
+            expanded = ["fp32", natural] if natural == "bf16" else [natural]
         elif value == "auto":
             expanded = [natural]
         else:
@@ -116,9 +120,9 @@ def precisions_to_measure(requested: list[str]) -> list[str]:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command line: ``--precision`` (one or more of auto, fp32, bf16, both), ``--repeats``, ``--steps``, ``--threads``."""
     parser = argparse.ArgumentParser(description="Training throughput: the kit's loop vs transformers.Trainer, per precision.")
-    parser.add_argument("--precision", nargs="+", default=["auto"], choices=PRECISION_CHOICES, metavar="{auto,fp32,bf16,both}",
+    parser.add_argument("--precision", nargs="+", default=["auto"], choices=PRECISION_CHOICES, metavar="{auto,fp32,bf16,both,native}",
                         help="precision(s) to measure, one after the other (default: auto, the machine's natural one; "
-                             "both: fp32 and bf16, natural last)")
+                             "both: fp32 and bf16, natural last; native: the natural one, after fp32 where it is bf16)")
     parser.add_argument("--repeats", type=int, default=1, help="runs per engine and precision, alternating (best run counts)")
     parser.add_argument("--steps", type=int, default=STEPS, help=f"optimizer steps per run (default {STEPS})")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads(),

@@ -43,6 +43,10 @@ def test_both_measures_fp32_and_bf16_with_the_natural_one_last(bench, natural):
     assert precisions[-1] == natural  # the script's last line is the natural precision's speedup
 
 
+def test_native_adds_fp32_only_where_bf16_is_natural(bench, natural):
+    assert bench.parse_args(["--precision", "native"]).precisions == (["fp32", "bf16"] if natural == "bf16" else ["fp32"])
+
+
 def test_two_values_are_measured_in_the_given_order_once_each(bench, natural):
     assert bench.parse_args(["--precision", "bf16", "fp32"]).precisions == ["bf16", "fp32"]
     assert bench.parse_args(["--precision", "fp32", "fp32", "auto"]).precisions == list(dict.fromkeys(["fp32", natural]))
