@@ -757,7 +757,7 @@ def tightness_text(tightness: Mapping[str, float]) -> str:
     if not tightness:
         raise ValueError("tightness must map at least one model to its spread / separation")
     ordered = sorted(tightness.items(), key=lambda item: item[1])
-    listing = ", ".join(f"{name} {value:.2f}" for name, value in ordered)
+    listing = ", ".join(f"{name} {value:.3f}" for name, value in ordered)
     tightest = ordered[0][0]
     text = f"Spread / separation on the test split (one trained head each; smaller is tighter): {listing}."
     if "LS" in tightest:

@@ -156,7 +156,8 @@ def teacher_text(summary: pd.DataFrame, num_classes: int, name: str = "The teach
             f"({test['entropy'] / top:.0%} of the maximum log {num_classes} = {top:.2f}); on its training split the mean "
             f"entropy is {train['entropy']:.3f} nats")
     if train["entropy"] < test["entropy"]:
-        text += f" — {test['entropy'] / max(train['entropy'], 1e-12):.1f}× more confident on the data it was fitted to."
+        text += (f" — {1 - train['entropy'] / test['entropy']:.0%} lower than on the test split: more confident on the "
+                 f"data it was fitted to.")
     else:
         text += " — **not** more confident on its training split than on the test split (unusual: it has not fitted its data)."
     return text

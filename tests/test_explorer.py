@@ -58,7 +58,7 @@ def test_live_explorer_trains_the_student_the_sliders_describe():
     erm = run_head(STUDENT.replace(seed=1), DATA).metrics
     assert app.state["entropy"] == pytest.approx(ls["entropy"])
     assert app.state["entropy_vs_erm"] == pytest.approx(ls["entropy"] - erm["entropy"])
-    assert app.state["config"].label() == "L1-head ls(α=0.9)"
+    assert app.state["config"].label() == "L1 LS α=0.9"  # the one readable spelling (helpers.results)
 
 
 def test_live_explorer_scale_slider_changes_the_teacher():

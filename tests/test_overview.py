@@ -76,7 +76,7 @@ def test_model_text_from_the_table():
 def test_teacher_text_compares_the_splits():
     summary = pd.DataFrame({"train": {"accuracy": 0.99, "entropy": 0.05}, "test": {"accuracy": 0.95, "entropy": 0.2}})
     text = teacher_text(summary, num_classes=6)
-    assert "test accuracy 95.0%" in text and "0.200 nats" in text and "4.0× more confident" in text
+    assert "test accuracy 95.0%" in text and "0.200 nats" in text and "75% lower than on the test split" in text
     assert "**not** more confident" in teacher_text(summary.assign(train=[0.9, 0.3]), num_classes=6)
 
 
