@@ -300,7 +300,9 @@ def claim_a_text(verdicts: pd.DataFrame) -> str:
     """
     _check_columns(verdicts, ["task", "student", "method", "direction", "statement", "setting"], "verdicts")
     lines = []
-    for (task, student), group in verdicts.groupby(["task", "student"], sort=False):
+    keys = ["tier", "task", "student"] if "tier" in verdicts.columns else ["task", "student"]
+    for key, group in verdicts.groupby(keys, sort=False):
+        task, student = key[-2], key[-1]
         ls = group[group["method"] == "ls"]
         ls_word = "no LS run" if ls.empty else ", ".join(
             f"LS(α={a:g}) {_WORDS[d]} it" for a, d in zip(ls["alpha"], ls["direction"]))

@@ -17,7 +17,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from helpers.analysis import NEGLIGIBLE_ENTROPY, LineFit, tier_name
-from helpers.plotting import METHOD_COLORS, PALETTE, method_color
+from helpers.plotting import METHOD_COLORS, PALETTE, method_color, reflected_density
 
 METRIC_RANGES = {"accuracy": (0.0, 1.0), "max_prob": (0.0, 1.0), "ece": (0.0, 1.0), "entropy": (0.0, math.inf),
                  "nll": (0.0, math.inf)}
@@ -26,7 +26,6 @@ __all__ = [
     "METRIC_RANGES",
     "entropies_by_run",
     "entropies_by_label",
-    "reflected_density",
     "entropy_density_plot",
     "length_histogram",
     "difference_plot",
@@ -276,35 +275,6 @@ def entropies_by_label(records: Sequence, teachers: Sequence = ()) -> dict[str, 
     if not curves:
         raise ValueError("records is empty")
     return curves
-
-
-def reflected_density(values, upper: float | None = None, grid: int = 256, bandwidth: float | None = None
-                      ) -> tuple[np.ndarray, np.ndarray]:
-    """A Gaussian kernel density of ``values`` on their support ``[0, upper]`` (entropy lies in [0, log K]),
-    with the mass that would spill past a boundary reflected back (so the curve neither stops at the data's
-    minimum nor leaks below 0). Returns ``(x, density)``; the density integrates to 1 over the support.
-
-    ``bandwidth`` defaults to Scott's rule; values with no spread get a bandwidth of 1% of the support.
-    """
-    values = np.asarray(values, dtype=float).ravel()
-    if values.size == 0 or not np.isfinite(values).all():
-        raise ValueError("values must be a non-empty array of finite numbers")
-    if (values < -1e-9).any():
-        raise ValueError("values must be >= 0 (entropies)")
-    if upper is None:
-        upper = float(values.max()) * 1.05 or 1.0
-    if upper <= 0:
-        raise ValueError(f"upper must be > 0, got upper={upper!r}")
-    values = np.clip(values, 0.0, upper)
-    sd = float(values.std(ddof=1)) if values.size > 1 else 0.0
-    h = bandwidth if bandwidth is not None else (sd * values.size ** (-1 / 5) if sd > 0 else 0.0)
-    h = max(h, 0.01 * upper)
-    x = np.linspace(0.0, upper, grid)
-    density = np.zeros_like(x)
-    for centres in (values, -values, 2 * upper - values):  # the data and their mirror images at 0 and at upper
-        density += np.exp(-0.5 * ((x[:, None] - centres[None, :]) / h) ** 2).sum(axis=1)
-    density /= values.size * h * math.sqrt(2 * math.pi)
-    return x, density
 
 
 def entropy_density_plot(entropies: Mapping[str, Any], num_classes: int | None = None, ax: Axes | None = None,

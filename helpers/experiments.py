@@ -11,11 +11,12 @@ Presets trade time for fidelity (chosen with ``--preset`` or ``$KDLS_PRESET``); 
 ``notes`` says what it trades away:
 
 * ``smoke`` — tiny subsets, 1-2 layer models, one epoch: checks that everything runs (seconds).
-* ``classroom`` (default) — TREC fine-tuning on a 2,000-question subset (L6 teacher, L2
-  students, one seed) plus the feature tier on both tasks with 5 seeds: ``make reproduce``
-  runs every notebook in about 6 minutes on a quiet 2-core CPU (the target is under 10).
-* ``full`` — both tasks fine-tuned on all their training data, three seeds, the three KD
-  settings; the feature tier with 10 seeds and finer grids (hours on a laptop).
+* ``classroom`` (default) — TREC fine-tuning on a 1,000-question subset (a converged L6 teacher and
+  the same recipe stopped after one epoch, L1 students, three seeds) plus the feature tier on both
+  tasks with 5 seeds: sized from a FLOP budget so that ``make reproduce`` runs every notebook in
+  under 10 minutes on a quiet 2-core CPU in fp32.
+* ``full`` — both tasks fine-tuned on 2,000 training examples each, three seeds; the feature tier
+  with 10 seeds, the three KD settings and finer grids (about an hour; shipped in ``data/results/``).
 
 KD settings: ``standard`` (L6 teacher → small student), ``self`` (small → small; the teacher is
 the ERM model of the student's size, seed 0) and ``reverse`` (small → L6; the teacher is the small

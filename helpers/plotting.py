@@ -43,6 +43,7 @@ __all__ = [
     "method_color",
     "method_label",
     "entropy_distribution",
+    "reflected_density",
     "reliability_diagram",
     "metric_bars",
     "plot_gradient_descent_demo",
@@ -146,6 +147,35 @@ def _as_1d_array(values: Any, name: str) -> np.ndarray:
     return array
 
 
+def reflected_density(values, upper: float | None = None, grid: int = 256, bandwidth: float | None = None
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """A Gaussian kernel density of ``values`` on their support ``[0, upper]`` (entropy lies in [0, log K]),
+    with the mass that would spill past a boundary reflected back (so the curve neither stops at the data's
+    minimum nor leaks below 0). Returns ``(x, density)``; the density integrates to 1 over the support.
+
+    ``bandwidth`` defaults to Scott's rule; values with no spread get a bandwidth of 1% of the support.
+    """
+    values = np.asarray(values, dtype=float).ravel()
+    if values.size == 0 or not np.isfinite(values).all():
+        raise ValueError("values must be a non-empty array of finite numbers")
+    if (values < -1e-9).any():
+        raise ValueError("values must be >= 0 (entropies)")
+    if upper is None:
+        upper = float(values.max()) * 1.05 or 1.0
+    if upper <= 0:
+        raise ValueError(f"upper must be > 0, got upper={upper!r}")
+    values = np.clip(values, 0.0, upper)
+    sd = float(values.std(ddof=1)) if values.size > 1 else 0.0
+    h = bandwidth if bandwidth is not None else (sd * values.size ** (-1 / 5) if sd > 0 else 0.0)
+    h = max(h, 0.01 * upper)
+    x = np.linspace(0.0, upper, grid)
+    density = np.zeros_like(x)
+    for centres in (values, -values, 2 * upper - values):  # the data and their mirror images at 0 and at upper
+        density += np.exp(-0.5 * ((x[:, None] - centres[None, :]) / h) ** 2).sum(axis=1)
+    density /= values.size * h * math.sqrt(2 * math.pi)
+    return x, density
+
+
 def entropy_distribution(
     entropies: Mapping[str, Any],
     num_classes: int | None = None,
@@ -174,7 +204,8 @@ def entropy_distribution(
         color, label = colors[key], method_label(key)
         n_lines = len(ax.lines)
         if values.size >= 2 and np.ptp(values) > 0:
-            sns.kdeplot(x=values, ax=ax, color=color, linewidth=2, cut=0, warn_singular=False)
+            x, density = reflected_density(values, max_entropy)  # covers [0, log K]; no abrupt stop at the data
+            ax.plot(x, density, color=color, linewidth=2)
         if len(ax.lines) > n_lines:
             curve_top = max(curve_top, float(np.nanmax(ax.lines[-1].get_ydata())))
         else:  # zero variance or a single example: no density, fall back to a (one-bin) histogram
