@@ -58,8 +58,8 @@ test-book: $(BROWSER_STAMP)  ## the built book in headless Chromium, network blo
 slides: $(STAMP)  ## lecture deck of notebooks 01-03 (reveal.js, works offline) in build/slides/
 	$(PY) -m helpers.slides --out build/slides --preset $${KDLS_PRESET:-smoke}
 
-bench: $(STAMP) assets  ## training throughput: this kit's loop vs transformers.Trainer
-	$(PY) bench/training_throughput.py
+bench: $(STAMP) assets  ## training throughput: kit loop vs transformers.Trainer (fp32, and bf16 where native)
+	$(PY) bench/training_throughput.py --precision native
 
 clean-cache:  ## forget cached runs (keeps downloaded assets)
 	rm -rf data/cache/runs

@@ -8,6 +8,8 @@ from helpers import cache, training
 from helpers.experiments import get_preset, main, main_grid
 from helpers.results import RESULT_COLUMNS, read_results
 
+pytestmark = pytest.mark.slow  # trains real transformers end to end
+
 SMALL = ["--preset", "smoke", "--seeds", "0", "--temperature", "1", "--quiet"]
 
 

@@ -244,6 +244,7 @@ def _teacher_test_metrics(teacher: Path, task_csv: Path, max_length: int) -> dic
     return numpy_metrics(logits, batch["labels"])
 
 
+@pytest.mark.slow
 def test_the_command_line_trains_teacher_and_students_and_writes_results(tiny, tmp_path, alpha_checks):
     out = tmp_path / "out"
     assert main(cli(tiny, out, "--method", "kd", "--teacher", str(tiny.teacher), "--alpha", "0.5", "--temperature", "2")) == 0
@@ -338,6 +339,7 @@ def test_the_demo_workspace_removes_its_folder(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_notebook_10s_workspace_is_gone_when_its_python_process_ends(tmp_path):
     """The notebook's own set-up cell, run in a fresh Python with its own temporary folder: nothing stays behind."""
     (setup,) = [cell.source for cell in nbformat.read(NOTEBOOK, as_version=4).cells
@@ -357,6 +359,7 @@ def test_notebook_10s_workspace_is_gone_when_its_python_process_ends(tmp_path):
 # ---- two processes --------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_two_processes_match_one_process(tiny, tmp_path):
     """``torchrun --nproc_per_node 2`` (gloo on CPU): same global batch, same sampler order, gathered eval."""
     torchrun = shutil.which("torchrun", path=str(Path(sys.executable).parent))

@@ -91,6 +91,7 @@ def test_prefer_passive_openmp_says_whether_it_is_in_time():
     assert out.stdout.split() == ["True", "False"]
 
 
+@pytest.mark.slow
 def test_passive_waiting_gives_the_same_losses_exactly(passive, active):
     # the wait policy only decides whether idle threads spin or sleep: same arithmetic, same bits
     assert passive == active

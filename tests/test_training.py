@@ -66,6 +66,7 @@ def test_kd_leaves_teacher_weights_and_logits_unchanged(isolated_runs):
     torch.testing.assert_close(teacher_logits(teacher, progress=False), before_logits, equal_nan=True)
 
 
+@pytest.mark.slow
 def test_kd_student_moves_towards_its_teacher_more_than_an_erm_student_does(isolated_runs):
     """With alpha=1 the only signal is the teacher: the KD student's predictions on the training split end
     closer to the teacher's (KL(teacher || student), nats) than those of the ERM student of the same seed."""
@@ -81,6 +82,7 @@ def test_kd_student_moves_towards_its_teacher_more_than_an_erm_student_does(isol
     assert kl_to_teacher(kd) < 0.5 * kl_to_teacher(erm)
 
 
+@pytest.mark.slow
 def test_ls_is_not_cross_entropy_and_the_teacher_logit_scale_is_used(isolated_runs):
     """Mutant-killers: an LS run must differ from (and be less confident than) ERM of the same seed; a KD
     student of a flattened teacher (logits x0.25) must end less confident than one of a sharpened teacher (x4)."""
@@ -168,6 +170,7 @@ def test_an_edited_csv_is_a_new_run(tmp_path):
 
 
 @pytest.mark.parametrize("method", ["erm", "kd"])
+@pytest.mark.slow
 def test_trimming_unused_embeddings_trains_the_same_model(isolated_runs, method):
     """Only the rows of tokens in the data ever get gradients; the rest only decay (AdamW)."""
     teacher = TrainConfig(student="L1", precision="fp32", **TINY)
