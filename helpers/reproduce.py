@@ -43,6 +43,7 @@ __all__ = [
     "RECORD_ENV",
     "MAIN_RECORD",
     "INHERITANCE_RECORD",
+    "FINETUNE_INHERITANCE_RECORD",
     "record_results",
     "collect_results",
     "extract_figures",
@@ -54,6 +55,7 @@ __all__ = [
 RECORD_ENV = "KDLS_RECORD_DIR"
 MAIN_RECORD = "main_comparison"  # notebook 06: both tiers, with columns tier and role
 INHERITANCE_RECORD = "inheritance"  # notebook 07: feature-tier dose-response (helpers.sweeps.inheritance_frame)
+FINETUNE_INHERITANCE_RECORD = "finetune_inheritance"  # notebook 07: fine-tuned tier (sweeps.finetune_inheritance_frame)
 
 
 def record_results(frame: pd.DataFrame, name: str) -> Path | None:
@@ -144,18 +146,26 @@ def _main_sections(frame: pd.DataFrame) -> list[str]:
     return lines
 
 
-def _inheritance_section(frame: pd.DataFrame) -> list[str]:
+def _inheritance_section(frame: pd.DataFrame, title: str) -> list[str]:
+    """Claim (b) per task (and per τ when the frame has ``inheritance_temperature``): the line fit and its words."""
     from helpers.analysis import fit_line, inheritance_text, mean_ci
     from helpers.sweeps import inheritance_points
 
-    lines = ["### Claim (b): confidence inheritance (feature tier)", ""]
-    for task, part in frame.groupby("task", sort=False):
+    lines = [f"### Claim (b): confidence inheritance ({title})", ""]
+    keys = ["task"] + (["inheritance_temperature"] if "inheritance_temperature" in frame.columns else [])
+    for key, part in frame.groupby(keys, sort=False):
+        key = key if isinstance(key, tuple) else (key,)
+        name = key[0] + (f", KD at τ = {float(key[1]):g}" if len(key) > 1 else "")
         points = inheritance_points(part)
-        if len(points) < 3:
+        try:
+            fit = fit_line(points["teacher_entropy"], points["student_entropy"])
+        except ValueError as reason:
+            lines += [f"* {name}: no line can be fitted ({reason})."]
             continue
-        fit = fit_line(points["teacher_entropy"], points["student_entropy"])
         erm = mean_ci(part[part["method"] == "erm"]["entropy"]).mean
-        lines += [f"* {task}: {inheritance_text(fit, erm)}"]
+        per_seed = "point" in part.columns and len(points) > points["teacher_entropy"].nunique()
+        what = "students (one per teacher and seed)" if per_seed else "teachers"
+        lines += [f"* {name}: {inheritance_text(fit, erm, points=what)}"]
     return lines + [""]
 
 
@@ -191,8 +201,10 @@ def summary_markdown(records: dict[str, pd.DataFrame], times: dict[str, tuple[fl
         lines += _main_sections(records[MAIN_RECORD])
     else:
         lines += ["(no main comparison was recorded)", ""]
+    if FINETUNE_INHERITANCE_RECORD in records:
+        lines += _inheritance_section(records[FINETUNE_INHERITANCE_RECORD], "fine-tuned tier")
     if INHERITANCE_RECORD in records:
-        lines += _inheritance_section(records[INHERITANCE_RECORD])
+        lines += _inheritance_section(records[INHERITANCE_RECORD], "frozen-feature tier")
     lines += ["Intervals: 95% t-intervals over seeds; a direction is claimed only when the interval of the paired "
               "difference excludes 0 and is not negligible (see helpers.analysis).", ""]
     return "\n".join(lines)

@@ -14,6 +14,7 @@ import pytest  # noqa: E402
 from helpers import reproduce  # noqa: E402
 from helpers.experiments import RESULT_COLUMNS  # noqa: E402
 from helpers.reproduce import (  # noqa: E402
+    FINETUNE_INHERITANCE_RECORD,
     INHERITANCE_RECORD,
     MAIN_RECORD,
     RECORD_ENV,
@@ -120,6 +121,9 @@ def test_summary_reports_times_tables_and_verdicts_from_the_records():
     assert "LS (α=0.1) raised entropy" in text and "claim (a) holds: opposite directions" in text
     assert "slope 0.80" in text and "a tight relation" in text
     assert "Teachers: trec L6" in text
+    finetune = pd.DataFrame(inheritance).assign(tier="finetune", inheritance_temperature=4.0)
+    text = summary_markdown({FINETUNE_INHERITANCE_RECORD: finetune}, {}, "classroom")
+    assert "confidence inheritance (fine-tuned tier)" in text and "trec, KD at τ = 4: " in text and "slope 0.80" in text
 
 
 def test_main_runs_notebooks_and_writes_everything(tmp_path, monkeypatch):
