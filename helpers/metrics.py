@@ -44,7 +44,7 @@ def negative_log_likelihood(logits: torch.Tensor, targets: torch.Tensor) -> floa
     """Mean NLL ``-log p_y`` over the examples, in nats."""
     logits, targets = _as_tensor(logits), _as_tensor(targets)
     validate_logits_and_targets(logits, targets)
-    return F.cross_entropy(logits.float(), targets).item()
+    return F.cross_entropy(logits.float(), targets.long()).item()
 
 
 def accuracy(logits: torch.Tensor, targets: torch.Tensor) -> float:

@@ -267,3 +267,10 @@ def test_bad_n_bins_raises(n_bins):
     for fn in (expected_calibration_error, reliability_bins, summarize):
         with pytest.raises(ValueError, match=rf"n_bins.*{n_bins}"):
             fn(logits, targets, n_bins)
+
+
+@pytest.mark.parametrize("dtype", [torch.int16, torch.int32, torch.uint8])
+def test_metrics_accept_integer_targets_of_any_width(dtype):
+    logits = torch.tensor([[2.0, 0.0, -1.0], [0.0, 1.0, 0.5], [0.1, 0.2, 3.0]])
+    targets = torch.tensor([0, 2, 2])
+    assert summarize(logits, targets.to(dtype)) == summarize(logits, targets)
