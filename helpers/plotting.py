@@ -250,7 +250,8 @@ def reliability_diagram(
 
     Bars (one per non-empty bin of :func:`helpers.metrics.reliability_bins`) have height
     equal to the bin's accuracy; the hatched part between accuracy and the bin's mean
-    confidence is the gap, whose count-weighted mean is the ECE written in the title.
+    confidence is the gap, whose count-weighted mean is the ECE written in the title; the number above each bar is
+    the bin's count of examples (a bin of 3 examples says little).
     The diagonal is perfect calibration; both axes span [0, 1].
     """
     if isinstance(logits, torch.Tensor):
@@ -284,6 +285,10 @@ def reliability_diagram(
         label="gap",
     )
     ax.plot([0.0, 1.0], [0.0, 1.0], linestyle="--", color="black", linewidth=1, label="perfect calibration")
+    counts = bins["count"].numpy()[nonempty].astype(int)
+    for x, w, top, n in zip(left, width, np.maximum(accuracy, confidence), counts):  # per-bin example counts
+        ax.text(x + w / 2, min(top + 0.02, 0.97), f"{n}", ha="center", va="bottom", fontsize=7, rotation=90,
+                color="0.25")
     ax.set_xlim(0.0, 1.0)
     ax.set_ylim(0.0, 1.0)
     ax.set_aspect("equal")

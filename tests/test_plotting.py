@@ -311,3 +311,17 @@ def test_theory_plots_draw_the_computed_numbers():
     fig = plot_entropy_vs_teacher_confidence(frame, 0.5, 2.0, num_classes=3)
     np.testing.assert_allclose(fig.axes[0].lines[0].get_ydata(), frame["kd_entropy"])
     np.testing.assert_allclose(fig.axes[0].lines[1].get_ydata(), frame["kd_mixed_entropy"])  # dashed at tau != 1
+
+
+def test_reliability_diagram_writes_each_nonempty_bins_count(close_figures):
+    import torch
+
+    from helpers.metrics import reliability_bins
+    from helpers.plotting import reliability_diagram
+
+    generator = torch.Generator().manual_seed(0)
+    logits, targets = torch.randn(200, 4, generator=generator) * 2, torch.randint(0, 4, (200,), generator=generator)
+    fig = reliability_diagram(logits, targets, n_bins=10)
+    counts = reliability_bins(logits, targets, 10)["count"]
+    written = sorted(int(t.get_text()) for t in fig.axes[0].texts if t.get_text().isdigit())
+    assert written == sorted(int(c) for c in counts if c > 0) and sum(written) == 200
