@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from tqdm.auto import tqdm
+from helpers.progress import progress as progress_bar
 
 from helpers.analysis import claim_a_text, verdict_table
 from helpers.data import task_name
@@ -372,7 +372,7 @@ def feature_grid(preset: Preset) -> list[HeadConfig]:
 
 def run_feature_grid(configs: list[HeadConfig], data: FeatureSet, progress: bool = True) -> list[HeadRecord]:
     """Train (or take from the in-memory cache) every head in order, with a progress bar."""
-    return [run_head(config, data) for config in tqdm(configs, desc=f"heads on {data.task}", disable=not progress, leave=False)]
+    return [run_head(config, data) for config in progress_bar(configs, desc=f"heads on {data.task}", disable=not progress)]
 
 
 def describe_run(task: str, preset: Preset, grid: list[TrainConfig]) -> str:

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
+from helpers.progress import progress as progress_bar
 
 from helpers import assets, cache, flops
 from helpers.data import load_task, padding_collator, take_subset, task_fingerprint, task_name, tokenize_task
@@ -136,7 +136,7 @@ def _pooled_hidden_states(encoder, dataset, tokenizer, batch_size: int, precisio
     order = sorted(range(len(dataset)), key=lambda i: lengths[i])
     collate = padding_collator(tokenizer)
     chunks = []
-    for start in tqdm(range(0, len(order), batch_size), desc=desc, disable=not progress, leave=False):
+    for start in progress_bar(range(0, len(order), batch_size), desc=desc, disable=not progress):
         rows = dataset.select(order[start : start + batch_size]).select_columns(columns)
         batch = collate([rows[i] for i in range(len(rows))])
         with autocast(precision):

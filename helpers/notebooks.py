@@ -18,6 +18,7 @@ from nbclient import NotebookClient
 from traitlets.config import Config
 
 from helpers.assets import REPO_ROOT
+from helpers.progress import HEADLESS_ENV
 
 __all__ = ["NOTEBOOK_DIR", "list_notebooks", "execute_notebook", "preset_environment", "temporary_environment"]
 
@@ -36,8 +37,9 @@ def temporary_environment(**values: str):
 
 
 def preset_environment(preset: str):
-    """Temporarily set ``KDLS_PRESET`` and the inline (headless) matplotlib backend, inherited by kernels."""
-    return temporary_environment(KDLS_PRESET=preset, MPLBACKEND=INLINE_BACKEND)
+    """Temporarily set ``KDLS_PRESET``, the inline matplotlib backend and ``KDLS_HEADLESS`` (progress as one
+    summary line, not a widget frozen at 0 % in the saved copy), inherited by kernels."""
+    return temporary_environment(KDLS_PRESET=preset, MPLBACKEND=INLINE_BACKEND, **{HEADLESS_ENV: "1"})
 
 
 def execute_notebook(path: Path, preset: str = "smoke", output: Path | None = None, timeout: int = 900) -> float:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import pandas as pd
-from tqdm.auto import tqdm
+from helpers.progress import progress as progress_bar
 
 from helpers.analysis import kd_setting, mean_ci, seed_summary
 from helpers.features import FeatureSet, HeadConfig, run_head
@@ -67,7 +67,7 @@ def alpha_temperature_configs(student: HeadConfig, teacher: HeadConfig, alphas: 
 
 def run_sweep(configs: Sequence[HeadConfig], data: FeatureSet, progress: bool = True) -> pd.DataFrame:
     """Train every config (cached) and return one ``results.csv``-schema row per run."""
-    rows = [run_head(c, data).row() for c in tqdm(configs, desc="sweep", disable=not progress, leave=False)]
+    rows = [run_head(c, data).row() for c in progress_bar(configs, desc="sweep", disable=not progress)]
     return pd.DataFrame(rows)
 
 
@@ -143,7 +143,7 @@ def inheritance_frame(data: FeatureSet, student: HeadConfig, teachers: Sequence[
         raise ValueError("teachers must not be empty")
     rows = []
     jobs = [(t, s) for t in teachers for s in seeds]
-    for teacher, seed in tqdm(jobs, desc="inheritance", disable=not progress, leave=False):
+    for teacher, seed in progress_bar(jobs, desc="inheritance", disable=not progress):
         record = run_head(teacher.head, data)
         scaled_test = record.logits["test"] * teacher.scale
         scaled_train = record.logits["train"] * teacher.scale

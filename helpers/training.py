@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
+from helpers.progress import progress as progress_bar
 from transformers import get_linear_schedule_with_warmup
 
 from helpers import assets, cache, flops
@@ -332,7 +332,7 @@ def train(config: TrainConfig, progress: bool = True, return_model: bool = False
     model.train()
     step, losses, tokens = 0, [], 0
     train_started = time.perf_counter()
-    bar = tqdm(total=total_steps, desc=config.label(), disable=not progress, leave=False)
+    bar = progress_bar(total=total_steps, desc=config.label(), disable=not progress)
     while step < total_steps:
         for batch_rows in _length_grouped_batches(lengths, config.batch_size, generator):
             if step >= total_steps:
