@@ -16,7 +16,7 @@ Presets trade time for fidelity (chosen with ``--preset`` or ``$KDLS_PRESET``); 
   tasks with 5 seeds: sized from a FLOP budget so that ``make reproduce`` runs every notebook in
   under 10 minutes on a quiet 2-core CPU in fp32.
 * ``full`` — both tasks fine-tuned on 2,000 training examples each, three seeds; the feature tier
-  with 10 seeds, the three KD settings and finer grids (about an hour; shipped in ``data/results/``).
+  with 10 seeds, the three KD settings and finer grids (about half an hour; shipped in ``data/results/``).
 
 KD settings: ``standard`` (L6 teacher → small student), ``self`` (small → small; the teacher is
 the ERM model of the student's size, seed 0) and ``reverse`` (small → L6; the teacher is the small
@@ -229,8 +229,8 @@ PRESETS: dict[str, Preset] = {
         ),
         notes=("both tasks fine-tuned on 2,000 training examples each (twice classroom's; TREC has 4,906, Rotten "
                "Tomatoes 10,328), an L6 teacher trained 5 epochs, L1 students, three seeds, ERM, LS and standard KD at "
-               "τ = 1 and 4; self- and reverse KD on the feature tier only, with 10 seeds and fine grids. About an hour "
-               "on a 2-core CPU; its results ship in data/results/full"),
+               "τ = 1 and 4; self- and reverse KD on the feature tier only, with 10 seeds and fine grids. About half an "
+               "hour on a 2-core CPU; its results ship in data/results/full"),
     ),
 }
 
