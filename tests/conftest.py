@@ -32,3 +32,17 @@ def close_figures():
     import matplotlib.pyplot as plt
 
     plt.close("all")
+
+
+@pytest.fixture()
+def private_cache(tmp_path, monkeypatch):
+    """An empty download cache holding a copy of the (small) verified TREC wheel (assets tests)."""
+    import shutil
+
+    from helpers import assets
+
+    source = assets.wheel_path("trec")
+    (tmp_path / "wheels").mkdir()
+    shutil.copy(source, tmp_path / "wheels" / source.name)
+    monkeypatch.setenv("KDLS_DATA_DIR", str(tmp_path))
+    return tmp_path

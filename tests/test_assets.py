@@ -1,22 +1,11 @@
 """Pinned assets: verified hashes, atomic extraction, clear errors."""
 
-import shutil
 import zipfile
 
 import pytest
 
 from helpers import assets
 from helpers.assets import AssetError
-
-
-@pytest.fixture()
-def private_cache(tmp_path, monkeypatch):
-    """An empty cache folder holding a copy of the (small) verified TREC wheel."""
-    source = assets.wheel_path("trec")
-    (tmp_path / "wheels").mkdir()
-    shutil.copy(source, tmp_path / "wheels" / source.name)
-    monkeypatch.setenv("KDLS_DATA_DIR", str(tmp_path))
-    return tmp_path
 
 
 def test_every_asset_verifies_and_lands_in_the_cache():

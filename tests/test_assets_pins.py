@@ -17,16 +17,6 @@ from helpers.assets import AssetError
 TREC = assets.WHEELS["trec"]
 
 
-@pytest.fixture()
-def private_cache(tmp_path, monkeypatch):
-    """An empty cache folder holding a copy of the verified TREC wheel."""
-    source = assets.wheel_path("trec")
-    (tmp_path / "wheels").mkdir()
-    shutil.copy(source, tmp_path / "wheels" / source.name)
-    monkeypatch.setenv("KDLS_DATA_DIR", str(tmp_path))
-    return tmp_path
-
-
 # --- the manifest -------------------------------------------------------------------------------
 
 
