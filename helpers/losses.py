@@ -68,14 +68,17 @@ def validate_alpha(alpha: float) -> float:
     return value
 
 
-def validate_temperature(temperature: float) -> float:
-    """Return ``temperature`` as a float, or raise ``ValueError`` unless it lies in (0, MAX_TEMPERATURE]."""
-    value = _real_number(temperature, "temperature", f"in (0, {MAX_TEMPERATURE:g}]")
+def validate_temperature(temperature: float, maximum: float = MAX_TEMPERATURE) -> float:
+    """Return ``temperature`` as a float, or raise ``ValueError`` unless it lies in (0, maximum].
+
+    The losses use the default cap (``MAX_TEMPERATURE``); a plain softmax passes ``maximum=math.inf``.
+    """
+    value = _real_number(temperature, "temperature", f"in (0, {maximum:g}]")
     if not math.isfinite(value) or value <= 0.0:
         raise ValueError(f"temperature must be finite and > 0, got temperature={temperature!r}")
-    if value > MAX_TEMPERATURE:
+    if value > maximum:
         raise ValueError(
-            f"temperature must be at most {MAX_TEMPERATURE:g}, got temperature={temperature!r}: beyond that the "
+            f"temperature must be at most {maximum:g}, got temperature={temperature!r}: beyond that the "
             "softened distributions are uniform to floating-point precision and tau**2 * KL is numerical noise"
         )
     return value

@@ -112,13 +112,7 @@ def _validate_target(target: int, num_classes: int) -> int:
 def _softmax_temperature(temperature: float) -> float:
     """A softmax temperature: finite and > 0. (The losses cap tau at ``helpers.losses.MAX_TEMPERATURE``; a plain
     softmax does not need a cap, and notebook 01 shows its limit tau -> infinity.)"""
-    try:
-        value = float(temperature)
-    except (TypeError, ValueError):
-        raise ValueError(f"temperature must be a finite number > 0, got {temperature!r}") from None
-    if not math.isfinite(value) or value <= 0.0:
-        raise ValueError(f"temperature must be finite and > 0, got temperature={temperature!r}")
-    return value
+    return validate_temperature(temperature, maximum=math.inf)
 
 
 def softmax_with_temperature(logits, temperature: float) -> torch.Tensor:
