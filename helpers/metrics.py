@@ -65,10 +65,15 @@ def reliability_bins(logits: torch.Tensor, targets: torch.Tensor, n_bins: int = 
     n_bins = int(n_bins)
     logits, targets = _as_tensor(logits), _as_tensor(targets)
     validate_logits_and_targets(logits, targets)
-    probs = F.softmax(logits.float(), dim=-1)
-    confidence, predicted = probs.max(dim=-1)
+    # The prediction is the argmax of the *logits* (the first of tied maxima), as in ``accuracy``; the
+    # confidence is the largest float32 softmax probability. Taking the argmax of rounded probabilities
+    # instead could pick another class among near-ties (e.g. logits [0, 1e-10, 1e-10]).
+    confidence = F.softmax(logits.float(), dim=-1).max(dim=-1).values
+    predicted = logits.argmax(dim=-1)
     correct = (predicted == targets).float()
-    index = (torch.ceil(confidence * n_bins) - 1).clamp(0, n_bins - 1).long()
+    # bin index in float64, where confidence·n is exact: float32 would round 0.33333334·3 down to 1.0 and put a
+    # confidence just above 1/3 into the bin below its edge
+    index = (torch.ceil(confidence.double() * n_bins) - 1).clamp(0, n_bins - 1).long()
     counts = torch.bincount(index, minlength=n_bins).float()
     conf_sum = torch.zeros(n_bins).index_add_(0, index, confidence)
     acc_sum = torch.zeros(n_bins).index_add_(0, index, correct)

@@ -36,11 +36,15 @@ def _np_softmax(logits) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-def _np_ece(logits, targets, n_bins: int) -> float:
-    """Independent ECE: bins (b/n, (b+1)/n], the first also holding 0, via searchsorted."""
-    p = _np_softmax(logits)
-    conf = p.max(axis=1)
-    correct = (p.argmax(axis=1) == np.asarray(targets)).astype(float)
+def _np_ece(logits, targets, n_bins: int, conf=None) -> float:
+    """Independent ECE: bins (b/n, (b+1)/n], the first also holding 0, via searchsorted.
+
+    The prediction is the argmax of the logits (as the kit defines it). ``conf`` may be given (the kit's float32
+    confidences) so that a confidence lying on a bin edge falls in the same bin in both computations.
+    """
+    logits = np.asarray(logits)
+    conf = _np_softmax(logits).max(axis=1) if conf is None else np.asarray(conf, dtype=float)
+    correct = (logits.argmax(axis=1) == np.asarray(targets)).astype(float)
     upper_edges = np.linspace(0.0, 1.0, n_bins + 1)[1:]
     index = np.minimum(np.searchsorted(upper_edges, conf, side="left"), n_bins - 1)
     ece = 0.0
@@ -145,7 +149,8 @@ def test_ece_is_the_count_weighted_gap_of_its_bins_and_bins_count_everything(dat
     weights = bins["count"][nonempty].double() / logits.shape[0]
     gaps = (bins["accuracy"][nonempty] - bins["confidence"][nonempty]).abs().double()
     assert ece == pytest.approx(float((weights * gaps).sum()), abs=1e-6)
-    assert ece == pytest.approx(_np_ece(logits.double().numpy(), targets.numpy(), n_bins), abs=1e-5)
+    conf32 = torch.softmax(logits.float(), dim=-1).max(dim=-1).values.double().numpy()
+    assert ece == pytest.approx(_np_ece(logits.numpy(), targets.numpy(), n_bins, conf=conf32), abs=1e-5)
     assert bins["count"].shape == (n_bins,)
     assert bins["edges"].shape == (n_bins + 1,)
     assert float(bins["count"].sum()) == logits.shape[0]
@@ -157,6 +162,20 @@ def test_ece_is_the_count_weighted_gap_of_its_bins_and_bins_count_everything(dat
     # the mean confidence of a bin lies inside the bin
     lo, hi = bins["edges"][:-1][nonempty], bins["edges"][1:][nonempty]
     assert bool((conf >= lo - 1e-6).all()) and bool((conf <= hi + 1e-6).all())
+
+
+@pytest.mark.parametrize("logits", [[0.0, 1e-10, 1e-10], [-1e-9, 0.0, -1e-9], [0.0, 0.0, 0.0]])
+def test_near_ties_predict_the_argmax_of_the_logits_in_accuracy_and_ece_alike(logits):
+    # float32 rounds these softmax probabilities to a tie; the prediction is still the logits' argmax (first of ties)
+    logits = torch.tensor([logits])
+    predicted = int(np.asarray(logits[0]).argmax())
+    for target in range(3):
+        correct = float(target == predicted)
+        targets = torch.tensor([target])
+        assert accuracy(logits, targets) == correct
+        bins = reliability_bins(logits, targets, 1)
+        assert float(bins["accuracy"][0]) == correct
+        assert expected_calibration_error(logits, targets, 1) == pytest.approx(abs(correct - 1 / 3), abs=1e-6)
 
 
 def test_ece_is_zero_when_perfectly_calibrated():
@@ -274,3 +293,13 @@ def test_metrics_accept_integer_targets_of_any_width(dtype):
     logits = torch.tensor([[2.0, 0.0, -1.0], [0.0, 1.0, 0.5], [0.1, 0.2, 3.0]])
     targets = torch.tensor([0, 2, 2])
     assert summarize(logits, targets.to(dtype)) == summarize(logits, targets)
+
+
+def test_a_confidence_just_above_a_bin_edge_is_binned_above_it():
+    # [0, 0, 0] has float32 confidence 0.33333334 > 1/3: bin (1/3, 2/3] with n_bins = 3, beside the 0.42 example
+    logits = torch.tensor([[-1.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    targets = torch.tensor([0, 0])
+    bins = reliability_bins(logits, targets, 3)
+    assert bins["count"].tolist() == [0.0, 2.0, 0.0]
+    confidence = (1 / 3 + 1 / (math.exp(-1.0) + 2.0)) / 2
+    assert expected_calibration_error(logits, targets, 3) == pytest.approx(abs(0.5 - confidence), abs=1e-6)
