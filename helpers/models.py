@@ -29,7 +29,7 @@ from transformers.utils import logging as hf_logging
 
 from helpers import assets
 
-__all__ = ["PRETRAINED_LAYERS", "load_tokenizer", "build_model", "count_parameters", "describe_spec",
+__all__ = ["PRETRAINED_LAYERS", "HEAD_PREFIXES", "load_tokenizer", "build_model", "check_loading_info", "count_parameters", "describe_spec",
            "TrimmedEmbedding", "trim_vocabulary", "restore_vocabulary"]
 
 PRETRAINED_LAYERS = 6
@@ -54,32 +54,66 @@ def describe_spec(spec: str) -> str:
     return f"model from {spec}"
 
 
-def build_model(spec: str, num_labels: int, seed: int = 0) -> PreTrainedModel:
-    """A sequence classifier for ``spec`` (see module docstring) with ``num_labels`` outputs."""
+def build_model(spec: str, num_labels: int, seed: int = 0, new_head: bool = True) -> PreTrainedModel:
+    """A sequence classifier for ``spec`` (see module docstring) with ``num_labels`` outputs.
+
+    Initialised from ``seed`` with a private random state: the global torch RNG is left as it was.
+    ``new_head``: the classification head may be new (absent from the checkpoint, or of another label
+    count); any other weight the checkpoint lacks or holds in another shape raises ``ValueError``, and
+    with ``new_head=False`` so does a head that is not loaded as it is.
+    """
     if num_labels < 2:
         raise ValueError(f"num_labels must be >= 2, got {num_labels}")
-    torch.manual_seed(seed)
     match = _LAYER_SPEC.match(spec)
-    if match:
-        layers = int(match.group(1))
-        if not 1 <= layers <= PRETRAINED_LAYERS:
-            raise ValueError(f"model spec {spec!r}: the pretrained model has layers 1..{PRETRAINED_LAYERS}")
-        return _pretrained(assets.minilm_dir(), num_labels, num_hidden_layers=layers)
-    if spec == "scratch":
-        base = BertConfig.from_pretrained(str(assets.minilm_dir()))
-        config = BertConfig(vocab_size=base.vocab_size, num_labels=num_labels, **SCRATCH_CONFIG)
-        return BertForSequenceClassification(config)
-    return _pretrained(spec, num_labels)
+    if match and not 1 <= int(match.group(1)) <= PRETRAINED_LAYERS:
+        raise ValueError(f"model spec {spec!r}: the pretrained model has layers 1..{PRETRAINED_LAYERS}")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        if match:
+            return _pretrained(assets.minilm_dir(), num_labels, new_head, num_hidden_layers=int(match.group(1)))
+        if spec == "scratch":
+            base = BertConfig.from_pretrained(str(assets.minilm_dir()))
+            config = BertConfig(vocab_size=base.vocab_size, num_labels=num_labels, **SCRATCH_CONFIG)
+            return BertForSequenceClassification(config)
+        return _pretrained(spec, num_labels, new_head)
 
 
-def _pretrained(source: str | Path, num_labels: int, **overrides) -> PreTrainedModel:
+HEAD_PREFIXES = ("classifier.", "score.")  # the classification head's weights in Hugging Face sequence classifiers
+
+
+def _pretrained(source: str | Path, num_labels: int, new_head: bool = True, **overrides) -> PreTrainedModel:
     config = AutoConfig.from_pretrained(str(source), num_labels=num_labels, **overrides)
     verbosity = hf_logging.get_verbosity()
-    hf_logging.set_verbosity_error()  # silence "newly initialized head" / "unused weights" notices
+    hf_logging.set_verbosity_error()  # silence the load report; what matters is checked below
     try:
-        return AutoModelForSequenceClassification.from_pretrained(str(source), config=config, ignore_mismatched_sizes=True)
+        model, info = AutoModelForSequenceClassification.from_pretrained(
+            str(source), config=config, ignore_mismatched_sizes=True, output_loading_info=True)
     finally:
         hf_logging.set_verbosity(verbosity)
+    check_loading_info(source, info, new_head)
+    return model
+
+
+def check_loading_info(source: str | Path, info: dict, new_head: bool = True) -> None:
+    """Raise ``ValueError`` if a checkpoint lacked or mismatched weights other than a new classification head.
+
+    ``info`` is ``from_pretrained(..., output_loading_info=True)``'s report. Unused checkpoint weights (the
+    layers a first-k-layer student leaves out) are fine.
+    """
+    allowed = HEAD_PREFIXES if new_head else ()
+    mismatched = [entry[0] if isinstance(entry, (tuple, list)) else str(entry) for entry in info.get("mismatched_keys", [])]
+    bad_mismatch = [key for key in mismatched if not key.startswith(allowed)]
+    bad_missing = [key for key in info.get("missing_keys", []) if not str(key).startswith(allowed)]
+    problems = []
+    if bad_mismatch:
+        problems.append(f"{len(bad_mismatch)} weight(s) of another shape (e.g. {sorted(bad_mismatch)[0]})")
+    if bad_missing:
+        problems.append(f"{len(bad_missing)} weight(s) missing (e.g. {sorted(bad_missing)[0]})")
+    if info.get("error_msgs"):
+        problems.append(str(info["error_msgs"][0]).splitlines()[0])
+    if problems:
+        raise ValueError(f"checkpoint {source} does not fit this model: {'; '.join(problems)}"
+                         + ("" if new_head else " (new_head=False: the classification head must load as stored)"))
 
 
 def count_parameters(model: torch.nn.Module) -> int:

@@ -103,3 +103,45 @@ def test_restoring_the_vocabulary_writes_trained_rows_back_and_decays_the_others
     torch.testing.assert_close(restored.weight[5], original[5] * 0.95 * 0.9)
     with pytest.raises(ValueError, match="not trimmed"):
         restore_vocabulary(model)
+
+
+def test_building_a_model_leaves_the_global_random_state_as_it_was():
+    torch.manual_seed(123)
+    before = torch.random.get_rng_state()
+    for spec in ("L1", "scratch"):
+        build_model(spec, 3, seed=7)
+        assert torch.equal(torch.random.get_rng_state(), before), spec
+
+
+def _saved_tiny_bert(folder, num_labels: int = 2):
+    config = BertConfig(vocab_size=100, hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64,
+                        num_labels=num_labels)
+    BertForSequenceClassification(config).save_pretrained(folder)
+    return folder
+
+
+def test_a_checkpoint_of_another_label_count_gets_a_new_head_only_when_asked(tmp_path):
+    folder = _saved_tiny_bert(tmp_path, num_labels=2)
+    assert build_model(str(folder), num_labels=5).classifier.out_features == 5  # a new head is expected
+    assert build_model(str(folder), num_labels=2, new_head=False).classifier.out_features == 2  # loads as stored
+    with pytest.raises(ValueError, match="classifier"):
+        build_model(str(folder), num_labels=5, new_head=False)
+
+
+def test_a_checkpoint_whose_body_does_not_fit_fails_loudly(tmp_path):
+    import json
+
+    folder = _saved_tiny_bert(tmp_path)
+    config = json.loads((folder / "config.json").read_text())
+    config["intermediate_size"] = 48  # the stored feed-forward weights no longer fit
+    (folder / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="does not fit.*another shape"):
+        build_model(str(folder), num_labels=2)
+
+
+def test_a_checkpoint_lacking_body_weights_fails_loudly():
+    from helpers.models import check_loading_info
+
+    check_loading_info("ok", {"missing_keys": ["classifier.weight"], "mismatched_keys": [], "unexpected_keys": ["x"]})
+    with pytest.raises(ValueError, match="missing.*encoder"):
+        check_loading_info("bad", {"missing_keys": ["bert.encoder.layer.0.output.dense.weight"], "mismatched_keys": []})
