@@ -158,9 +158,10 @@ class _TemperatureApp(SliderApp):
         if z.dim() != 1 or z.shape[0] > 8:
             raise ValueError(f"logits must be one example with 2..8 classes, got shape {tuple(z.shape)}")
         self.num_classes = k = z.shape[0]
-        sliders: dict[str, widgets.Widget] = {"temperature": _log_slider("temperature τ", 1.0, 0.01, 100.0)}
+        sliders: dict[str, widgets.Widget] = {
+            "temperature": _log_slider("temperature τ", 1.0, *theory.TEMPERATURE_APP_RANGE)}
         for i, value in enumerate(z.tolist()):
-            sliders[f"logit_{i}"] = _slider(f"logit z{i}", value, -6.0, 6.0, 0.1)
+            sliders[f"logit_{i}"] = _slider(f"logit z{i}", value, *theory.TEMPERATURE_APP_LOGIT_RANGE, 0.1)
         fig = Figure(figsize=_FIGSIZE, dpi=_DPI)
         bars_ax, curve_ax = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.2]})
         bars = bars_ax.bar(range(k), np.full(k, 1.0 / k), color=PALETTE[0])
@@ -213,7 +214,7 @@ class _TemperatureApp(SliderApp):
         return False
 
 
-def temperature_app(logits: Sequence[float] = (2.0, 1.0, 0.1, -1.0)) -> SliderApp:
+def temperature_app(logits: Sequence[float] = theory.TEMPERATURE_APP_LOGITS) -> SliderApp:
     """Editable logits and a temperature τ -> bars of ``softmax(z/τ)``, entropy and max-probability live.
 
     Sliders: ``"temperature"`` (log scale, 0.01..100) and ``"logit_0"``.. ``"logit_{K-1}"``.
@@ -226,7 +227,7 @@ def temperature_app(logits: Sequence[float] = (2.0, 1.0, 0.1, -1.0)) -> SliderAp
 
 
 class _LabelSmoothingApp(SliderApp):
-    K_MAX = 20
+    K_MAX = theory.LS_APP_MAX_CLASSES
 
     def __init__(self, alpha: float, num_classes: int) -> None:
         sliders = {
@@ -298,7 +299,7 @@ class _LabelSmoothingApp(SliderApp):
         return False
 
 
-def label_smoothing_app(alpha: float = 0.1, num_classes: int = 6) -> SliderApp:
+def label_smoothing_app(alpha: float = theory.LS_APP_ALPHA, num_classes: int = theory.LS_APP_NUM_CLASSES) -> SliderApp:
     """α and K -> the smoothed target (= the loss's optimum), its max-probability, logit gap and entropy floor.
 
     Sliders ``"alpha"`` (0..1) and ``"num_classes"`` (2..20); right panel: entropy floor against α.
@@ -323,7 +324,7 @@ class _DistillationApp(SliderApp):
         low = math.ceil(100.0 / k) / 100.0
         sliders = {
             "teacher_confidence": _slider("teacher confidence (τ=1)", confidence, low, 0.99, 0.01),
-            "temperature": _log_slider("temperature τ", temperature, 1.0, 20.0),
+            "temperature": _log_slider("temperature τ", temperature, *theory.KD_APP_TEMPERATURE_RANGE),
             "alpha": _slider("soft weight α", validate_alpha(alpha), 0.0, 1.0, 0.01),
         }
         fig = Figure(figsize=_FIGSIZE, dpi=_DPI)
@@ -412,8 +413,9 @@ class _DistillationApp(SliderApp):
         return False
 
 
-def distillation_app(teacher_logits: Sequence[float] = (4.0, 2.0, 1.0, 0.0, -1.0, -2.0), confidence: float = 0.9,
-                     temperature: float = 1.0, alpha: float = 0.5) -> SliderApp:
+def distillation_app(teacher_logits: Sequence[float] = theory.KD_APP_TEACHER_LOGITS,
+                     confidence: float = theory.KD_APP_CONFIDENCE, temperature: float = theory.KD_APP_TEMPERATURE,
+                     alpha: float = theory.KD_APP_ALPHA) -> SliderApp:
     """Teacher confidence, τ and α -> KD's optimum next to the LS target at the same α, with both entropies.
 
     The teacher is ``teacher_logits`` rescaled to the chosen confidence
@@ -434,7 +436,7 @@ class _CalibrationApp(SliderApp):
         summarize(self.logits, self.targets, n_bins)  # validates shapes, targets and n_bins
         self.n_bins = n_bins
         self.fitted_temperature = fitted_temperature
-        sliders = {"temperature": _log_slider("temperature T", temperature, 0.1, 10.0)}
+        sliders = {"temperature": _log_slider("temperature T", temperature, *theory.CALIBRATION_APP_RANGE)}
         fig = Figure(figsize=_FIGSIZE, dpi=_DPI)
         rel_ax, hist_ax = fig.subplots(1, 2)
         edges = np.linspace(0.0, 1.0, n_bins + 1)
@@ -492,7 +494,8 @@ class _CalibrationApp(SliderApp):
         return False
 
 
-def calibration_app(logits: torch.Tensor, targets: torch.Tensor, n_bins: int = 15, temperature: float = 1.0,
+def calibration_app(logits: torch.Tensor, targets: torch.Tensor, n_bins: int = theory.CALIBRATION_APP_BINS,
+                    temperature: float = theory.CALIBRATION_APP_TEMPERATURE,
                     fitted_temperature: float | None = None) -> SliderApp:
     """Post-hoc temperature T -> reliability diagram, confidence histogram, ECE, entropy and NLL, live.
 
