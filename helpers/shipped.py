@@ -38,7 +38,8 @@ from helpers.results import read_results, results_frame, write_results
 
 __all__ = ["SHIPPED_DIR", "Shipped", "load_shipped", "ship", "main"]
 
-SHIPPED_DIR = REPO_ROOT / "data" / "results"
+# Inside the package, so that they ship in the wheel (package data); the one place that says where they live.
+SHIPPED_DIR = Path(__file__).resolve().parent / "shipped_results"
 
 
 @dataclass
