@@ -30,13 +30,13 @@ RUNTIME_WITHOUT_IMPORT = {
 # needed by a call rather than an import: (text in a helpers/ module, the distribution it needs)
 RUNTIME_BY_CALL = [(".to_markdown(", "tabulate")]  # pandas imports tabulate inside DataFrame.to_markdown
 # pinned in requirements.txt, not a runtime dependency of the package (an extra's)
-PINNED_EXTRAS = {"pytest", "hypothesis", "packaging", "setuptools", "jupyterlab"}
+PINNED_EXTRAS = {"pytest", "hypothesis", "packaging", "setuptools", "jupyterlab", "nbgrader"}
 
 
 def imported_modules(folder: Path = PACKAGE) -> dict[str, set[str]]:
     """Top-level module name -> the files of ``folder`` importing it (every import, lazy ones inside functions too)."""
     found: dict[str, set[str]] = {}
-    for path in sorted(folder.glob("*.py")):
+    for path in sorted(folder.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
             if isinstance(node, ast.Import):
                 names = [alias.name for alias in node.names]
@@ -55,12 +55,15 @@ def third_party_modules(modules: dict[str, set[str]]) -> dict[str, set[str]]:
 
 
 def _source_copy(tmp_path: Path, extra_data: bool = False) -> Path:
-    """pyproject.toml, README.md and helpers/ in a temporary folder (the build writes its own files there)."""
+    """What the build reads (pyproject.toml, setup.py, README.md, helpers/, notebooks/) in a temporary folder (the
+    build writes its own files there)."""
     source = tmp_path / "src"
     source.mkdir()
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md"):
         shutil.copy(ROOT / name, source / name)
-    shutil.copytree(PACKAGE, source / PACKAGE.name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints")
+    shutil.copytree(PACKAGE, source / PACKAGE.name, ignore=ignore)
+    shutil.copytree(ROOT / "notebooks", source / "notebooks", ignore=ignore)
     if extra_data:
         (source / PACKAGE.name / "packaging_probe.json").write_text('{"probe": true}\n')
     return source
@@ -160,7 +163,8 @@ def test_requirements_pin_only_dependencies_and_test_tools(built_metadata):
 
 
 @pytest.mark.parametrize("extra, requirements", [
-    ("test", "requirements.txt"), ("browser", "requirements-browser.txt"), ("book", "requirements-book.txt")])
+    ("test", "requirements.txt"), ("browser", "requirements-browser.txt"), ("book", "requirements-book.txt"),
+    ("grading", "requirements-grading.txt")])
 def test_extras_are_declared_and_pinned(built_metadata, extra, requirements):
     wanted = declared(built_metadata, extra)
     assert wanted, f"no extra {extra!r}"
@@ -185,3 +189,30 @@ def test_wheel_ships_the_package_data(tmp_path):
     assert set(data_files) <= names, sorted(set(data_files) - names)
     assert "helpers/__init__.py" in names
     assert json.loads(zipfile.ZipFile(wheel).read("helpers/packaging_probe.json")) == {"probe": True}
+
+
+def test_grading_pins_agree():
+    """nbgrader is pinned twice (requirements.txt, so `make test` runs the nbgrader test; the grading extra's file):
+    the same version in both."""
+    assert pins()["nbgrader"] == pins(ROOT / "requirements-grading.txt")["nbgrader"]
+
+
+def test_wheel_is_the_whole_kit(tmp_path):
+    """Every package under helpers/ (subpackages too), the shipped results and the student notebooks are in the wheel;
+    nothing of the checkout outside them (tests, data/cache) is."""
+    from helpers.notebooks import course_files
+    from helpers.shipped import SHIPPED_DIR
+
+    source = _source_copy(tmp_path)
+    wheel = _build(source, "build_wheel", tmp_path / "dist")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    modules = {path.relative_to(source).as_posix() for path in (source / PACKAGE.name).rglob("*.py")}
+    assert modules <= names, sorted(modules - names)
+    assert "helpers/paper/__init__.py" in names
+    shipped = {f"helpers/{path.relative_to(PACKAGE).as_posix()}" for path in SHIPPED_DIR.rglob("*") if path.is_file()}
+    assert SHIPPED_DIR.parent == PACKAGE and shipped and shipped <= names, sorted(shipped - names)
+    notebooks = {f"helpers/student_notebooks/{name.as_posix()}" for name in course_files(ROOT / "notebooks")}
+    assert "helpers/student_notebooks/TEACHING.md" in notebooks and len(notebooks) >= 20
+    assert notebooks <= names, sorted(notebooks - names)
+    strays = sorted(name for name in names if not name.startswith(("helpers/", "kdls_kit-")))
+    assert not strays, strays
