@@ -880,3 +880,57 @@ def show_solution(name: str) -> None:
 
 def solution_names() -> Sequence[str]:
     return tuple(SOLUTIONS)
+
+
+# ============================================================================= results as data (helpers.grade)
+# A block of its own: new exercises go above it. Nothing here changes what a check prints or returns; it runs a
+# check, keeps what it printed and reads the verdict out of it, for graders and feedback files.
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One check's verdict as data.
+
+    ``status`` is ``"ok"`` (the check judged an answer) or ``"blank"`` (the function is still the template);
+    ``mistake`` is the key in ``MISTAKES[exercise]`` of the classic mistake the check named (``""`` if none);
+    ``message`` is what the check printed."""
+
+    exercise: str
+    passed: bool
+    status: str
+    mistake: str
+    message: str
+
+    @property
+    def mistake_name(self) -> str:
+        """The mistake as the check names it (``""`` if none)."""
+        return MISTAKES.get(self.exercise, {}).get(self.mistake, "")
+
+
+def named_mistake(exercise: str, message: str) -> str:
+    """The key of the classic mistake a check's printed ``message`` names after "Likely mistake:" (``""`` if none;
+    when two keys share one name, the first one)."""
+    marker = "Likely mistake: "
+    if marker not in message:
+        return ""
+    named = message.split(marker, 1)[1]
+    matches = [(len(text), key) for key, text in MISTAKES.get(exercise, {}).items() if named.startswith(text)]
+    return max(matches, key=lambda match: match[0])[1] if matches else ""
+
+
+def run_check(exercise: str, function: Callable, *arguments) -> CheckResult:
+    """Run exercise ``exercise``'s check on ``function`` (extra ``arguments`` go to the check, e.g. the test split of
+    ``check_temperature_scaling``) without printing; the verdict as a :class:`CheckResult`."""
+    import contextlib
+    import io
+
+    if exercise not in SOLUTIONS:
+        raise ValueError(f"unknown exercise {exercise!r}; exercises are {sorted(SOLUTIONS)}")
+    check = SOLUTIONS[exercise][1]
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        passed = bool(check(function, *arguments))
+    message = printed.getvalue().strip()
+    blank = not passed and message.startswith("⏳")
+    return CheckResult(exercise, passed, "blank" if blank else "ok", "" if passed else named_mistake(exercise, message),
+                       message)
