@@ -38,7 +38,12 @@ __all__ = [
     "METHOD_COLORS",
     "METHOD_LABELS",
     "PALETTE",
+    "MIN_FONT_SIZE",
+    "METRIC_AXIS_LABELS",
     "set_style",
+    "plain_text",
+    "set_title",
+    "metric_axis_label",
     "method_order",
     "method_color",
     "method_label",
@@ -76,6 +81,38 @@ METHOD_COLORS: dict[str, str] = {
 METHOD_LABELS: dict[str, str] = {"teacher": "Teacher", "erm": "ERM", "ls": "LS", "kd": "KD"}
 
 _OTHER_COLORS: tuple[str, ...] = tuple(c for c in PALETTE if c not in METHOD_COLORS.values())
+
+#: The smallest font size (points) of any text the kit's figures write (legends, annotations, tick labels).
+MIN_FONT_SIZE: float = 9.0
+
+#: Axis labels of the kit's metrics, with their units (entropy and NLL in nats, the rest fractions in [0, 1]).
+METRIC_AXIS_LABELS: dict[str, str] = {
+    "entropy": "entropy (nats)",
+    "nll": "NLL (nats)",
+    "accuracy": "accuracy (fraction correct)",
+    "max_prob": "max-probability (fraction)",
+    "ece": "ECE (fraction)",
+    "train_seconds": "training time (s)",
+}
+
+
+def metric_axis_label(metric: str, prefix: str = "") -> str:
+    """An axis label for ``metric`` with its unit: ``'entropy (nats)'``, ``'test accuracy (fraction correct)'``."""
+    text = METRIC_AXIS_LABELS.get(metric, metric)
+    return f"{prefix} {text}".strip() if prefix else text
+
+
+def plain_text(text: Any) -> str:
+    """A figure title or label without Markdown markup: backticks and ``**``/``__`` emphasis removed
+    (``"shipped `full`"`` -> ``"shipped full"``). Every title the kit's plotting helpers build goes through it."""
+    if text is None:
+        return ""
+    return str(text).replace("`", "").replace("**", "").replace("__", "")
+
+
+def set_title(ax: Axes, text: Any, **kwargs: Any):
+    """``ax.set_title`` of :func:`plain_text` (no literal Markdown backticks in a figure)."""
+    return ax.set_title(plain_text(text), **kwargs)
 
 _STYLE_RC: dict[str, Any] = {
     "figure.figsize": (6.4, 4.0),
@@ -245,14 +282,16 @@ def reliability_diagram(
     n_bins: int = 15,
     label: str | None = None,
     ax: Axes | None = None,
+    title: str | None = None,
 ) -> Figure:
     """Reliability diagram: accuracy per equal-width confidence bin, with the gap shaded.
 
     Bars (one per non-empty bin of :func:`helpers.metrics.reliability_bins`) have height
     equal to the bin's accuracy; the hatched part between accuracy and the bin's mean
-    confidence is the gap, whose count-weighted mean is the ECE written in the title; the number above each bar is
-    the bin's count of examples (a bin of 3 examples says little).
-    The diagonal is perfect calibration; both axes span [0, 1].
+    confidence is the gap, whose count-weighted mean is the ECE written in the title. The bins' counts of examples
+    (a bin of 3 examples says little) are written horizontally in a strip above the plot, staggered on two rows so
+    that neighbouring counts never touch. The diagonal is perfect calibration; both axes span [0, 1].
+    ``title`` (optional) is written before the ECE (``"<title>: ECE = …"``), else the method's name from ``label``.
     """
     if isinstance(logits, torch.Tensor):
         if logits.numel() == 0:
@@ -261,7 +300,10 @@ def reliability_diagram(
         raise ValueError("logits is empty")
     bins = reliability_bins(logits, targets, n_bins)
     ece = expected_calibration_error(logits, targets, n_bins)
-    fig, ax = _figure_and_axes(ax)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(5.4, 6.4))
+    else:
+        fig, ax = _figure_and_axes(ax)
 
     edges = bins["edges"].numpy()
     nonempty = (bins["count"] > 0).numpy()
@@ -286,17 +328,22 @@ def reliability_diagram(
     )
     ax.plot([0.0, 1.0], [0.0, 1.0], linestyle="--", color="black", linewidth=1, label="perfect calibration")
     counts = bins["count"].numpy()[nonempty].astype(int)
-    for x, w, top, n in zip(left, width, np.maximum(accuracy, confidence), counts):  # per-bin example counts
-        ax.text(x + w / 2, min(top + 0.02, 0.97), f"{n}", ha="center", va="bottom", fontsize=7, rotation=90,
-                color="0.25")
+    index = np.flatnonzero(nonempty)
+    for i, x, w, n in zip(index, left, width, counts):  # per-bin example counts, above the axes, two staggered rows
+        ax.annotate(f"{n}", xy=(x + w / 2, 1.0), xycoords=("data", "axes fraction"),
+                    xytext=(0, 3 + 11 * (i % 2)), textcoords="offset points", ha="center", va="bottom",
+                    fontsize=MIN_FONT_SIZE, color="0.25", annotation_clip=False)
     ax.set_xlim(0.0, 1.0)
     ax.set_ylim(0.0, 1.0)
     ax.set_aspect("equal")
     ax.set_xlabel("confidence (max probability)")
-    ax.set_ylabel("accuracy")
-    name = method_label(label) if label is not None else None
-    ax.set_title(f"{name}: ECE = {ece:.3f}" if name else f"ECE = {ece:.3f}")
-    ax.legend(loc="upper left")
+    ax.set_ylabel("accuracy (fraction correct)")
+    name = plain_text(title) if title else (method_label(label) if label is not None else None)
+    ax.set_title(f"{name}: ECE = {ece:.3f}" if name else f"ECE = {ece:.3f}", pad=30)
+    handles, names = ax.get_legend_handles_labels()
+    handles.append(Line2D([], [], linestyle="none"))
+    names.append("numbers on top: examples per bin")
+    ax.legend(handles, names, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, fontsize=MIN_FONT_SIZE)
     return fig
 
 
@@ -305,11 +352,12 @@ def metric_bars(
     metric: str = "entropy",
     by: str = "method",
     ax: Axes | None = None,
+    title: str | None = None,
 ) -> Figure:
     """Mean of ``metric`` per ``by`` group (one row per run/seed) with 95% bootstrap CI bars.
 
     Groups follow :data:`METHOD_ORDER` and :data:`METHOD_COLORS`; the CI bootstrap is seeded,
-    so the figure is reproducible.
+    so the figure is reproducible. The y label carries the metric's unit (:data:`METRIC_AXIS_LABELS`).
     """
     if not isinstance(results, pd.DataFrame):
         raise ValueError(f"results must be a pandas DataFrame, got {type(results).__name__}")
@@ -347,7 +395,9 @@ def metric_bars(
     ax.set_xticks(range(len(order)))
     ax.set_xticklabels([method_label(k) for k in order])
     ax.set_xlabel("")
-    ax.set_ylabel(metric)
+    ax.set_ylabel(metric_axis_label(metric, "mean"))
+    if title:
+        set_title(ax, title)
     return fig
 
 
@@ -372,7 +422,7 @@ def plot_gradient_descent_demo(demo) -> Figure:
         ax.set_ylabel(ylabel)
         ax.legend(loc=where)
     right.set_ylim(0.0, 1.02)
-    fig.suptitle(f"One example, K={demo.num_classes}, learning rate {demo.learning_rate:g}")
+    fig.suptitle(plain_text(f"One example, K={demo.num_classes}, learning rate {demo.learning_rate:g}"))
     fig.tight_layout()
     return fig
 
@@ -394,8 +444,8 @@ def plot_entropy_vs_teacher_confidence(frame: pd.DataFrame, alpha: float, temper
         ax.axhline(math.log(num_classes), color="black", linestyle=":", linewidth=1, label="log K")
     ax.set_xlabel("teacher confidence (max-probability at τ=1)")
     ax.set_ylabel("entropy (nats)")
-    ax.set_title(f"α={alpha:g}, τ={temperature:g}")
-    ax.legend(fontsize=9)
+    set_title(ax, f"α={alpha:g}, τ={temperature:g}")
+    ax.legend(fontsize=MIN_FONT_SIZE)
     fig.tight_layout()
     return fig
 
@@ -422,13 +472,13 @@ def plot_finite_training_demo(demo, ax: Axes | None = None) -> Figure:
                     linestyle="none")
     if converged is not None:
         ax.axvline(1.7 * last, color="black", linewidth=0.8)
-        ax.text(3.0 * last, ax.get_ylim()[1], "converged", ha="center", va="bottom", fontsize=9)
+        ax.text(3.0 * last, ax.get_ylim()[1], "converged", ha="center", va="bottom", fontsize=MIN_FONT_SIZE)
     ax.set_xscale("log")
     ax.set_xlabel("gradient-descent step (markers: trained to convergence)")
     ax.set_ylabel("mean test entropy (nats)")
     ax.set_ylim(bottom=0.0)
-    ax.set_title(f"Linear students on a toy problem (α={demo.alpha:g}, τ={demo.temperature:g})")
-    ax.legend(fontsize=9)
+    set_title(ax, f"Linear students on a toy problem (α={demo.alpha:g}, τ={demo.temperature:g})")
+    ax.legend(fontsize=MIN_FONT_SIZE)
     fig.tight_layout()
     return fig
 
@@ -436,10 +486,10 @@ def plot_finite_training_demo(demo, ax: Axes | None = None) -> Figure:
 def plot_before_after(logits: Any, targets: Any, temperature: float, n_bins: int = 15) -> Figure:
     """Two reliability diagrams (:func:`reliability_diagram`): logits as they are, and divided by ``temperature``."""
     temperature = validate_temperature(temperature)
-    fig, (before, after) = plt.subplots(1, 2, figsize=(10, 4.6))
+    fig, (before, after) = plt.subplots(1, 2, figsize=(10.4, 6.2))
     reliability_diagram(logits, targets, n_bins, ax=before)
     reliability_diagram(scale_logits(logits, temperature), targets, n_bins, ax=after)
-    before.set_title(f"before (T = 1): {before.get_title()}")
-    after.set_title(f"after (T = {temperature:.3g}): {after.get_title()}")
+    set_title(before, f"before (T = 1): {before.get_title()}", pad=30)
+    set_title(after, f"after (T = {temperature:.3g}): {after.get_title()}", pad=30)
     fig.tight_layout()
     return fig

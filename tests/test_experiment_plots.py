@@ -188,9 +188,17 @@ def test_entropies_by_label_use_the_readable_run_labels():
     data = toy_feature_set(per_class=10, dim=4)
     teacher = HeadConfig(layer=6, hidden=4, epochs=2)
     student = HeadConfig(layer=1, hidden=4, epochs=1)
-    configs = [teacher, student, student.replace(method="kd", alpha=0.5, temperature=4.0, teacher=teacher)]
-    curves = entropies_by_label([run_head(c, data) for c in configs], teachers=[teacher])
-    assert list(curves) == ["teacher L6 ERM", "L1 ERM", "L1 KD α=0.5 τ=4 ← L6 (2 epochs)"]
+    early = teacher.replace(epochs=1)
+    configs = [teacher, early, student, student.replace(method="kd", alpha=0.5, temperature=4.0, teacher=teacher),
+               student.replace(method="kd", alpha=0.5, temperature=4.0, teacher=early)]
+    curves = entropies_by_label([run_head(c, data) for c in configs], teachers=[teacher, early])
+    # two teachers, two keys, each in the kit's one teacher spelling: the words its KD students' labels use after ←
+    assert list(curves) == ["teacher L6 (2 epochs)", "teacher L6 (1 epoch)", "L1 ERM", "L1 KD α=0.5 τ=4 ← L6 (2 epochs)",
+                            "L1 KD α=0.5 τ=4 ← L6 (1 epoch)"]
+    for key in list(curves)[:2]:
+        assert any(other.endswith("← " + key.removeprefix("teacher ")) for other in curves)
+    with pytest.raises(ValueError, match="share the legend key"):
+        entropies_by_label([run_head(student, data), run_head(student, data)])
 
 
 def test_inheritance_annotation_stays_inside_the_axes():
@@ -216,3 +224,151 @@ def test_inheritance_plot_marks_no_crossover_when_the_slope_is_not_clearly_posit
     assert fit.slope > 0 and fit.slope_low < 0
     ax = inheritance_plot(points, fit, erm_entropy=0.4).axes[0]
     assert not ax.texts and not [line for line in ax.get_lines() if len(set(line.get_xdata())) == 1]
+
+
+# ----------------------------------------------------------------------------- legibility (reviewer's checklist)
+
+
+def _texts(fig):
+    """Every visible, non-empty text of a figure (titles, labels, tick labels, legends, annotations)."""
+    from matplotlib.text import Text
+
+    fig.canvas.draw()
+    return [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+
+
+def _assert_legible(fig, minimum=9.0):
+    small = [(t.get_text(), t.get_fontsize()) for t in _texts(fig) if t.get_fontsize() < minimum]
+    assert not small, f"texts below {minimum} pt: {small}"
+    assert not [t.get_text() for t in _texts(fig) if "`" in t.get_text()], "literal Markdown backticks in a figure"
+
+
+def _legend_labels(ax):
+    return [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def _density_inputs():
+    rng = np.random.default_rng(0)
+    same = rng.uniform(0.1, 0.6, 300)
+    return {"teacher L6 (4 epochs)": rng.uniform(0.0, 0.2, 300), "teacher L6 (1 epoch)": rng.uniform(0.5, 1.2, 300),
+            "L1 ERM": same, "L1 LS α=0.1": rng.uniform(0.4, 1.0, 300),
+            "L1 KD α=0.5 τ=1 ← L6 (4 epochs)": same, "L1 KD α=0.5 τ=1 ← L6 (1 epoch)": rng.uniform(0.3, 1.0, 300)}
+
+
+def test_entropy_density_plot_legend_has_one_distinct_legible_key_per_curve():
+    entropies = _density_inputs()
+    fig = entropy_density_plot(entropies, num_classes=6, title="`trec`: fine-tuned models")
+    ax = fig.axes[0]
+    labels = _legend_labels(ax)
+    assert len(labels) == len(set(labels)) == len(entropies) + 1  # every curve plus the log K line
+    drawn = [line.get_label() for line in ax.get_lines()]
+    assert sorted(drawn) == sorted(labels)  # every line drawn has its legend key, and no key lacks a line
+    for key in entropies:  # the full run/teacher label, both teachers
+        assert any(label.startswith(key + " (mean") for label in labels)
+    assert all(text.get_fontsize() >= 9 for text in ax.get_legend().get_texts())
+    assert ax.get_title() == "trec: fine-tuned models"
+    assert "(nats)" in ax.get_xlabel()
+    _assert_legible(fig)
+
+
+def test_entropy_density_plot_keeps_a_curve_identical_to_erm_visible():
+    fig = entropy_density_plot(_density_inputs(), num_classes=6)
+    lines = {line.get_label().split(" (mean")[0]: line for line in fig.axes[0].get_lines()}
+    erm, kd = lines["L1 ERM"], lines["L1 KD α=0.5 τ=1 ← L6 (4 epochs)"]
+    np.testing.assert_allclose(erm.get_ydata(), kd.get_ydata())  # the same data: one curve on top of the other
+    assert fig.axes[0].get_lines().index(erm) == len(lines) - 2  # ERM last (before the log K line)
+    assert erm.get_linestyle() == "--" and erm.get_linewidth() < kd.get_linewidth()  # thinner, dashed: KD shows around
+    assert kd.get_marker() not in (None, "None", "") and kd.get_color() != erm.get_color()
+    styles = {(str(line.get_color()), str(line.get_linestyle()), str(line.get_marker())) for line in lines.values()}
+    assert len(styles) == len(lines)
+
+
+def test_entropy_density_plot_names_the_split_only_when_there_is_one():
+    values = {"teacher, test split": np.linspace(0.0, 0.5, 30), "teacher, training split": np.linspace(0.0, 0.2, 30)}
+    assert "test split" not in entropy_density_plot(values, num_classes=6, split=None).axes[0].get_xlabel()
+    assert "training split" in entropy_density_plot(values, num_classes=6, split="training").axes[0].get_xlabel()
+    assert "test split" in entropy_density_plot(values, num_classes=6).axes[0].get_xlabel()
+
+
+def _knob_points():
+    return pd.DataFrame({"knob": ["reference", "ls α", "ls α", "epochs", "epochs", "logit scale"],
+                         "teacher_entropy": [0.30, 0.50, 0.70, 0.40, 0.60, 0.35],
+                         "student_entropy": [0.32, 0.47, 0.66, 0.41, 0.58, 0.36],
+                         "student_entropy_ci": [0.01, 0.02, 0.02, 0.01, 0.02, 0.01]})
+
+
+def test_inheritance_plot_title_names_alpha_tau_student_and_tier_without_backticks():
+    points = _knob_points()
+    fit = fit_line(points["teacher_entropy"], points["student_entropy"])
+    fig = inheritance_plot(points, fit, 0.45, 0.01, title="shipped `full`, trec: 6 teachers", alpha=0.5, temperature=4.0,
+                           student="L1", tier="features")
+    title = fig.axes[0].get_title()
+    assert "`" not in title and "shipped full" in title
+    assert "α=0.5" in title and "τ=4" in title and "student L1" in title and "frozen-feature tier" in title
+    _assert_legible(fig)
+    assert inheritance_plot(points, fit, 0.45).axes[0].get_title() == ""  # the old call still works, untitled
+
+
+def test_inheritance_plot_knobs_have_distinct_markers_and_colours_in_the_legend():
+    points = _knob_points()
+    fig = inheritance_plot(points, fit_line(points["teacher_entropy"], points["student_entropy"]), 0.45)
+    ax = fig.axes[0]
+    styles = {}
+    for container in ax.containers:  # one errorbar container per knob
+        line = container.lines[0]
+        styles[container.get_label()] = (line.get_marker(), str(line.get_color()))
+    assert len(styles) == 4 and len(set(styles.values())) == 4
+    assert len({marker for marker, _ in styles.values()}) == 4  # shapes alone tell the knobs apart
+    assert {"converged teacher", "teacher stopped after fewer epochs"} <= set(_legend_labels(ax))
+    labels = _legend_labels(ax)
+    assert len(labels) == len(set(labels))
+
+
+def test_inheritance_plot_draws_fit_and_crossover_only_inside_the_observed_teacher_range():
+    points = _knob_points()
+    fit = fit_line(points["teacher_entropy"], points["student_entropy"])
+    low, high = points["teacher_entropy"].min(), points["teacher_entropy"].max()
+    ax = inheritance_plot(points, fit, 0.45).axes[0]
+    fitted = [line for line in ax.get_lines() if line.get_label().startswith("fit")][0]
+    assert min(fitted.get_xdata()) == pytest.approx(low) and max(fitted.get_xdata()) == pytest.approx(high)
+    vertical = [line for line in ax.get_lines() if len(line.get_xdata()) == 2 and len(set(line.get_xdata())) == 1]
+    assert vertical and low <= vertical[0].get_xdata()[0] <= high
+    # an ERM entropy the fit meets far left of every teacher: the crossover is an extrapolation, named but not drawn
+    ax = inheritance_plot(points, fit, 0.05).axes[0]
+    assert not [line for line in ax.get_lines() if len(line.get_xdata()) == 2 and len(set(line.get_xdata())) == 1]
+    assert not ax.texts and any("not drawn" in label for label in _legend_labels(ax))
+
+
+def test_sweep_plot_temperature_curves_have_distinguishable_colours():
+    from matplotlib.colors import to_rgb
+
+    rows = []
+    for alpha in (0.0, 0.5):
+        rows.append(dict(method="ls", alpha=alpha, temperature="", entropy=0.3, entropy_ci=0.01))
+        for tau in (1.0, 2.0, 4.0, 8.0):
+            rows.append(dict(method="kd", alpha=alpha, temperature=tau, entropy=0.3, entropy_ci=0.01))
+    fig = sweep_plot(pd.DataFrame(rows), title="`trec`: test entropy")
+    lines = [line for line in fig.axes[0].get_lines() if line.get_label() != "_nolegend_"]
+    colors = [np.array(to_rgb(line.get_color())) for line in lines]
+    gaps = [np.abs(a - b).max() for i, a in enumerate(colors) for b in colors[i + 1:]]
+    assert min(gaps) > 0.25  # not shades of one green
+    assert "(nats)" in fig.axes[0].get_ylabel()
+    _assert_legible(fig)
+
+
+def test_projection_plot_panels_share_limits_and_show_labelled_axes():
+    frame = pd.DataFrame({"x": [0.0, 1.0, 0.5], "y": [0.0, 0.0, 1.0], "class": ["a", "b", "c"]})
+    wide = frame.assign(x=frame["x"] * 4, y=frame["y"] * 4)
+    vertices = np.array([[0.0, 0.0], [1.0, 0.0], [0.5, 1.0]])
+    fig = projection_plot({"`ERM`": (wide, vertices * 3, 0.5), "LS": (frame, vertices, 0.2)})
+    left, right = fig.axes
+    assert left.get_xlim() == pytest.approx(right.get_xlim()) and left.get_ylim() == pytest.approx(right.get_ylim())
+    assert left.get_xlim()[1] >= 4.0 and left.get_ylim()[1] >= 4.0  # the union of both panels' points
+    for ax in fig.axes:
+        assert "coordinate" in ax.get_xlabel() and "units" in ax.get_xlabel() and len(ax.get_xticks()) > 1
+    assert "coordinate" in left.get_ylabel()
+    _assert_legible(fig)
+
+
+def test_difference_plot_is_legible():
+    _assert_legible(difference_plot(verdict_table(_runs())))

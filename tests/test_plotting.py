@@ -244,13 +244,13 @@ def test_metric_bars_means_order_and_colors():
         x, y = np.asarray(line.get_xdata(), float), np.asarray(line.get_ydata(), float)
         assert np.nanmean(x) == pytest.approx(bar.get_x() + bar.get_width() / 2)
         assert np.nanmin(y) < bar.get_height() < np.nanmax(y)
-    assert ax.get_ylabel() == "entropy"
+    assert ax.get_ylabel() == "mean entropy (nats)"  # the unit on the axis
 
 
 def test_metric_bars_other_metric_on_given_axes():
     fig, ax = plt.subplots()
     assert metric_bars(_results(), metric="ece", ax=ax) is fig
-    assert ax.get_ylabel() == "ece"
+    assert ax.get_ylabel() == "mean ECE (fraction)"
 
 
 @pytest.mark.parametrize(
@@ -325,3 +325,85 @@ def test_reliability_diagram_writes_each_nonempty_bins_count(close_figures):
     counts = reliability_bins(logits, targets, 10)["count"]
     written = sorted(int(t.get_text()) for t in fig.axes[0].texts if t.get_text().isdigit())
     assert written == sorted(int(c) for c in counts if c > 0) and sum(written) == 200
+
+
+# ----------------------------------------------------------------------------- legibility (reviewer's checklist)
+
+
+def _texts(fig):
+    from matplotlib.text import Text
+
+    fig.canvas.draw()
+    return [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+
+
+def _assert_legible(fig, minimum=9.0):
+    small = [(t.get_text(), t.get_fontsize()) for t in _texts(fig) if t.get_fontsize() < minimum]
+    assert not small, f"texts below {minimum} pt: {small}"
+    assert not [t.get_text() for t in _texts(fig) if "`" in t.get_text()], "literal Markdown backticks in a figure"
+
+
+def test_plain_text_strips_markdown_from_titles():
+    from helpers.plotting import plain_text, set_title
+
+    assert plain_text("shipped `full`, **fine-tuned** tier") == "shipped full, fine-tuned tier"
+    assert plain_text(None) == ""
+    fig, ax = plt.subplots()
+    set_title(ax, "`trec`: seed 0")
+    assert ax.get_title() == "trec: seed 0"
+
+
+def _confident_logits(n=1276, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    z = 4.0 * torch.randn(n, 6, generator=g)
+    y = torch.where(torch.rand(n, generator=g) < 0.8, z.argmax(1), torch.randint(0, 6, (n,), generator=g))
+    return z, y
+
+
+@pytest.mark.parametrize("ax_given", [False, True])
+def test_reliability_diagram_counts_are_horizontal_legible_and_not_clipped(ax_given):
+    z, y = _confident_logits()
+    fig = reliability_diagram(z, y, label="teacher", ax=plt.subplots(figsize=(6.4, 4.0))[1] if ax_given else None,
+                              title="`L6 (4 epochs)`")
+    ax = fig.axes[0]
+    counts = [t for t in ax.texts if t.get_text().isdigit()]
+    assert counts and max(int(t.get_text()) for t in counts) >= 100  # three-digit counts, like the reviewer's "455"
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    page = fig.bbox
+    boxes = [t.get_window_extent(renderer) for t in counts]
+    for text, box in zip(counts, boxes):
+        assert text.get_rotation() == 0 and text.get_fontsize() >= 8
+        assert page.x0 <= box.x0 and box.x1 <= page.x1 and page.y0 <= box.y0 and box.y1 <= page.y1  # inside the figure
+    for i, a in enumerate(boxes):  # no two counts touch
+        assert not any(a.overlaps(b) for b in boxes[i + 1:])
+    title = ax.title.get_window_extent(renderer)
+    assert not any(title.overlaps(b) for b in boxes)  # the title sits above the counts
+    assert ax.get_title().startswith("L6 (4 epochs): ECE")
+    assert "examples per bin" in " ".join(t.get_text() for t in ax.get_legend().get_texts())
+    _assert_legible(fig, minimum=8.0)
+
+
+def test_plot_before_after_is_legible():
+    z, y = _confident_logits()
+    _assert_legible(plot_before_after(z, y, 2.0))
+
+
+def test_metric_bars_units_and_title_without_backticks():
+    frame = pd.DataFrame({"method": ["erm", "ls", "kd"] * 2, "entropy": [0.3, 0.6, 0.2, 0.31, 0.62, 0.21],
+                          "accuracy": [0.9, 0.88, 0.91] * 2, "nll": [0.3] * 6})
+    assert "(nats)" in metric_bars(frame, "entropy").axes[0].get_ylabel()
+    assert "(nats)" in metric_bars(frame, "nll").axes[0].get_ylabel()
+    assert "fraction" in metric_bars(frame, "accuracy").axes[0].get_ylabel()
+    fig = metric_bars(frame, "entropy", title="`random` demo models")
+    assert fig.axes[0].get_title() == "random demo models"
+    _assert_legible(fig)
+
+
+def test_theory_and_distribution_plots_are_legible():
+    from helpers import theory
+
+    _assert_legible(plot_gradient_descent_demo(theory.gradient_descent_demo(num_classes=4, alpha=0.2, steps=50)))
+    frame = theory.entropy_vs_teacher_confidence([3.0, 1.0, 0.0], 0.5, 2.0, [0.4, 0.8])
+    _assert_legible(plot_entropy_vs_teacher_confidence(frame, 0.5, 2.0, num_classes=3))
+    _assert_legible(entropy_distribution(_entropies(), num_classes=6))
