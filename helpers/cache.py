@@ -13,12 +13,21 @@ A record that is truncated, empty, corrupt, fails its checksum or carries anothe
 ``CACHE_VERSION`` is reported on one stderr line, deleted and treated as absent.
 Records of the previous two-file layout (``<key>.json`` + ``<key>.safetensors``) are
 ignored; ``clear_runs`` removes them.
+
+A key names a run by everything that determines its result: the whole config, the task file's
+contents, the asset pins, ``CACHE_VERSION`` and :func:`code_fingerprint` of the modules that compute
+it (:data:`FINETUNE_MODULES`, :data:`FEATURE_MODULES`; their syntax trees without docstrings, so a
+code change is a new key while comments and layout are not). A loaded record is served only if the
+config stored in it is the one asked for. :func:`run_lock` serialises identical runs across processes.
 """
 
 from __future__ import annotations
 
+import ast
 import errno
+import functools
 import hashlib
+import importlib.util
 import json
 import os
 import secrets
@@ -26,6 +35,7 @@ import sys
 from pathlib import Path
 
 import torch
+from filelock import FileLock
 from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
@@ -34,9 +44,14 @@ from helpers.assets import cache_dir
 __all__ = [
     "CACHE_VERSION",
     "COMPUTED_ENV",
+    "FINETUNE_MODULES",
+    "FEATURE_MODULES",
+    "code_fingerprint",
+    "run_lock",
     "computed_dir",
     "RECORD_SUFFIX",
     "runs_dir",
+    "run_path",
     "atomic_write_bytes",
     "save_record",
     "load_record",
@@ -53,6 +68,49 @@ _TMP_SUFFIX = ".tmp"
 
 
 COMPUTED_ENV = "KDLS_COMPUTED_DIR"
+
+# The modules whose code determines a run's result (their fingerprint is part of every cache key):
+FINETUNE_MODULES = ("helpers.losses", "helpers.training", "helpers.models", "helpers.data", "helpers.precision")
+FEATURE_MODULES = ("helpers.losses", "helpers.features", "helpers.models", "helpers.data", "helpers.precision")
+
+
+def _module_source(name: str) -> str:
+    """The source text of the module ``name`` (found without importing it)."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.origin is None or not spec.origin.endswith(".py"):
+        raise ValueError(f"cannot fingerprint {name!r}: no Python source file found")
+    return Path(spec.origin).read_text(encoding="utf-8")
+
+
+def _strip_docstrings(tree: ast.AST) -> ast.AST:
+    """Drop the docstring of the module and of every class and function (comments are not in the tree)."""
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+                    and isinstance(body[0].value.value, str):
+                node.body = body[1:] or [ast.Pass()]
+    return tree
+
+
+@functools.lru_cache(maxsize=64)
+def source_fingerprint(source: str) -> str:
+    """sha256 of a module's code: its syntax tree without docstrings (comments and layout do not count)."""
+    tree = _strip_docstrings(ast.parse(source))
+    return hashlib.sha256(ast.dump(tree, annotate_fields=True, include_attributes=False).encode()).hexdigest()
+
+
+def code_fingerprint(*module_names: str) -> str:
+    """One hash of the code of ``module_names`` (e.g. :data:`FINETUNE_MODULES`), for cache keys.
+
+    Any change to the code changes it; editing comments, docstrings or the layout does not.
+    """
+    if not module_names:
+        raise ValueError("code_fingerprint needs at least one module name")
+    digest = hashlib.sha256()
+    for name in sorted(set(module_names)):
+        digest.update(f"{name}\0{source_fingerprint(_module_source(name))}\0".encode())
+    return digest.hexdigest()[:20]
 
 
 def computed_dir() -> Path:
@@ -212,19 +270,28 @@ def _unlink_if_same(path: Path, identity: int) -> None:
         pass
 
 
-def _run_path(key: str) -> Path:
+def run_path(key: str) -> Path:
+    """Where the run ``key`` is stored: ``runs_dir()/<key>.record.safetensors``."""
     return runs_dir() / f"{key}{RECORD_SUFFIX}"
 
 
 def save_run(key: str, record: tuple[dict, dict[str, torch.Tensor]]) -> None:
     """Store a run's JSON-able metadata and named tensors under ``key``."""
     meta, tensors = record
-    save_record(_run_path(key), meta, tensors)
+    save_record(run_path(key), meta, tensors)
+
+
+def run_lock(key: str, timeout: float = -1) -> FileLock:
+    """An inter-process lock for the run ``key`` (a hidden ``.<key>.lock`` file beside its record).
+
+    Hold it around "look up, else train and store": a second identical process waits, then finds the record.
+    """
+    return FileLock(runs_dir() / f".{key}.lock", timeout=timeout)
 
 
 def load_run(key: str) -> tuple[dict, dict[str, torch.Tensor]] | None:
     """The stored run for ``key``, or None if there is no usable record."""
-    return load_record(_run_path(key), consequence="the run will be retrained")
+    return load_record(run_path(key), consequence="the run will be retrained")
 
 
 def clear_runs() -> int:

@@ -26,13 +26,16 @@ import dataclasses
 import hashlib
 import json
 import math
+import sys
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+from filelock import FileLock
 from helpers.progress import progress as progress_bar
 
 from helpers import assets, cache, flops
@@ -115,6 +118,8 @@ def features_dir() -> Path:
 
 
 def _feature_key(task: str, max_length: int, train_subset: int | None, eval_subset: int | None, precision: str) -> str:
+    """The feature set's cache key: its settings (precision resolved), the task file's contents, the asset
+    pins, ``CACHE_VERSION`` and the code that computes features and heads (``cache.FEATURE_MODULES``)."""
     payload = {
         "task": str(task),
         "task_file": task_fingerprint(task),
@@ -124,8 +129,31 @@ def _feature_key(task: str, max_length: int, train_subset: int | None, eval_subs
         "precision": resolve_precision(precision),
         "assets": assets.asset_fingerprint(),
         "version": cache.CACHE_VERSION,
+        "code": cache.code_fingerprint(*cache.FEATURE_MODULES),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:20]
+
+
+def _stored_feature_key(meta: dict) -> str:
+    """The key re-derived from a feature record's stored settings ('' when they are missing or unreadable)."""
+    try:
+        settings = meta["settings"]
+        return _feature_key(settings["task"], settings["max_length"], settings["train_subset"],
+                            settings["eval_subset"], settings["precision"])
+    except Exception:  # noqa: BLE001 - a record without readable settings is not served
+        return ""
+
+
+def _load_features(path: Path, key: str) -> dict[str, torch.Tensor] | None:
+    """The stored feature tensors at ``path`` if the record's own settings have ``key``; else None (reported)."""
+    stored = cache.load_record(path, consequence="the features will be encoded again")
+    if stored is None:
+        return None
+    if _stored_feature_key(stored[0]) != key:
+        print(f"cached record {path} holds other features (its stored settings do not give the key {key}): "
+              f"they will be encoded again", file=sys.stderr)
+        return None
+    return stored[1]
 
 
 @torch.no_grad()
@@ -174,9 +202,20 @@ def encode_features(
     key = _feature_key(task, max_length, train_subset, eval_subset, precision)
     path = features_dir() / f"{key}.safetensors"
     names = tuple(data["train"].features["label"].names)
-    stored = None if refresh else cache.load_record(path, consequence="the features will be encoded again")
-    if stored is not None:
-        return _feature_set(task, key, stored[1], names)
+    with FileLock(path.parent / f".{path.name}.lock"):  # an identical encoding in another process: wait, then load
+        stored = None if refresh else _load_features(path, key)
+        if stored is None:
+            settings = {"task": str(task), "max_length": max_length, "train_subset": train_subset,
+                        "eval_subset": eval_subset, "precision": precision}
+            stored = _encode(task, data, settings, batch_size, progress)
+            cache.save_record(path, {"task": task_name(task), "max_length": max_length, "settings": settings}, stored)
+    return _feature_set(task, key, stored, names)
+
+
+def _encode(task: str, data, settings: dict, batch_size: int, progress: bool) -> dict[str, torch.Tensor]:
+    """Encode every split of ``data`` (subset per ``settings``): the tensors of a feature record."""
+    max_length, train_subset, eval_subset = settings["max_length"], settings["train_subset"], settings["eval_subset"]
+    precision = settings["precision"]
     data["train"] = take_subset(data["train"], train_subset)
     for split in ("validation", "test"):
         data[split] = take_subset(data[split], eval_subset)
@@ -194,8 +233,7 @@ def encode_features(
     tokens = sum(sum(tokenized[split]["length"]) for split in SPLITS)
     flops.record("features", flops.forward_flops(flops.non_embedding_parameters(encoder), tokens),
                  time.perf_counter() - started)
-    cache.save_record(path, {"task": task_name(task), "max_length": max_length}, tensors)
-    return _feature_set(task, key, tensors, names)
+    return tensors
 
 
 def _feature_set(task: str, key: str, tensors: dict[str, torch.Tensor], names: tuple[str, ...]) -> FeatureSet:
@@ -481,15 +519,25 @@ def train_head(config: HeadConfig, data: FeatureSet, return_model: bool = False)
     return (record, head) if return_model else record
 
 
-_HEAD_CACHE: dict[tuple[str, HeadConfig], HeadRecord] = {}
+HEAD_CACHE_SIZE = 512  # heads (with their logits) kept in memory; the least recently used go first
+_HEAD_CACHE: OrderedDict[tuple[str, HeadConfig], HeadRecord] = OrderedDict()
 
 
 def run_head(config: HeadConfig, data: FeatureSet) -> HeadRecord:
-    """``train_head`` through an in-memory cache keyed by (feature set, config): teachers train once."""
+    """``train_head`` through an in-memory cache keyed by (feature set, config): teachers train once.
+
+    The cache keeps the ``HEAD_CACHE_SIZE`` most recently used heads (each holds its logits on every split).
+    The feature set's key covers the code (``cache.FEATURE_MODULES``), the task file and the settings.
+    """
     key = (data.key, config)
-    if key not in _HEAD_CACHE:
-        _HEAD_CACHE[key] = train_head(config, data)
-    return _HEAD_CACHE[key]
+    if key in _HEAD_CACHE:
+        _HEAD_CACHE.move_to_end(key)
+        return _HEAD_CACHE[key]
+    record = train_head(config, data)
+    _HEAD_CACHE[key] = record
+    while len(_HEAD_CACHE) > HEAD_CACHE_SIZE:
+        _HEAD_CACHE.popitem(last=False)
+    return record
 
 
 def clear_head_cache() -> int:

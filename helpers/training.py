@@ -19,6 +19,7 @@ import hashlib
 import json
 import math
 import random
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -136,9 +137,10 @@ class TrainConfig:
         return cls(**data)
 
     def key(self) -> str:
-        """Hash of the whole config, the asset pins and ``CACHE_VERSION``: the run's cache key."""
+        """The run's cache key: a hash of the whole config (precision resolved), the task file's contents, the
+        asset pins, ``CACHE_VERSION`` and the code of the modules that compute a run (``cache.FINETUNE_MODULES``)."""
         payload = {"config": self.to_dict(resolve=True), "task_file": self._task_files(), "assets": assets.asset_fingerprint(),
-                   "version": cache.CACHE_VERSION}
+                   "version": cache.CACHE_VERSION, "code": cache.code_fingerprint(*cache.FINETUNE_MODULES)}
         return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:20]
 
     def _task_files(self) -> str:
@@ -392,14 +394,36 @@ def train(config: TrainConfig, progress: bool = True, return_model: bool = False
 
 
 def run(config: TrainConfig, progress: bool = True, refresh: bool = False) -> RunRecord:
-    """``train(config)`` through the results cache: a finished run is loaded, not retrained."""
+    """``train(config)`` through the results cache: a finished run is loaded, not retrained.
+
+    A record is served only if the config stored in it has the key it was looked up for. Training and
+    storing happen under the run's lock (``cache.run_lock``): an identical run in another process waits,
+    then loads this one's record.
+    """
     key = config.key()
-    if not refresh:
-        cached = cache.load_run(key)
+    with cache.run_lock(key):  # an identical run in progress elsewhere: wait for it, then load its record
+        cached = None if refresh else _load_cached(key)
         if cached is not None:
-            return _record_from_cache(cached)
-    record = train(config, progress=progress)
-    store(record)
+            return cached
+        record = train(config, progress=progress)
+        store(record)
+    return record
+
+
+def _load_cached(key: str) -> RunRecord | None:
+    """The cached run stored under ``key`` if its own stored config has that key; else None (reported)."""
+    cached = cache.load_run(key)
+    if cached is None:
+        return None
+    try:
+        record = _record_from_cache(cached)
+        stored_key = record.config.key()
+    except Exception as error:  # noqa: BLE001 - a record this code cannot read is not served
+        stored_key = f"unreadable ({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''})"
+    if stored_key != key:
+        print(f"cached record {cache.run_path(key)} holds another run (its config's key is {stored_key}, "
+              f"not {key}): it will be retrained", file=sys.stderr)
+        return None
     return record
 
 

@@ -198,3 +198,59 @@ def test_encode_features_rejects_bad_arguments():
         encode_features("trec", max_length=1)
     with pytest.raises(ValueError, match="unknown task"):
         encode_features("no_such_task")
+
+
+def test_the_in_memory_head_cache_is_bounded_and_drops_the_least_recently_used(monkeypatch):
+    assert features.HEAD_CACHE_SIZE == 512
+    features.clear_head_cache()
+    monkeypatch.setattr(features, "HEAD_CACHE_SIZE", 3)
+    configs = [HeadConfig(layer=2, hidden=0, epochs=1, seed=seed) for seed in range(5)]
+    first = run_head(configs[0], TOY)
+    for config in configs[1:3]:
+        run_head(config, TOY)
+    assert run_head(configs[0], TOY) is first  # used again: now the most recent
+    for config in configs[3:]:
+        run_head(config, TOY)
+    assert len(features._HEAD_CACHE) == 3
+    assert (TOY.key, configs[0]) in features._HEAD_CACHE and (TOY.key, configs[1]) not in features._HEAD_CACHE
+    features.clear_head_cache()
+
+
+def _pets_csv(folder):
+    rows = [(f"{word} sentence number {i} about {word}s", word) for i in range(10) for word in ("cat", "dog")]
+    path = folder / "pets.csv"
+    pd.DataFrame(rows, columns=["text", "label"]).to_csv(path, index=False)
+    return path
+
+
+def test_a_feature_record_of_other_settings_is_refused_and_encoded_again(tmp_path, monkeypatch, capsys):
+    path = _pets_csv(tmp_path)
+    monkeypatch.setattr(features, "features_dir", lambda: tmp_path)
+    short = encode_features(str(path), max_length=8, precision="fp32", progress=False)
+    long = encode_features(str(path), max_length=16, precision="fp32", progress=False)
+    short_file, long_file = tmp_path / f"{short.key}.safetensors", tmp_path / f"{long.key}.safetensors"
+    short_file.write_bytes(long_file.read_bytes())  # a valid record, but of other settings
+    capsys.readouterr()
+    again = encode_features(str(path), max_length=8, precision="fp32", progress=False)
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and str(short_file) in lines[0]
+    torch.testing.assert_close(again.features["test"], short.features["test"])
+
+
+def test_encoding_and_storing_features_happen_under_a_lock(tmp_path, monkeypatch):
+    from filelock import FileLock, Timeout
+
+    path = _pets_csv(tmp_path)
+    monkeypatch.setattr(features, "features_dir", lambda: tmp_path)
+    real_encode, held = features._encode, []
+
+    def encode(*args, **kwargs):
+        (lock,) = tmp_path.glob(".*.lock")
+        with pytest.raises(Timeout):
+            FileLock(lock, timeout=0).acquire()
+        held.append(lock)
+        return real_encode(*args, **kwargs)
+
+    monkeypatch.setattr(features, "_encode", encode)
+    encode_features(str(path), max_length=8, precision="fp32", progress=False)
+    assert len(held) == 1

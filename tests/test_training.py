@@ -201,3 +201,55 @@ def test_padded_batches_equal_the_dynamic_padding_collator():
     assert torch.equal(batch["label"], expected["labels"])
     assert batch["idx"].tolist() == [split[i]["idx"] for i in rows]
     assert padded_columns(split.select([]), tokenizer.pad_token_id)["input_ids"].shape == (0, 0)
+
+
+def test_a_record_stored_under_another_runs_key_is_refused_and_retrained(isolated_runs, monkeypatch, capsys):
+    erm = TrainConfig(student="L1", **TINY)
+    ls = erm.replace(method="ls", alpha=0.1)
+    run(erm, progress=False)
+    run(ls, progress=False)
+    erm_file, ls_file = cache.run_path(erm.key()), cache.run_path(ls.key())
+    erm_file.write_bytes(ls_file.read_bytes())  # a valid record, but of another run
+    capsys.readouterr()
+    trained = []
+    real_train = training.train
+    monkeypatch.setattr(training, "train", lambda config, **kw: trained.append(config) or real_train(config, **kw))
+    again = run(erm, progress=False)
+    assert trained == [erm] and again.config == erm
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and str(erm_file) in lines[0] and "retrained" in lines[0]
+    assert training._record_from_cache(cache.load_run(erm.key())).config == erm  # the right record is back
+    assert run(ls, progress=False).config == ls
+
+
+def test_training_and_storing_happen_under_the_runs_lock(isolated_runs, monkeypatch):
+    from filelock import FileLock, Timeout
+
+    config = TrainConfig(student="L1", **TINY)
+    seen = []
+
+    def fake_train(config, **kwargs):
+        with pytest.raises(Timeout):  # another process (another lock handle) cannot take it now
+            FileLock(isolated_runs / f".{config.key()}.lock", timeout=0).acquire()
+        seen.append(config)
+        return real_train(config, **kwargs)
+
+    real_train = training.train
+    monkeypatch.setattr(training, "train", fake_train)
+    run(config, progress=False)
+    assert seen == [config]
+    FileLock(isolated_runs / f".{config.key()}.lock", timeout=0).acquire()  # released afterwards
+
+
+def test_a_second_process_waiting_on_the_lock_reads_the_cache_instead_of_training(isolated_runs, monkeypatch):
+    config = TrainConfig(student="L1", **TINY)
+    record = train(config, progress=False)
+    real_lock = cache.run_lock
+
+    def lock_that_finds_the_other_process_finished(key, timeout=-1):
+        store(record)  # what the other process did while this one waited
+        return real_lock(key, timeout)
+
+    monkeypatch.setattr(cache, "run_lock", lock_that_finds_the_other_process_finished)
+    monkeypatch.setattr(training, "train", lambda *a, **k: pytest.fail("trained although the run was stored meanwhile"))
+    assert run(config, progress=False).config == config
