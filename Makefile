@@ -63,3 +63,7 @@ bench: $(STAMP) assets  ## training throughput: kit loop vs transformers.Trainer
 
 clean-cache:  ## forget cached runs (keeps downloaded assets)
 	rm -rf data/cache/runs
+
+.PHONY: assignment
+assignment: $(STAMP)  ## nbgrader source version of the exercise notebooks in build/assignment/ (README: Running a course three ways)
+	$(PY) -m helpers.assignment --out build/assignment
