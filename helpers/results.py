@@ -23,7 +23,9 @@ import io
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+import numpy as np
 import pandas as pd
+from filelock import FileLock
 
 from helpers.cache import atomic_write_bytes
 from helpers.losses import Objective
@@ -33,10 +35,14 @@ __all__ = [
     "ROLES",
     "METRIC_COLUMNS",
     "RESULT_COLUMNS",
+    "IDENTITY_COLUMNS",
     "teacher_label",
     "run_label",
     "make_row",
     "results_frame",
+    "results_file",
+    "results_lock",
+    "run_identities",
     "write_results",
     "append_results",
     "read_results",
@@ -47,6 +53,7 @@ ROLES = ("teacher", "student")
 METRIC_COLUMNS = ("accuracy", "entropy", "max_prob", "nll", "ece")
 RESULT_COLUMNS = ["tier", "task", "role", "student", "teacher", "method", "alpha", "temperature", "seed",
                   *METRIC_COLUMNS, "train_seconds"]
+IDENTITY_COLUMNS = ("tier", "task", "role", "student", "teacher", "method", "alpha", "temperature", "seed")  # one run
 
 
 def teacher_label(name: str, *, objective: Objective | None = None, epochs: float | None = None,
@@ -116,21 +123,69 @@ def _check_frame(frame: pd.DataFrame) -> None:
         raise ValueError(f"unknown tier(s) {sorted(bad)}; expected {TIERS}")
 
 
-def write_results(frame: pd.DataFrame, path: Path) -> Path:
-    """Write ``frame`` (schema columns first, extra columns kept after them) to the CSV ``path`` atomically.
+def results_file(path: Path) -> Path:
+    """The CSV file ``path`` names: ``path`` itself if it ends in ``.csv`` and is not a folder, else ``path/results.csv``.
 
-    A ``path`` that is an existing folder means ``path/results.csv``.
+    So ``build/run.v2`` is a folder (``build/run.v2/results.csv``), never a file called ``run.v2``.
     """
-    _check_frame(frame)
     path = Path(path)
-    if path.is_dir() or path.suffix == "":
+    if path.is_dir() or path.suffix.lower() != ".csv":
         path = path / "results.csv"
-    if path.parent.exists() and not path.parent.is_dir():
-        raise ValueError(f"cannot write {path}: {path.parent} is a file, not a folder")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ValueError(f"cannot write {path}: {parent} is a file, not a folder")
+            break
+    return path
+
+
+def results_lock(path: Path) -> FileLock:
+    """The inter-process lock of the CSV ``path``: a hidden ``.<name>.lock`` file beside it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return FileLock(path.parent / f".{path.name}.lock")
+
+
+def _write(frame: pd.DataFrame, path: Path) -> None:
     ordered = frame[RESULT_COLUMNS + [c for c in frame.columns if c not in RESULT_COLUMNS]]
     buffer = io.StringIO()
     ordered.to_csv(buffer, index=False)
     atomic_write_bytes(path, buffer.getvalue().encode())
+
+
+def _canonical(value: Any) -> str:
+    """One spelling per identity value, the same before and after a CSV round trip ('' for empty)."""
+    if value is None or (isinstance(value, str) and value == ""):
+        return ""
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return "" if pd.isna(value) else repr(float(value))
+    return str(value)
+
+
+def run_identities(frame: pd.DataFrame) -> list[tuple[str, ...]]:
+    """Each row's run identity (the :data:`IDENTITY_COLUMNS`), spelled so that equal runs compare equal."""
+    return [tuple(_canonical(v) for v in row) for row in frame[list(IDENTITY_COLUMNS)].itertuples(index=False)]
+
+
+def write_results(frame: pd.DataFrame, path: Path, merge: bool = False) -> Path:
+    """Write ``frame`` (schema columns first, extra columns kept after them) to the CSV ``path`` atomically.
+
+    ``path`` is resolved by :func:`results_file` (a folder means ``path/results.csv``). The write holds
+    :func:`results_lock`. ``merge=True`` keeps the rows already in the file, except those of a run that
+    ``frame`` holds again (same :data:`IDENTITY_COLUMNS`), which ``frame``'s rows replace: concurrent runs
+    into one folder add up instead of overwriting each other.
+    """
+    _check_frame(frame)
+    path = results_file(path)
+    with results_lock(path):
+        if merge and path.is_file():
+            old = read_results(path)
+            new_identities = set(run_identities(frame))
+            kept = old[[identity not in new_identities for identity in run_identities(old)]]
+            frame = pd.concat([kept, frame], ignore_index=True) if len(kept) else frame
+        _write(frame, path)
     return path
 
 
@@ -147,9 +202,12 @@ def read_results(path: Path) -> pd.DataFrame:
 
 
 def append_results(rows: list[dict[str, Any]], path: Path) -> Path:
-    """Append rows to the CSV ``path`` (created if missing) by rewriting it atomically."""
+    """Append rows to the CSV ``path`` (created if missing) by rewriting it atomically, under :func:`results_lock`."""
     new = pd.DataFrame(rows, columns=RESULT_COLUMNS)
-    path = Path(path)
-    frame = pd.concat([read_results(path), new], ignore_index=True) if path.is_file() else new
-    return write_results(frame, path)
+    _check_frame(new)
+    path = results_file(path)
+    with results_lock(path):
+        frame = pd.concat([read_results(path), new], ignore_index=True) if path.is_file() else new
+        _write(frame, path)
+    return path
 
