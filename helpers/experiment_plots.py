@@ -268,9 +268,13 @@ def sweep_plot(summary: pd.DataFrame, metric: str = "entropy", ax: Axes | None =
         low, high, kind = _band(part, metric)
         kinds.add(kind)
         ax.plot(x, y, linestyle=style, marker=marker, color=color, linewidth=2, markersize=5, label=label)
-        ax.fill_between(x, low, high, color=color, alpha=0.15, linewidth=0)
-    if kinds:
-        ax.fill_between([], [], [], color="0.6", alpha=0.3, linewidth=0, label="band: " + "; ".join(sorted(kinds)))
+        if not kind.startswith("none"):
+            ax.fill_between(x, low, high, color=color, alpha=0.15, linewidth=0)
+    drawn = sorted(kind for kind in kinds if not kind.startswith("none"))
+    if drawn:
+        ax.fill_between([], [], [], color="0.6", alpha=0.3, linewidth=0, label="band: " + "; ".join(drawn))
+    elif kinds:  # one seed: nothing is shaded, and the legend shows no band swatch
+        ax.plot([], [], linestyle="none", label="no bands: one seed")
     ax.set_xlabel("α (weight of the soft part)")
     ax.set_ylabel(metric_axis_label(metric, "test"))
     bottom, top = METRIC_RANGES.get(metric, (-math.inf, math.inf))

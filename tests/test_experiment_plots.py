@@ -372,3 +372,10 @@ def test_projection_plot_panels_share_limits_and_show_labelled_axes():
 
 def test_difference_plot_is_legible():
     _assert_legible(difference_plot(verdict_table(_runs())))
+
+
+def test_sweep_plot_with_one_seed_shows_no_band_swatch():
+    rows = [dict(method=m, alpha=a, temperature=t, entropy=0.3 + a, entropy_ci=np.nan, n=1)
+            for a in (0.0, 0.5) for m, t in (("ls", ""), ("kd", 4.0))]
+    ax = sweep_plot(pd.DataFrame(rows)).axes[0]
+    assert not ax.collections and "no bands: one seed" in _legend_labels(ax)
