@@ -41,6 +41,7 @@ __all__ = [
     "soft_target_kl",
     "validate_alpha",
     "validate_temperature",
+    "MIN_TEMPERATURE",
     "validate_logits_and_targets",
 ]
 
@@ -68,14 +69,27 @@ def validate_alpha(alpha: float) -> float:
     return value
 
 
-def validate_temperature(temperature: float, maximum: float = MAX_TEMPERATURE) -> float:
-    """Return ``temperature`` as a float, or raise ``ValueError`` unless it lies in (0, maximum].
+# Below this, logits / tau overflow low precision (bf16, fp16) for ordinary logits and tau**2 * KL vanishes
+# (a KD run at tau = 1e-9 is cross-entropy plus noise). Calibration's search and the sliders start here too.
+MIN_TEMPERATURE = 0.01
 
-    The losses use the default cap (``MAX_TEMPERATURE``); a plain softmax passes ``maximum=math.inf``.
+
+def validate_temperature(temperature: float, maximum: float = MAX_TEMPERATURE, minimum: float | None = None) -> float:
+    """Return ``temperature`` as a float, or raise ``ValueError`` unless it lies in [minimum, maximum].
+
+    The losses use the default range [``MIN_TEMPERATURE``, ``MAX_TEMPERATURE``]. A plain softmax passes
+    ``maximum=math.inf``: then the default ``minimum`` is 0 (any finite tau > 0; its tau -> 0 limit is the argmax).
     """
-    value = _real_number(temperature, "temperature", f"in (0, {maximum:g}]")
+    if minimum is None:
+        minimum = MIN_TEMPERATURE if math.isfinite(maximum) else 0.0
+    value = _real_number(temperature, "temperature", f"in [{minimum:g}, {maximum:g}]")
     if not math.isfinite(value) or value <= 0.0:
         raise ValueError(f"temperature must be finite and > 0, got temperature={temperature!r}")
+    if value < minimum:
+        raise ValueError(
+            f"temperature must be at least {minimum:g}, got temperature={temperature!r}: below that logits / tau "
+            "overflow low precision and tau**2 * KL vanishes"
+        )
     if value > maximum:
         raise ValueError(
             f"temperature must be at most {maximum:g}, got temperature={temperature!r}: beyond that the "

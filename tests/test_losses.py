@@ -130,10 +130,20 @@ def test_kl_is_zero_when_student_equals_teacher(data, tau):
     assert abs(float(distillation_loss(logits, logits.clone(), targets, 1.0, tau))) < 1e-5 * max(1.0, tau**2)
 
 
-def test_kl_is_positive_when_student_differs():
-    s = torch.tensor([[1.0, 0.0, -1.0]])
-    t = torch.tensor([[-1.0, 0.0, 1.0]])
-    assert float(soft_target_kl(s, t, 1.0)) > 0.1
+def test_kl_has_its_hand_computed_value_and_direction():
+    s = torch.tensor([[0.0, 1.0, 0.0]])
+    t = torch.tensor([[2.0, 0.0, 0.0]])
+
+    def softmax(z, tau):
+        e = [math.exp(v / tau) for v in z]
+        return [v / sum(e) for v in e]
+
+    for tau in (1.0, 2.0, 0.5):
+        p_t, p_s = softmax([2.0, 0.0, 0.0], tau), softmax([0.0, 1.0, 0.0], tau)
+        expected = sum(a * math.log(a / b) for a, b in zip(p_t, p_s))  # KL(p_t || p_s), no tau**2
+        assert float(soft_target_kl(s, t, tau)) == pytest.approx(expected, rel=1e-5)
+    # at tau = 1 by hand: p_t = (e², 1, 1) / (e² + 2), p_s = (1, e, 1) / (e + 2)
+    assert float(soft_target_kl(s, t, 1.0)) == pytest.approx(0.7794, abs=1e-4)
 
 
 @SETTINGS
@@ -436,7 +446,7 @@ def test_alpha_must_be_a_real_number_in_range(alpha):
         label_smoothing_loss(student, targets, alpha)
 
 
-@pytest.mark.parametrize("temperature", [1e30, float("inf"), 0.0, -1.0, "2", False])
+@pytest.mark.parametrize("temperature", [1e30, float("inf"), 0.0, -1.0, "2", False, 1e-9, 0.009])
 def test_bad_temperatures_are_refused_with_a_reason(temperature):
     with pytest.raises(ValueError, match="temperature"):
         Objective("kd", 0.5, temperature)
@@ -486,3 +496,17 @@ def test_objective_is_validated_once_when_built_and_check_batch_finds_bad_values
     with pytest.raises(ValueError, match="teacher"):
         objective.check_batch(student, targets)
     assert [Objective().label(), Objective("ls", 0.1).label(), objective.label()] == ["ERM", "LS α=0.1", "KD α=1 τ=4"]
+
+
+def test_the_smallest_allowed_temperature_is_the_kits_minimum_and_a_plain_softmax_has_none():
+    from helpers.losses import MIN_TEMPERATURE, validate_temperature
+
+    assert MIN_TEMPERATURE == 0.01
+    assert validate_temperature(MIN_TEMPERATURE) == MIN_TEMPERATURE
+    with pytest.raises(ValueError, match="at least 0.01"):
+        validate_temperature(1e-9)
+    assert validate_temperature(1e-3, maximum=math.inf) == 1e-3  # theory's plain softmax shows the tau -> 0 limit
+    with pytest.raises(ValueError, match="at least 0.5"):
+        validate_temperature(0.2, minimum=0.5)
+    student, teacher, targets = _float64_case()
+    assert torch.isfinite(distillation_loss(student.float(), teacher.float(), targets, 0.5, MIN_TEMPERATURE))
