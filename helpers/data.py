@@ -87,6 +87,14 @@ def _csv_path(name: str | Path) -> Path:
     """The existing CSV file a task name points to, or a ``ValueError`` saying why not."""
     text = str(name)
     path = Path(text).expanduser()
+    if path.is_symlink() and not path.exists():  # exists() is False for a loop too: say which it is
+        try:
+            path.resolve(strict=True)
+        except RuntimeError:
+            raise ValueError(f"{path} is a symbolic link loop (it points back to itself), not a CSV file") from None
+        except OSError:
+            pass
+        raise ValueError(f"{path} is a broken symbolic link (its target {str(path.readlink())!r} does not exist)")
     if path.suffix.lower() not in {".csv", ".bz2", ".gz"} and not path.exists():
         raise ValueError(f"unknown task {text!r}: use one of {TASKS} or a path to a CSV file with text,label columns")
     if not path.exists():

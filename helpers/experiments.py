@@ -414,13 +414,15 @@ def _parser() -> argparse.ArgumentParser:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--task", default="trec", help="trec, rotten_tomatoes or a CSV path with text,label columns")
     parser.add_argument("--preset", default=None, help=f"one of {', '.join(PRESETS)} (default: $KDLS_PRESET or classroom)")
-    parser.add_argument("--out", default="build/reproduce", type=Path, help="output folder for results.csv")
+    parser.add_argument("--out", default="build/reproduce", type=Path,
+                        help="output folder for results.csv (created; rows of other runs already there are kept)")
     parser.add_argument("--methods", type=_words, help="methods besides the ERM baseline, e.g. 'ls,kd' (default: the preset's)")
     parser.add_argument("--alpha", type=_numbers(float, "--alpha"),
                         help="α values (weight of the soft part) for every LS and KD run, e.g. '0.1,0.5'")
     parser.add_argument("--temperature", type=_numbers(float, "--temperature"), help="KD temperatures, e.g. '1,4'")
-    parser.add_argument("--seeds", type=_numbers(int, "--seeds"), help="seeds, e.g. '0,1,2'")
-    parser.add_argument("--students", type=_words, help="student models, e.g. 'L1,L2'")
+    parser.add_argument("--seeds", type=_numbers(int, "--seeds"), help="seeds in [0, 2**32), e.g. '0,1,2'")
+    parser.add_argument("--students", type=_words,
+                        help="student models: L1..L6, scratch or the folder of a saved model, e.g. 'L1,L2'")
     parser.add_argument("--precision", choices=("auto", "fp32", "bf16"), default=None,
                         help="training precision (default: $KDLS_PRECISION or auto: bf16 where the CPU has it natively)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -440,33 +442,135 @@ def preset_from_arguments(args: argparse.Namespace) -> Preset:
     if args.temperature is not None:
         changes["kd_temperatures"] = args.temperature
     if args.seeds is not None:
+        bad = [seed for seed in args.seeds if not 0 <= seed < MAX_SEED]
+        if bad:
+            raise ValueError(f"--seeds must be integers in [0, 2**32) (NumPy's and torch's seed range), got {bad[0]}")
         changes["seeds"] = args.seeds
     if args.students is not None:
+        for student in args.students:
+            _check_model_name(student, "--students")
         changes["students"] = args.students
     return preset.replace(**changes) if changes else preset
 
 
+MAX_SEED = 2**32
+_FILE_SUFFIXES = (".csv", ".tsv", ".txt", ".json", ".jsonl", ".parquet", ".xlsx", ".md", ".html", ".pdf", ".png")
+
+
+def _check_model_name(name: str, option: str) -> None:
+    """``L<k>``, ``scratch``, an existing model folder, or (with ``KDLS_ALLOW_HUB=1``) a hub name; else ``ValueError``."""
+    import re
+
+    if re.fullmatch(r"L\d+", name) or name == "scratch" or Path(name).expanduser().is_dir():
+        return  # L0 and L7 are refused by TrainConfig with the range in the message
+    if os.environ.get("KDLS_ALLOW_HUB") == "1" and "/" in name:
+        return
+    hub = "" if os.environ.get("KDLS_ALLOW_HUB") == "1" else " (hub names need KDLS_ALLOW_HUB=1)"
+    raise ValueError(f"{option}: unknown model {name!r}: use L1..L6, scratch or the folder of a saved model{hub}")
+
+
+def _folder_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be (or become) a folder: it or a folder above it is a file or a broken link; else None."""
+    for folder in (path, *path.parents):
+        if folder.is_symlink() and not folder.exists():
+            try:
+                folder.resolve(strict=True)
+            except RuntimeError:
+                return f"{folder} is a symbolic link loop"
+            except OSError:
+                pass
+            return f"{folder} is a broken symbolic link"
+        if folder.exists():
+            if folder.is_dir():
+                return None
+            return "it is a file" if folder == path else f"{folder} is a file, not a folder"
+    return None
+
+
+def _check_environment(parser: argparse.ArgumentParser) -> None:
+    """``KDLS_DATA_DIR`` and ``KDLS_COMPUTED_DIR``, when set, name folders (never empty: not the current folder)."""
+    for variable in ("KDLS_DATA_DIR", "KDLS_COMPUTED_DIR"):
+        if variable not in os.environ:
+            continue
+        value = os.environ[variable].strip()
+        if not value:
+            parser.error(f"{variable} is set but empty: unset it (the default folder) or name a folder")
+        problem = _folder_problem(Path(value).expanduser())
+        if problem:
+            parser.error(f"{variable}={value} cannot be a folder: {problem}")
+
+
+def _check_out(parser: argparse.ArgumentParser, out: Path) -> None:
+    """``--out`` is a folder (created here) this process can write into; a file-like name is refused."""
+    if out.suffix.lower() in _FILE_SUFFIXES and not out.is_dir():
+        parser.error(f"--out {out} looks like a file name: give the folder results.csv is written into")
+    problem = _folder_problem(out)
+    if problem:
+        parser.error(f"--out {out} cannot be a folder: {problem}")
+    import tempfile
+
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as error:
+        parser.error(f"--out {out} is not writable: {error.strerror or error}")
+
+
+def _filesystem_error(parser: argparse.ArgumentParser, error: OSError, fallback: Path) -> int:
+    """One line naming the path and the reason (no traceback); exit status 2."""
+    where = error.filename or fallback
+    print(f"{parser.prog}: error: cannot write {where}: {error.strerror or error}", file=sys.stderr, flush=True)
+    return 2
+
+
 def main(argv: list[str] | None = None) -> int:
+    """The command line: every check before anything trains, then the grid, then results.csv (merged).
+
+    Exit status 0, or 2 with one line on stderr: a bad option or environment variable (before training),
+    or a file-system fault (a cache record or results.csv that cannot be written).
+    ``--precision`` holds for this call only (``$KDLS_PRECISION`` is restored afterwards).
+    """
     parser = _parser()
     args = parser.parse_args(argv)
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        parser.error(f"--out {out} is a file; give a folder (results.csv is written into it)")
-    if args.precision is not None:
-        os.environ["KDLS_PRECISION"] = args.precision
+    out = Path(args.out).expanduser()
+    _check_environment(parser)
     try:
         preset = preset_from_arguments(args)
         grid = main_grid(args.task, preset)
     except ValueError as error:
         parser.error(str(error))
+    _check_out(parser, out)
+    previous = os.environ.get("KDLS_PRECISION")
+    if args.precision is not None:
+        os.environ["KDLS_PRECISION"] = args.precision
+    try:
+        return _run_and_report(parser, args, preset, grid, out)
+    finally:
+        if previous is None:
+            os.environ.pop("KDLS_PRECISION", None)
+        else:
+            os.environ["KDLS_PRECISION"] = previous
+
+
+def _run_and_report(parser: argparse.ArgumentParser, args: argparse.Namespace, preset: Preset,
+                    grid: list[TrainConfig], out: Path) -> int:
     print(describe_run(args.task, preset, grid), file=sys.stderr, flush=True)
     try:
         records = run_grid(grid, progress=not args.quiet)
     except ValueError as error:
         parser.error(str(error))
+    except OSError as error:
+        return _filesystem_error(parser, error, out)
     teachers = teacher_configs(args.task, preset)
     frame = results_frame(records, teachers=teachers)
-    path = write_results(frame, out)
+    try:
+        path = write_results(frame, out / "results.csv", merge=True)
+    except OSError as error:
+        return _filesystem_error(parser, error, out / "results.csv")
+    except ValueError as error:
+        print(f"{parser.prog}: error: {error}", file=sys.stderr, flush=True)
+        return 2
     with pd.option_context("display.width", 200, "display.max_columns", 20, "display.float_format", "{:.4f}".format):
         print(f"\n{describe_run(args.task, preset, grid)}\n")
         print(frame[RESULT_COLUMNS].drop(columns=["tier", "task"]).to_string(index=False))

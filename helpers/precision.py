@@ -45,9 +45,18 @@ def resolve_precision(precision: str = "auto") -> str:
     if precision == "auto":
         return "bf16" if bf16_supported() else "fp32"
     if precision == "bf16" and not bf16_supported():
-        warnings.warn("bf16 was asked for on a CPU without native bf16: it runs emulated, usually slower than fp32",
-                      stacklevel=2)
+        _warn_once("bf16 was asked for on a CPU without native bf16: it runs emulated, usually slower than fp32")
     return precision
+
+
+_WARNED: set[str] = set()
+
+
+def _warn_once(message: str) -> None:
+    """``warnings.warn(message)`` the first time in this process only (it would repeat on every run and batch)."""
+    if message not in _WARNED:
+        _WARNED.add(message)
+        warnings.warn(message, stacklevel=3)
 
 
 def autocast(precision: str = "auto") -> AbstractContextManager:

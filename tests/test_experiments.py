@@ -1,5 +1,8 @@
 """The experiment CLI end to end on the smoke preset."""
 
+import errno
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -7,8 +10,6 @@ import pytest
 from helpers import cache, training
 from helpers.experiments import get_preset, main, main_grid
 from helpers.results import RESULT_COLUMNS, read_results
-
-pytestmark = pytest.mark.slow  # trains real transformers end to end
 
 SMALL = ["--preset", "smoke", "--seeds", "0", "--temperature", "1", "--quiet"]
 
@@ -31,6 +32,7 @@ def _numpy_metrics(logits, labels) -> dict[str, float]:
             "nll": float(-log_p[np.arange(len(y)), y].mean())}
 
 
+@pytest.mark.slow  # trains real transformers end to end
 def test_smoke_preset_writes_results_with_the_kit_schema(isolated_runs, capsys, monkeypatch):
     out = isolated_runs / "out"
     assert main(["--task", "trec", "--out", str(out), *SMALL]) == 0
@@ -59,6 +61,7 @@ def test_smoke_preset_writes_results_with_the_kit_schema(isolated_runs, capsys, 
     pd.testing.assert_frame_equal(again.drop(columns="train_seconds"), frame.drop(columns="train_seconds"))
 
 
+@pytest.mark.slow
 def test_a_csv_task_runs_through_the_cli(isolated_runs):
     rows = [(f"{word} example number {i}", word) for i in range(40) for word in ("alpha", "beta")]
     path = isolated_runs / "toy.csv"
@@ -69,6 +72,7 @@ def test_a_csv_task_runs_through_the_cli(isolated_runs):
     assert set(frame["task"]) == {"toy"}
 
 
+@pytest.mark.slow
 def test_bad_preset_and_task_exit_with_a_message(isolated_runs, capsys):
     with pytest.raises(SystemExit) as error:
         main(["--preset", "huge", "--out", str(isolated_runs)])
@@ -84,3 +88,165 @@ def test_preset_comes_from_the_environment(monkeypatch):
     assert get_preset("classroom").name == "classroom"
     monkeypatch.delenv("KDLS_PRESET")
     assert get_preset().name == "classroom"
+
+
+# ----------------------------------------------------------------------------- the command line without training
+
+METRICS = dict(accuracy=0.5, entropy=0.4, max_prob=0.6, nll=0.7, ece=0.1)
+
+
+class _FakeRecord:
+    """What run_grid returns, without training: the config and a row with fixed metrics."""
+
+    def __init__(self, config):
+        self.config = config
+
+    def row(self, role="student"):
+        from helpers.results import make_row
+
+        c = self.config
+        return make_row(tier="finetune", task="trec", role=role, student=c.student, teacher=c.teacher_label(),
+                        objective=c.objective, seed=c.seed, metrics=METRICS, train_seconds=0.0)
+
+
+@pytest.fixture()
+def no_training(monkeypatch, tmp_path):
+    """``run_grid`` replaced by one that trains nothing and notes what it was asked for and the precision then."""
+    from helpers import experiments
+
+    calls = []
+
+    def fake_run_grid(configs, progress=True):
+        calls.append((list(configs), os.environ.get("KDLS_PRECISION")))
+        return [_FakeRecord(config) for config in configs]
+
+    monkeypatch.setattr(experiments, "run_grid", fake_run_grid)
+    monkeypatch.setattr(training, "train", lambda *a, **k: pytest.fail("trained"))
+    monkeypatch.setenv("KDLS_COMPUTED_DIR", str(tmp_path / "computed"))
+    return calls
+
+
+FAST = ["--preset", "smoke", "--seeds", "0", "--temperature", "1", "--quiet"]
+
+
+@pytest.mark.parametrize("before", [None, "fp32"])
+def test_the_precision_option_holds_for_that_call_only(no_training, monkeypatch, tmp_path, before):
+    if before is None:
+        monkeypatch.delenv("KDLS_PRECISION", raising=False)
+    else:
+        monkeypatch.setenv("KDLS_PRECISION", before)
+    assert main(["--out", str(tmp_path / "out"), "--precision", "bf16", *FAST]) == 0
+    assert no_training[-1][1] == "bf16"  # what the runs saw
+    assert os.environ.get("KDLS_PRECISION") == before  # and the process afterwards
+    assert main(["--out", str(tmp_path / "out"), *FAST]) == 0
+    assert no_training[-1][1] == before
+
+
+def test_two_runs_into_one_folder_keep_both_seeds(no_training, tmp_path):
+    out = tmp_path / "out"
+    assert main(["--out", str(out), *FAST]) == 0
+    first = read_results(out / "results.csv")
+    assert main(["--out", str(out), *[a if a != "0" else "1" for a in FAST]]) == 0
+    frame = read_results(out / "results.csv")
+    students, teachers = frame[frame["role"] == "student"], frame[frame["role"] == "teacher"]
+    assert sorted(students["seed"]) == [0] * (first["role"] == "student").sum() + [1] * (first["role"] == "student").sum()
+    assert len(teachers) == (first["role"] == "teacher").sum()  # the same teachers (seed 0) in both: replaced, not doubled
+    assert main(["--out", str(out), *FAST]) == 0  # the same run again replaces its rows
+    assert len(read_results(out / "results.csv")) == len(frame)
+
+
+def test_a_dotted_folder_name_is_a_folder(no_training, tmp_path):
+    out = tmp_path / "run.v2"
+    assert main(["--out", str(out), *FAST]) == 0
+    assert out.is_dir() and (out / "results.csv").is_file()
+
+
+def _bad_inputs(tmp_path, monkeypatch):
+    (tmp_path / "existing_file").write_text("not a folder")
+    return {
+        "out inside a file": (["--out", str(tmp_path / "existing_file" / "sub")], "existing_file is a file"),
+        "out is a file": (["--out", str(tmp_path / "existing_file")], "it is a file"),
+        "out looks like a file": (["--out", str(tmp_path / "results.csv")], "looks like a file name"),
+        "seed too large": (["--seeds", "1099511627776"], "2**32"),
+        "tiny temperature": (["--temperature", "1e-9"], "temperature must be at least"),
+        "unknown student": (["--students", "foo"], "unknown model 'foo'"),
+    }
+
+
+@pytest.mark.parametrize("case", ["out inside a file", "out is a file", "out looks like a file", "seed too large",
+                                  "tiny temperature", "unknown student"])
+def test_bad_options_stop_with_one_line_before_anything_trains(no_training, tmp_path, monkeypatch, capsys, case):
+    arguments, message = _bad_inputs(tmp_path, monkeypatch)[case]
+    defaults = {"--out": str(tmp_path / "out"), **dict(zip(FAST[:-1:2], FAST[1::2]))}
+    given = dict(zip(arguments[::2], arguments[1::2]))
+    argv = [item for name, value in {**defaults, **given}.items() for item in (name, value)] + ["--quiet"]
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    assert stop.value.code == 2 and no_training == []
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert error.startswith("python -m helpers.experiments: error:") and message in error, error
+    assert not (tmp_path / "results.csv").exists()
+
+
+@pytest.mark.parametrize("variable", ["KDLS_DATA_DIR", "KDLS_COMPUTED_DIR"])
+@pytest.mark.parametrize("value, message", [("", "set but empty"), ("existing_file", "is a file"),
+                                            ("existing_file/sub", "is a file")])
+def test_data_folders_that_are_empty_or_files_stop_the_cli(no_training, tmp_path, monkeypatch, capsys, variable,
+                                                           value, message):
+    (tmp_path / "existing_file").write_text("not a folder")
+    monkeypatch.setenv(variable, str(tmp_path / value) if value else "")
+    with pytest.raises(SystemExit) as stop:
+        main(["--out", str(tmp_path / "out"), *FAST])
+    assert stop.value.code == 2 and no_training == []
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert variable in error and message in error, error
+
+
+def test_a_symbolic_link_loop_is_reported_as_a_loop(tmp_path, monkeypatch, capsys):
+    from helpers.data import load_task
+
+    loop = tmp_path / "loop.csv"
+    loop.symlink_to(loop)
+    with pytest.raises(ValueError, match="symbolic link loop"):
+        load_task(str(loop))
+    (tmp_path / "dangling.csv").symlink_to(tmp_path / "gone.csv")
+    with pytest.raises(ValueError, match="broken symbolic link"):
+        load_task(str(tmp_path / "dangling.csv"))
+    monkeypatch.setattr(training, "train", lambda *a, **k: pytest.fail("trained"))
+    monkeypatch.setenv("KDLS_COMPUTED_DIR", str(tmp_path / "computed"))
+    with pytest.raises(SystemExit) as stop:
+        main(["--task", str(loop), "--out", str(tmp_path / "out"), *FAST])
+    assert stop.value.code == 2 and "symbolic link loop" in capsys.readouterr().err
+
+
+def test_an_unwritable_out_folder_stops_before_training(no_training, tmp_path, monkeypatch, capsys):
+    import tempfile
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", refuse)
+    with pytest.raises(SystemExit) as stop:
+        main(["--out", str(tmp_path / "out"), *FAST])
+    assert stop.value.code == 2 and no_training == []
+    assert "is not writable: Permission denied" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("fault", [PermissionError(13, "Permission denied"), NotADirectoryError(20, "Not a directory"),
+                                   OSError(errno.ENOSPC, "No space left on device")])
+@pytest.mark.parametrize("where", ["results", "cache"])
+def test_file_system_faults_after_training_are_one_line_and_exit_2(no_training, tmp_path, monkeypatch, capsys, fault,
+                                                                   where):
+    from helpers import experiments
+
+    target = tmp_path / "out" / "results.csv" if where == "results" else tmp_path / "computed" / "runs" / "x.record"
+
+    def fail(*args, **kwargs):
+        raise type(fault)(fault.errno, fault.strerror, str(target))
+
+    monkeypatch.setattr(experiments, "write_results" if where == "results" else "run_grid", fail)
+    assert main(["--out", str(tmp_path / "out"), *FAST]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    last = err.strip().splitlines()[-1]
+    assert last == f"python -m helpers.experiments: error: cannot write {target}: {fault.strerror}"
