@@ -27,8 +27,8 @@ Choices, made to compare each engine used the way it is meant to be used:
   (the training loop only: no data preparation, no evaluation). Batches are length-grouped
   (shuffle, sort within mega-batches of 50 batches) and padded per batch, sliced from tensors
   padded once per run; the student's embedding table is trimmed to the data's token ids while
-  it trains (``helpers.models.trim_vocabulary``). Whatever kernel-level speed-ups
-  ``helpers.training.train`` opts into (``helpers.speed``) are part of the kit's number.
+  it trains (``helpers.models.trim_vocabulary``). No thread or kernel tuning beyond ``--threads``:
+  ``helpers.training.train`` runs with torch's defaults.
 * Trainer: ``helpers.trainer.DistillationTrainer`` with a live L6 teacher (``build_model("L6", 6)``),
   its forward pass inside ``compute_loss`` -- the usual way to distil with the Trainer. Its
   natural CPU settings: ``use_cpu=True``, the default fused AdamW, ``DataCollatorWithPadding``

@@ -116,11 +116,21 @@ def code_fingerprint(*module_names: str) -> str:
 def computed_dir() -> Path:
     """Folder of computed results (runs, features): ``$KDLS_COMPUTED_DIR``, else the download cache folder.
 
+    Unset or empty means the default; a value naming a file (or a path through one) is a ``ValueError``.
+
     Separate from the downloads so that tests (and anyone who wants a clean slate) can use a
     temporary folder without downloading the assets again.
     """
-    folder = os.environ.get(COMPUTED_ENV)
-    return Path(folder).expanduser() if folder else cache_dir()
+    folder = os.environ.get(COMPUTED_ENV, "").strip()
+    if not folder:  # unset or empty: the default (never the current folder)
+        return cache_dir()
+    path = Path(folder).expanduser()
+    for above in (path, *path.parents):
+        if above.exists():
+            if not above.is_dir():
+                raise ValueError(f"{COMPUTED_ENV}={folder!r} cannot be a folder: {above} is a file")
+            break
+    return path
 
 
 def runs_dir() -> Path:

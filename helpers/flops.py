@@ -5,9 +5,9 @@ Counting convention (the benchmark's, and the usual one for transformers): a for
 and ``T`` the real (unpadded) tokens; attention-score FLOPs are left out (short sequences).
 Work loaded from a cache costs nothing: it is not counted.
 
-Every counted piece goes to an in-process tally (:func:`tally`) and, when ``$KDLS_FLOPS_FILE``
-names a file, is appended there as one JSON line ``{"kind", "flops", "seconds"}``: ``make
-reproduce`` gives each notebook its own file and sums it per notebook (:func:`read_tally`).
+Every counted piece, when ``$KDLS_FLOPS_FILE`` names a file, is appended there as one JSON line
+``{"kind", "flops", "seconds"}`` (:func:`record`): ``make reproduce`` gives each notebook its own
+file and sums it per notebook (:func:`read_tally`).
 """
 
 from __future__ import annotations
@@ -19,11 +19,9 @@ from pathlib import Path
 
 import torch
 
-__all__ = ["FLOPS_ENV", "non_embedding_parameters", "training_flops", "forward_flops", "record", "tally",
-           "reset_tally", "read_tally"]
+__all__ = ["FLOPS_ENV", "non_embedding_parameters", "training_flops", "forward_flops", "record", "read_tally"]
 
 FLOPS_ENV = "KDLS_FLOPS_FILE"
-_TALLY: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
 
 
 def non_embedding_parameters(model: torch.nn.Module) -> int:
@@ -42,24 +40,12 @@ def forward_flops(parameters: int, tokens: int) -> float:
 
 
 def record(kind: str, flops: float, seconds: float) -> None:
-    """Count ``flops`` spent in ``seconds`` of wall time under ``kind`` (e.g. ``'finetune'``, ``'features'``)."""
-    entry = _TALLY[kind]
-    entry[0] += float(flops)
-    entry[1] += float(seconds)
+    """Count ``flops`` spent in ``seconds`` of wall time under ``kind`` (e.g. ``'finetune'``, ``'features'``):
+    one JSON line appended to ``$KDLS_FLOPS_FILE`` when it is set (nothing otherwise)."""
     target = os.environ.get(FLOPS_ENV)
     if target:
         with open(target, "a", encoding="utf-8") as out:
             out.write(json.dumps({"kind": kind, "flops": float(flops), "seconds": float(seconds)}) + "\n")
-
-
-def tally() -> dict[str, tuple[float, float]]:
-    """``{kind: (flops, seconds)}`` counted in this process so far."""
-    return {kind: (flops, seconds) for kind, (flops, seconds) in _TALLY.items()}
-
-
-def reset_tally() -> None:
-    """Forget this process's tally (the file named by ``$KDLS_FLOPS_FILE`` is left alone)."""
-    _TALLY.clear()
 
 
 def read_tally(path: Path) -> dict[str, tuple[float, float]]:

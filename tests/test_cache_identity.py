@@ -61,3 +61,15 @@ def test_the_module_lists_name_the_modules_that_determine_a_result():
     assert set(cache.FEATURE_MODULES) == {f"helpers.{m}" for m in ("losses", "features", "models", "data", "precision")}
     with pytest.raises(ValueError, match="no_such_module"):
         cache.code_fingerprint("helpers.no_such_module")
+
+
+def test_the_computed_folder_is_never_a_file_nor_the_current_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("KDLS_COMPUTED_DIR", "")
+    assert cache.computed_dir() != type(tmp_path)(".") and cache.computed_dir().is_absolute()
+    (tmp_path / "a_file").write_text("x")
+    for value in ("a_file", "a_file/sub"):
+        monkeypatch.setenv("KDLS_COMPUTED_DIR", str(tmp_path / value))
+        with pytest.raises(ValueError, match="a_file is a file"):
+            cache.computed_dir()
+    monkeypatch.setenv("KDLS_COMPUTED_DIR", str(tmp_path / "new"))
+    assert cache.runs_dir() == tmp_path / "new" / "runs"
