@@ -43,8 +43,8 @@ from helpers.analysis import claim_a_text, verdict_table
 from helpers.data import task_name
 from helpers.features import FeatureSet, HeadConfig, HeadRecord, encode_features, run_head
 from helpers.losses import METHODS, Objective
-from helpers.results import RESULT_COLUMNS, results_frame, write_results
-from helpers.training import RunRecord, TrainConfig, run
+from helpers.results import RESULT_COLUMNS, results_frame, teacher_label, write_results
+from helpers.training import RunRecord, TrainConfig, run, run_with_checkpoints
 
 __all__ = [
     "verdict_text",
@@ -56,6 +56,8 @@ __all__ = [
     "preset_comparison",
     "teacher_config",
     "teacher_configs",
+    "teacher_ladder",
+    "rung_label",
     "main_grid",
     "run_grid",
     "describe_run",
@@ -129,22 +131,24 @@ class FeatureTier:
 class Preset:
     """Budgets of one preset: fine-tuning (models, epochs, subsets, seeds, grid) and the feature tier.
 
-    Fine-tuning: ``teacher_epochs`` trains the converged, confident teacher; ``early_teacher_epochs``
-    (optional) trains a second teacher with the same recipe stopped early — less confident on the
-    test split than the ERM student, so KD from it shows the other side of the crossover.
+    Fine-tuning: the standard-KD teachers form a **ladder of confidences** (:func:`teacher_ladder`) from one
+    teacher run of ``teacher_epochs``: its checkpoints after each of ``teacher_checkpoints`` epochs (same run,
+    same schedule: no extra training), the finished run, then the finished run with its logits multiplied by
+    each of ``teacher_scales`` (a sharper or flatter teacher at no training cost). The rungs are listed from
+    the least to the most confident *by construction*; every verdict uses their measured entropies instead.
     ``methods`` (ERM always runs: it is every comparison's baseline), ``ls_alphas``, ``kd_alphas``
-    (``alpha`` weights the soft part) and ``kd_temperatures`` span the grid; ``settings`` are its
-    KD settings; ``teacher_scales`` add standard-KD students (first α, τ = ``scaled_temperature``,
-    default the first τ) of the main teacher with its logits multiplied by each scale (a sharper
-    or flatter teacher at no extra teacher training). ``tasks`` are fine-tuned in the notebooks
-    (the CLI fine-tunes the ``--task`` it is given).
+    (``alpha`` weights the soft part) and ``kd_temperatures`` (KD from every rung) span the grid;
+    ``extreme_temperatures`` add KD from the first and the last rung only; ``settings`` are the KD settings
+    (self and reverse KD use every temperature of both lists). ``reverse_student`` is the bigger student of
+    reverse KD (default: the teacher's size). ``tasks`` are fine-tuned in the notebooks (the CLI fine-tunes
+    the ``--task`` it is given).
     """
 
     name: str
     teacher: str = "L6"
     students: tuple[str, ...] = ("L2",)
     teacher_epochs: float = 2.0
-    early_teacher_epochs: float | None = None
+    teacher_checkpoints: tuple[float, ...] = ()
     student_epochs: float = 3.0
     train_subset: int | None = None
     eval_subset: int | None = None
@@ -159,7 +163,8 @@ class Preset:
     tasks: tuple[str, ...] = ("trec",)
     settings: tuple[str, ...] = ("standard",)
     teacher_scales: tuple[float, ...] = ()
-    scaled_temperature: float | None = None
+    extreme_temperatures: tuple[float, ...] = ()
+    reverse_student: str | None = None
     teacher_learning_rate: float | None = None
     features: FeatureTier = field(default_factory=FeatureTier)
     notes: str = field(default="", compare=False)
@@ -174,11 +179,14 @@ class Preset:
         for alpha in self.ls_alphas:
             Objective("ls", alpha)
         for alpha in self.kd_alphas:
-            for temperature in self.kd_temperatures:
+            for temperature in (*self.kd_temperatures, *self.extreme_temperatures):
                 Objective("kd", alpha, temperature)
-        if self.early_teacher_epochs is not None and not 0 < self.early_teacher_epochs < self.teacher_epochs:
-            raise ValueError(f"early_teacher_epochs must lie in (0, teacher_epochs={self.teacher_epochs:g}), "
-                             f"got {self.early_teacher_epochs!r}")
+        if not all(0 < e < self.teacher_epochs for e in self.teacher_checkpoints) or \
+                list(self.teacher_checkpoints) != sorted(set(self.teacher_checkpoints)):
+            raise ValueError(f"teacher_checkpoints must be increasing epochs inside (0, teacher_epochs="
+                             f"{self.teacher_epochs:g}), got {self.teacher_checkpoints!r}")
+        if any(not (isinstance(s, (int, float)) and s > 0) or s == 1 for s in self.teacher_scales):
+            raise ValueError(f"teacher_scales must be positive numbers other than 1, got {self.teacher_scales!r}")
         self.base_config("trec", student=self.students[0], seed=self.seeds[0])  # checks students, seeds and budgets
 
     def base_config(self, task: str, **changes) -> TrainConfig:
@@ -195,9 +203,9 @@ class Preset:
 
 PRESETS: dict[str, Preset] = {
     "smoke": Preset(
-        name="smoke", teacher="L2", students=("L1",), teacher_epochs=2, early_teacher_epochs=1, student_epochs=1,
-        train_subset=256, eval_subset=128, max_length=32, learning_rate=5e-4, seeds=(0, 1),
-        kd_temperatures=(1.0, 4.0),
+        name="smoke", teacher="L2", students=("L1",), teacher_epochs=2, teacher_checkpoints=(0.5, 1),
+        teacher_scales=(2.0,), student_epochs=1, train_subset=256, eval_subset=128, max_length=32, learning_rate=5e-4,
+        seeds=(0, 1), kd_temperatures=(4.0,), extreme_temperatures=(1.0,),
         features=FeatureTier(
             max_length=32, train_subset=256, eval_subset=128, hidden=32, teacher_epochs=5, student_layers=(1,),
             student_epochs=2, seeds=(0, 1), kd_temperatures=(1.0,), sweep_alphas=(0.0, 0.5), sweep_temperatures=(1.0, 4.0),
@@ -207,30 +215,32 @@ PRESETS: dict[str, Preset] = {
         notes="checks the pipeline end to end on 256 training examples; the numbers mean nothing",
     ),
     "classroom": Preset(
-        name="classroom", teacher="L6", students=("L1",), teacher_epochs=4, early_teacher_epochs=1, student_epochs=4,
-        train_subset=1000, max_length=64, batch_size=16, learning_rate=1e-3, teacher_learning_rate=2e-4,
-        seeds=(0, 1, 2), kd_temperatures=(1.0, 4.0),
+        name="classroom", teacher="L6", students=("L1",), teacher_epochs=6, teacher_checkpoints=(1, 2),
+        teacher_scales=(2.0,), student_epochs=4, train_subset=1000, max_length=64, batch_size=16, learning_rate=1e-3,
+        teacher_learning_rate=2e-4, seeds=(0, 1, 2, 3, 4), kd_temperatures=(4.0,), extreme_temperatures=(1.0,),
         features=FeatureTier(train_subset=3000, eval_subset=600),
-        notes=("fine-tuning: TREC, a 1,000-question training subset, an L6 teacher trained 4 epochs (converged) and the "
-               "same recipe stopped after 1 epoch (a less confident teacher), L1 students trained 4 epochs, 3 seeds, "
-               "ERM, LS and standard KD at τ = 1 and 4 from each teacher; feature tier: both tasks (Rotten Tomatoes "
-               "capped at 3,000 training and 600 validation/test texts), 5 seeds, all three KD settings, coarse sweeps"),
+        notes=("fine-tuning: TREC, a 1,000-question training subset; a ladder of four teachers from one L6 run of 6 epochs "
+               "(its checkpoints after 1 and 2 epochs, the finished run, and the finished run with its logits ×2); L1 "
+               "students trained 4 epochs, 5 seeds: ERM, LS α=0.1, KD α=0.5 at τ = 4 from every teacher and at τ = 1 "
+               "from the least and the most confident; feature tier: both tasks (Rotten Tomatoes capped at 3,000 "
+               "training and 600 validation/test texts), 5 seeds, all three KD settings, coarse sweeps"),
     ),
     "full": Preset(
-        name="full", teacher="L6", students=("L1",), teacher_epochs=5, student_epochs=4,
-        train_subset=2000, max_length=64, batch_size=16, learning_rate=1e-3, teacher_learning_rate=2e-4,
-        seeds=(0, 1, 2), ls_alphas=(0.1,), kd_alphas=(0.5,), kd_temperatures=(1.0, 4.0),
-        tasks=("trec", "rotten_tomatoes"),
+        name="full", teacher="L6", students=("L1",), teacher_epochs=6, teacher_checkpoints=(1, 2),
+        teacher_scales=(2.0,), student_epochs=4, train_subset=1000, max_length=64, batch_size=16, learning_rate=1e-3,
+        teacher_learning_rate=2e-4, seeds=(0, 1, 2, 3, 4), kd_temperatures=(4.0,), extreme_temperatures=(1.0,),
+        tasks=("trec", "rotten_tomatoes"), settings=("standard", "self", "reverse"), reverse_student="L2",
         features=FeatureTier(
             student_layers=(2,), seeds=tuple(range(10)), sweep_alphas=(0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 1.0),
             sweep_temperatures=(1.0, 2.0, 3.0, 4.0, 6.0, 8.0), sweep_seeds=(0, 1, 2),
             inheritance_ls_alphas=(0.05, 0.1, 0.2, 0.3, 0.5), inheritance_epochs=(1, 2, 3, 5, 10),
             inheritance_scales=(0.25, 0.5, 0.75, 1.5, 2.0), inheritance_seeds=(0, 1, 2, 3, 4),
         ),
-        notes=("both tasks fine-tuned on 2,000 training examples each (twice classroom's; TREC has 4,906, Rotten "
-               "Tomatoes 10,328), an L6 teacher trained 5 epochs, L1 students, three seeds, ERM, LS and standard KD at "
-               "τ = 1 and 4; self- and reverse KD on the feature tier only, with 10 seeds and fine grids. About half an "
-               "hour on a 2-core CPU; its results ship in data/results/full"),
+        notes=("both tasks fine-tuned on 1,000 training examples each (20% of TREC's 4,906, 10% of Rotten Tomatoes' "
+               "10,328: what one session's background compute on 2 cores could finish), the classroom teacher ladder, "
+               "5 seeds, the paper's three KD settings fine-tuned: standard (L6 ladder → L1), self (L1 → L1) and reverse "
+               "(L1 → L2), ERM and LS baselines for each student, KD α=0.5 at τ = 4 and 1; feature tier: 10 seeds and "
+               "fine grids. Its results ship in the kit (measured wall time in their provenance)"),
     ),
 }
 
@@ -251,13 +261,14 @@ def preset_comparison(names: tuple[str, ...] = tuple(PRESETS)) -> pd.DataFrame:
         p, f = get_preset(name), get_preset(name).features
         rows[name] = {
             "fine-tuned tasks": ", ".join(p.tasks),
-            "teachers (epochs)": f"{p.teacher} ({p.teacher_epochs:g}"
-                                 + (f" and {p.early_teacher_epochs:g})" if p.early_teacher_epochs else ")"),
+            "teacher ladder": "; ".join(rung_label(c, scale) for c, scale in teacher_ladder("trec", p)),
             "students (epochs)": f"{', '.join(p.students)} ({p.student_epochs:g})",
             "training examples": "all" if p.train_subset is None else p.train_subset,
             "fine-tuning seeds": len(p.seeds),
             "KD settings (fine-tuning)": ", ".join(p.settings),
-            "KD temperatures": ", ".join(f"{t:g}" for t in p.kd_temperatures),
+            "KD temperatures": ", ".join(f"{t:g}" for t in p.kd_temperatures)
+                               + (f" (and {', '.join(f'{t:g}' for t in p.extreme_temperatures)} from the extreme rungs)"
+                                  if p.extreme_temperatures else ""),
             "fine-tuning runs per task": len(main_grid("trec", p)),
             "feature tasks": ", ".join(f.tasks),
             "feature training examples": "all" if f.train_subset is None else f"≤ {f.train_subset}",
@@ -271,35 +282,53 @@ def preset_comparison(names: tuple[str, ...] = tuple(PRESETS)) -> pd.DataFrame:
 
 
 def teacher_config(task: str, preset: Preset, epochs: float | None = None) -> TrainConfig:
-    """The preset's teacher: its teacher-size model trained with ERM (seed 0) for ``epochs`` (default: converged)."""
-    return preset.base_config(task, student=preset.teacher, method="erm", epochs=epochs or preset.teacher_epochs,
-                              learning_rate=preset.teacher_learning_rate or preset.learning_rate)
+    """The preset's teacher run: its teacher-size model trained with ERM (seed 0) for ``epochs`` of a schedule of
+    ``preset.teacher_epochs`` (default: the whole run; fewer: a checkpoint of that run)."""
+    config = preset.base_config(task, student=preset.teacher, method="erm", epochs=preset.teacher_epochs,
+                                learning_rate=preset.teacher_learning_rate or preset.learning_rate)
+    if epochs is None or epochs == preset.teacher_epochs:
+        return config
+    return config.replace(epochs=epochs, schedule_epochs=preset.teacher_epochs)
 
 
 def teacher_configs(task: str, preset: Preset) -> list[TrainConfig]:
-    """The converged teacher, then (if the preset has one) the same recipe stopped early."""
-    teachers = [teacher_config(task, preset)]
-    if preset.early_teacher_epochs is not None:
-        teachers.append(teacher_config(task, preset, preset.early_teacher_epochs))
-    return teachers
+    """The teacher runs of the ladder: the checkpoints (ascending epochs), then the finished run."""
+    return [teacher_config(task, preset, e) for e in preset.teacher_checkpoints] + [teacher_config(task, preset)]
 
 
-def _kd_variants(base: TrainConfig | HeadConfig, teacher, alphas, temperatures) -> list:
-    return [base.replace(method="kd", alpha=a, temperature=t, teacher=teacher) for a in alphas for t in temperatures]
+def teacher_ladder(task: str, preset: Preset) -> list[tuple[TrainConfig, float]]:
+    """The standard-KD teachers as ``(teacher run, logit scale)`` rungs: the checkpoints, the finished run, then the
+    finished run with its logits × each of ``preset.teacher_scales`` — least to most confident by construction
+    (for scales above 1), though every verdict uses the measured entropies."""
+    runs = teacher_configs(task, preset)
+    return [(c, 1.0) for c in runs] + [(runs[-1], float(scale)) for scale in preset.teacher_scales]
+
+
+def rung_label(teacher: TrainConfig, scale: float = 1.0) -> str:
+    """A rung in the kit's one teacher spelling, e.g. ``'L6 (2 of 6 epochs)'``, ``'L6 (6 epochs, logits ×2)'``."""
+    return teacher_label(teacher.student, objective=teacher.objective, epochs=teacher.epochs,
+                         schedule_epochs=teacher.schedule_epochs, logit_scale=scale)
+
+
+def _kd_variants(base: TrainConfig | HeadConfig, teacher, alphas, temperatures, scale: float = 1.0) -> list:
+    changes = {"teacher_logit_scale": scale} if scale != 1.0 else {}
+    return [base.replace(method="kd", alpha=a, temperature=t, teacher=teacher, **changes)
+            for a in alphas for t in temperatures]
 
 
 def main_grid(task: str, preset: Preset) -> list[TrainConfig]:
-    """Fine-tuning grid: the teachers, then per student and seed ERM, LS at each α and KD at each (α, τ).
+    """Fine-tuning grid: the teacher runs, then per student and seed ERM, LS at each α and KD at each (α, τ).
 
     ERM always runs (every LS/KD run is compared with the ERM run of the same student and seed).
-    KD runs follow ``preset.settings``: ``standard`` (from each teacher of :func:`teacher_configs`,
-    plus one run per ``teacher_scales`` entry), ``self`` (from the same-size ERM model of seed 0);
-    ``reverse`` adds, per seed, ERM of the teacher-size model with the student budget and its KD
-    from each small ERM model of seed 0.
+    KD runs follow ``preset.settings``: ``standard`` — from every rung of :func:`teacher_ladder` at each of
+    ``kd_temperatures``, and from the first and last rung at each of ``extreme_temperatures``; ``self`` — from the
+    same-size ERM model of seed 0; ``reverse`` — per seed, ERM (and LS) of the bigger ``reverse_student`` (default:
+    the teacher's size) with the student budget, and its KD from each small ERM model of seed 0.
     """
-    teachers = teacher_configs(task, preset)
-    grid = list(teachers)
+    ladder = teacher_ladder(task, preset)
+    grid = list(teacher_configs(task, preset))
     kd = "kd" in preset.methods
+    all_temperatures = tuple(dict.fromkeys((*preset.kd_temperatures, *preset.extreme_temperatures)))
     for student in preset.students:
         for seed in preset.seeds:
             base = preset.base_config(task, student=student, seed=seed, epochs=preset.student_epochs)
@@ -307,25 +336,37 @@ def main_grid(task: str, preset: Preset) -> list[TrainConfig]:
             if "ls" in preset.methods:
                 grid += [base.replace(method="ls", alpha=a) for a in preset.ls_alphas]
             if kd and "standard" in preset.settings:
-                for teacher in teachers:
-                    grid += _kd_variants(base, teacher, preset.kd_alphas, preset.kd_temperatures)
-                tau = preset.scaled_temperature or preset.kd_temperatures[0]
-                grid += [base.replace(method="kd", alpha=preset.kd_alphas[0], temperature=tau, teacher=teachers[0],
-                                      teacher_logit_scale=scale) for scale in preset.teacher_scales]
+                for number, (teacher, scale) in enumerate(ladder):
+                    extreme = number in (0, len(ladder) - 1)
+                    temperatures = all_temperatures if extreme else preset.kd_temperatures
+                    grid += _kd_variants(base, teacher, preset.kd_alphas, temperatures, scale)
             if kd and "self" in preset.settings:
-                grid += _kd_variants(base, base.replace(seed=0), preset.kd_alphas, preset.kd_temperatures)
+                grid += _kd_variants(base, base.replace(seed=0), preset.kd_alphas, all_temperatures)
     if kd and "reverse" in preset.settings:
+        big_student = preset.reverse_student or preset.teacher
         for seed in preset.seeds:
-            big = preset.base_config(task, student=preset.teacher, seed=seed, epochs=preset.student_epochs)
+            big = preset.base_config(task, student=big_student, seed=seed, epochs=preset.student_epochs)
             grid.append(big)
+            if "ls" in preset.methods:
+                grid += [big.replace(method="ls", alpha=a) for a in preset.ls_alphas]
             for student in preset.students:
                 small = preset.base_config(task, student=student, seed=0, epochs=preset.student_epochs)
-                grid += _kd_variants(big, small, preset.kd_alphas, preset.kd_temperatures)
+                grid += _kd_variants(big, small, preset.kd_alphas, all_temperatures)
     return list(dict.fromkeys(grid))
 
 
 def run_grid(configs: list[TrainConfig], progress: bool = True) -> list[RunRecord]:
-    """Run (or load from the cache) every config in order."""
+    """Run (or load from the cache) every config in order. Checkpoint configs (``schedule_epochs`` set) are made
+    first, by one training of their whole run per run (:func:`helpers.training.run_with_checkpoints`)."""
+    whole_runs: dict[TrainConfig, list[float]] = {}
+    for config in configs:
+        if config.schedule_epochs is not None:
+            whole_runs.setdefault(config.replace(epochs=config.schedule_epochs), []).append(config.epochs)
+    for whole, checkpoints in whole_runs.items():
+        if progress:
+            print(f"[teacher ladder] {whole.label()} with checkpoints after "
+                  f"{', '.join(f'{e:g}' for e in sorted(checkpoints))} epochs", file=sys.stderr, flush=True)
+        run_with_checkpoints(whole, tuple(checkpoints), progress=progress)
     records = []
     for number, config in enumerate(configs, 1):
         if progress:
@@ -381,13 +422,16 @@ def describe_run(task: str, preset: Preset, grid: list[TrainConfig]) -> str:
     students = ", ".join(preset.students)
     subset = "all training examples" if preset.train_subset is None else f"at most {preset.train_subset:,} training examples"
     lines = [f"task {task_name(task)!r} ({subset}; max_length {preset.max_length}), preset {preset.name!r}:",
-             "* teachers: " + "; ".join(f"{c.student} ERM, {c.epochs:g} epoch{'' if c.epochs == 1 else 's'}"
-                                        for c in teachers),
+             "* teacher ladder (standard KD): " + "; ".join(rung_label(c, scale) for c, scale in teacher_ladder(task, preset))
+             + f" — {len(teachers)} teacher run{'s' if len(teachers) != 1 else ''} from one training of "
+               f"{preset.teacher_epochs:g} epochs",
              f"* students: {students}, {preset.student_epochs:g} epochs, seeds {', '.join(map(str, preset.seeds))}",
              f"* methods: ERM (baseline)"
              + (f", LS α ∈ {{{', '.join(f'{a:g}' for a in preset.ls_alphas)}}}" if "ls" in preset.methods else "")
              + (f", KD α ∈ {{{', '.join(f'{a:g}' for a in preset.kd_alphas)}}} τ ∈ "
-                f"{{{', '.join(f'{t:g}' for t in preset.kd_temperatures)}}} ({', '.join(preset.settings)})"
+                f"{{{', '.join(f'{t:g}' for t in preset.kd_temperatures)}}}"
+                + (f" (τ = {', '.join(f'{t:g}' for t in preset.extreme_temperatures)} from the first and last rung)"
+                   if preset.extreme_temperatures else "") + f" ({', '.join(preset.settings)})"
                 if "kd" in preset.methods else ""),
              f"* {len(grid)} runs (finished runs are loaded from the cache)"]
     return "\n".join(lines)

@@ -57,16 +57,19 @@ IDENTITY_COLUMNS = ("tier", "task", "role", "student", "teacher", "method", "alp
 
 
 def teacher_label(name: str, *, objective: Objective | None = None, epochs: float | None = None,
-                  logit_scale: float = 1.0) -> str:
+                  logit_scale: float = 1.0, schedule_epochs: float | None = None) -> str:
     """The one spelling of a teacher: its model name, then how it differs from a plain ERM teacher.
 
     ``'L6'``, ``'L6 (logits ×2)'`` (its logits multiplied by 2: sharper), ``'L6 (LS α=0.3)'``,
-    ``'L6 (1 epoch)'``, ``'L6 (LS α=0.3, 2 epochs, logits ×0.5)'``.
+    ``'L6 (1 epoch)'``, ``'L6 (LS α=0.3, 2 epochs, logits ×0.5)'``; a checkpoint after 2 epochs of a run
+    scheduled for 6: ``'L6 (2 of 6 epochs)'``.
     """
     notes = []
     if objective is not None and objective.method != "erm":
         notes.append(objective.label())
-    if epochs is not None:
+    if epochs is not None and schedule_epochs is not None and schedule_epochs != epochs:
+        notes.append(f"{epochs:g} of {schedule_epochs:g} epochs")
+    elif epochs is not None:
         notes.append(f"{epochs:g} epoch{'' if epochs == 1 else 's'}")
     if logit_scale != 1.0:
         notes.append(f"logits ×{logit_scale:g}")

@@ -46,6 +46,7 @@ __all__ = [
     "predict_logits",
     "train",
     "run",
+    "run_with_checkpoints",
     "store",
     "teacher_logits",
 ]
@@ -61,7 +62,10 @@ class TrainConfig:
     KD's softmax temperature (ignored otherwise). ``teacher`` (KD only) is the teacher's own
     config; ``teacher_logit_scale`` multiplies the teacher's logits before they are used
     (a way to make a teacher more or less confident). ``train_subset`` / ``eval_subset`` cap
-    the number of examples (None: all).
+    the number of examples (None: all). ``schedule_epochs`` (None: ``epochs``) is the length of the
+    learning-rate schedule: a config with ``epochs < schedule_epochs`` is the **checkpoint** after ``epochs``
+    epochs of a run scheduled for ``schedule_epochs`` (the same steps as that run up to there), so one longer
+    run yields a ladder of teachers (:func:`train` with ``checkpoints``).
     """
 
     task: str = "trec"
@@ -73,6 +77,7 @@ class TrainConfig:
     teacher_logit_scale: float = 1.0
     seed: int = 0
     epochs: float = 3.0
+    schedule_epochs: float | None = None
     batch_size: int = 32
     learning_rate: float = 1e-4
     weight_decay: float = 0.01
@@ -100,6 +105,15 @@ class TrainConfig:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
         _check_student(self.student)
         _check_number("epochs", self.epochs, positive=True)
+        object.__setattr__(self, "epochs", float(self.epochs))  # 2 and 2.0 are one run (and one cache key)
+        if self.schedule_epochs is not None:
+            _check_number("schedule_epochs", self.schedule_epochs, positive=True)
+            if self.schedule_epochs < self.epochs:
+                raise ValueError(f"schedule_epochs ({self.schedule_epochs:g}) must be >= epochs ({self.epochs:g}): a "
+                                 f"checkpoint lies inside its run")
+            object.__setattr__(self, "schedule_epochs", float(self.schedule_epochs))
+            if self.schedule_epochs == self.epochs:  # one spelling (and one cache key) for a whole run
+                object.__setattr__(self, "schedule_epochs", None)
         _check_number("learning_rate", self.learning_rate, positive=True)
         _check_number("weight_decay", self.weight_decay, positive=False)
         _check_number("warmup_fraction", self.warmup_fraction, positive=False, at_most=1.0)
@@ -152,6 +166,7 @@ class TrainConfig:
         if self.teacher is None:
             return ""
         return teacher_label(self.teacher.student, objective=self.teacher.objective, epochs=self.teacher.epochs,
+                             schedule_epochs=self.teacher.schedule_epochs,
                              logit_scale=self.teacher_logit_scale)
 
     def label(self) -> str:
@@ -300,8 +315,13 @@ def teacher_logits(teacher: TrainConfig, scale: float = 1.0, progress: bool = Tr
 
 
 def train(config: TrainConfig, progress: bool = True, return_model: bool = False,
-          trim_unused_embeddings: bool = True):
+          trim_unused_embeddings: bool = True, checkpoints: tuple[float, ...] = ()):
     """Train and evaluate one config (no cache). Returns a ``RunRecord`` (and the model if asked).
+
+    ``checkpoints`` (epochs < ``config.epochs``): also evaluate the model after that many epochs and return
+    ``(record, checkpoint_records)``, each checkpoint's record under the config
+    ``config.replace(epochs=e, schedule_epochs=config.epochs)`` — the record that training that config alone
+    would give (same steps: evaluation draws no random numbers), at no extra training cost.
 
     The loss is ``config.objective`` (KD: against the cached teacher logits), checked in full on the
     first batch only (a per-step check would be repeated work).
@@ -324,8 +344,14 @@ def train(config: TrainConfig, progress: bool = True, return_model: bool = False
     generator = torch.Generator().manual_seed(config.seed)
     steps_per_epoch = math.ceil(len(train_split) / config.batch_size)
     total_steps = max(1, math.ceil(steps_per_epoch * config.epochs))
+    schedule_steps = max(1, math.ceil(steps_per_epoch * (config.schedule_epochs or config.epochs)))
+    checkpoints = tuple(sorted({float(e) for e in checkpoints}))
+    if checkpoints and (config.schedule_epochs is not None or not all(0 < e < config.epochs for e in checkpoints)):
+        raise ValueError(f"checkpoints must lie strictly inside a whole run's epochs (0, {config.epochs:g}), got {checkpoints}")
+    checkpoint_steps = {max(1, math.ceil(steps_per_epoch * e)): e for e in checkpoints}
+    checkpoint_records = []
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay, fused=True)
-    scheduler = get_linear_schedule_with_warmup(optimizer, int(config.warmup_fraction * total_steps), total_steps)
+    scheduler = get_linear_schedule_with_warmup(optimizer, int(config.warmup_fraction * schedule_steps), schedule_steps)
     columns = padded_columns(train_split, tokenizer.pad_token_id)
     lengths = train_split["length"]
     setup_seconds = time.perf_counter() - started
@@ -359,11 +385,28 @@ def train(config: TrainConfig, progress: bool = True, return_model: bool = False
             step += 1
             bar.update(1)
             bar.set_postfix(loss=f"{np.mean(losses[-20:]):.3f}")
+            if step in checkpoint_steps:  # the trimmed model predicts every split's tokens: no restore needed
+                epochs = checkpoint_steps[step]
+                checkpoint_records.append(_evaluate(
+                    config.replace(epochs=epochs, schedule_epochs=config.epochs), model, data, tokenizer, names,
+                    step=step, tokens=tokens, losses=losses, setup_seconds=setup_seconds,
+                    train_seconds=time.perf_counter() - train_started, count_training=False))
     bar.close()
     train_seconds = time.perf_counter() - train_started
     if vocabulary is not None:
         restore_vocabulary(model)
+    record = _evaluate(config, model, data, tokenizer, names, step=step, tokens=tokens, losses=losses,
+                       setup_seconds=setup_seconds, train_seconds=train_seconds, checkpoints_seconds=sum(
+                           r.timings["eval_seconds"] for r in checkpoint_records))
+    result = (record, checkpoint_records) if checkpoints else record
+    return (result, model) if return_model else result
 
+
+def _evaluate(config: TrainConfig, model, data, tokenizer, names, *, step: int, tokens: int, losses: list[float],
+              setup_seconds: float, train_seconds: float, checkpoints_seconds: float = 0.0,
+              count_training: bool = True) -> RunRecord:
+    """Eval-mode logits on every split and the run's record; its FLOPs (training up to here + this evaluation)
+    are tallied, the training part only once per run (a checkpoint's training is its run's)."""
     eval_started = time.perf_counter()
     logits, labels, indices = {}, {}, {}
     for split in EVAL_SPLITS:
@@ -373,9 +416,10 @@ def train(config: TrainConfig, progress: bool = True, return_model: bool = False
     eval_seconds = time.perf_counter() - eval_started
     parameters = flops.non_embedding_parameters(model)
     eval_tokens = sum(sum(data[split]["length"]) for split in EVAL_SPLITS)
-    flops.record("finetune", flops.training_flops(parameters, tokens) + flops.forward_flops(parameters, eval_tokens),
-                 train_seconds + eval_seconds)
-    record = RunRecord(
+    trained = flops.training_flops(parameters, tokens) if count_training else 0
+    flops.record("finetune", trained + flops.forward_flops(parameters, eval_tokens),
+                 (train_seconds - checkpoints_seconds if count_training else 0.0) + eval_seconds)
+    return RunRecord(
         config=config,
         metrics=summarize(logits["test"], labels["test"]),
         validation_metrics=summarize(logits["validation"], labels["validation"]),
@@ -388,9 +432,9 @@ def train(config: TrainConfig, progress: bool = True, return_model: bool = False
         logits=logits,
         labels=labels,
         indices=indices,
-        info={"label_names": names, "steps": step, "train_tokens": tokens, "final_loss": float(np.mean(losses[-20:])), "precision": resolve_precision(config.precision)},
+        info={"label_names": names, "steps": step, "train_tokens": tokens, "final_loss": float(np.mean(losses[-20:])),
+              "precision": resolve_precision(config.precision)},
     )
-    return (record, model) if return_model else record
 
 
 def run(config: TrainConfig, progress: bool = True, refresh: bool = False) -> RunRecord:
@@ -425,6 +469,21 @@ def _load_cached(key: str) -> RunRecord | None:
               f"not {key}): it will be retrained", file=sys.stderr)
         return None
     return record
+
+
+def run_with_checkpoints(config: TrainConfig, checkpoints: tuple[float, ...], progress: bool = True) -> list[RunRecord]:
+    """The records of ``config`` and of its checkpoints after ``checkpoints`` epochs (see :func:`train`), through
+    the cache: when any of them is missing, ``config`` is trained once and every record is stored.
+    Returns the checkpoints' records (ascending epochs), then ``config``'s."""
+    rungs = [config.replace(epochs=e, schedule_epochs=config.epochs) for e in sorted(set(checkpoints))] + [config]
+    with cache.run_lock(config.key()):
+        cached = [_load_cached(rung.key()) for rung in rungs]
+        if all(record is not None for record in cached):
+            return cached
+        record, checkpoint_records = train(config, progress=progress, checkpoints=tuple(checkpoints))
+        for each in [*checkpoint_records, record]:
+            store(each)
+    return [*checkpoint_records, record]
 
 
 def store(record: RunRecord) -> None:

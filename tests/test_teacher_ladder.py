@@ -1,0 +1,95 @@
+"""The teacher ladder: checkpoints of one run, their spelling, and the grids built on them."""
+
+import pytest
+import torch
+
+from helpers import cache
+from helpers.experiments import PRESETS, main_grid, rung_label, run_grid, teacher_configs, teacher_ladder
+from helpers.training import TrainConfig, run_with_checkpoints, train
+
+TINY = dict(task="trec", student="L1", train_subset=96, eval_subset=48, max_length=24, batch_size=16, learning_rate=5e-4)
+
+
+@pytest.fixture()
+def isolated_runs(tmp_path, monkeypatch):
+    monkeypatch.setattr(cache, "runs_dir", lambda: tmp_path)
+    return tmp_path
+
+
+def test_a_checkpoint_taken_inside_a_run_equals_training_its_config_alone(isolated_runs):
+    whole = TrainConfig(epochs=2, **TINY)
+    record, (checkpoint,) = train(whole, progress=False, checkpoints=(1,))
+    assert checkpoint.config == whole.replace(epochs=1, schedule_epochs=2)
+    alone = train(checkpoint.config, progress=False)
+    for split in ("train", "validation", "test"):
+        assert torch.allclose(checkpoint.logits[split], alone.logits[split], atol=1e-5)
+    assert checkpoint.info["steps"] == alone.info["steps"] == record.info["steps"] // 2
+    # a checkpoint is not the whole run of the same length: the learning-rate schedule differs
+    short_run = train(whole.replace(epochs=1), progress=False)
+    assert not torch.allclose(short_run.logits["test"], checkpoint.logits["test"], atol=1e-4)
+
+
+def test_run_with_checkpoints_trains_once_and_serves_every_rung_from_the_cache(isolated_runs, monkeypatch):
+    whole = TrainConfig(epochs=2, **TINY)
+    first = run_with_checkpoints(whole, (1,), progress=False)
+    monkeypatch.setattr("helpers.training.train", lambda *a, **k: pytest.fail("trained again"))
+    second = run_with_checkpoints(whole, (1,), progress=False)
+    assert [r.config for r in first] == [r.config for r in second] == [whole.replace(epochs=1, schedule_epochs=2), whole]
+    assert all(torch.equal(a.test_logits, b.test_logits) for a, b in zip(first, second))
+
+
+@pytest.mark.parametrize("changes, match", [
+    (dict(epochs=2, schedule_epochs=1), "schedule_epochs"),
+    (dict(epochs=1, schedule_epochs=float("nan")), "schedule_epochs"),
+])
+def test_a_checkpoint_must_lie_inside_its_run(changes, match):
+    with pytest.raises(ValueError, match=match):
+        TrainConfig(**{**TINY, **changes})
+
+
+def test_a_whole_run_has_one_spelling():
+    assert TrainConfig(epochs=2, schedule_epochs=2, **TINY) == TrainConfig(epochs=2, **TINY)
+    assert TrainConfig(epochs=2, schedule_epochs=2, **TINY).key() == TrainConfig(epochs=2, **TINY).key()
+
+
+def test_checkpoints_outside_the_run_are_refused():
+    with pytest.raises(ValueError, match="checkpoints"):
+        train(TrainConfig(epochs=1, **TINY), progress=False, checkpoints=(1,))
+
+
+def test_the_classroom_ladder_has_four_rungs_from_one_teacher_run_and_says_so():
+    preset = PRESETS["classroom"]
+    ladder = teacher_ladder("trec", preset)
+    assert [rung_label(c, s) for c, s in ladder] == ["L6 (1 of 6 epochs)", "L6 (2 of 6 epochs)", "L6 (6 epochs)",
+                                                    "L6 (6 epochs, logits ×2)"]
+    runs = teacher_configs("trec", preset)
+    assert {c.replace(epochs=c.schedule_epochs or c.epochs) for c in runs} == {runs[-1]}  # one training
+    grid = main_grid("trec", preset)
+    students = [c for c in grid if c not in runs]
+    assert len(students) == 5 * 8  # ERM, LS, τ=4 from 4 rungs, τ=1 from the 2 extremes, for 5 seeds
+    kd = [c for c in students if c.method == "kd"]
+    tau1 = {(c.teacher, c.teacher_logit_scale) for c in kd if c.temperature == 1.0}
+    assert tau1 == {(ladder[0][0], 1.0), (ladder[-1][0], 2.0)}
+    assert {(c.teacher, c.teacher_logit_scale) for c in kd if c.temperature == 4.0} == set(ladder)
+
+
+def test_run_grid_makes_a_ladder_with_one_teacher_training(isolated_runs, monkeypatch):
+    preset = PRESETS["smoke"].replace(seeds=(0,), methods=("erm",))
+    calls = []
+    import helpers.training as training
+    real = training.train
+
+    def counting(config, *args, **kwargs):
+        calls.append((config, kwargs.get("checkpoints", ())))
+        return real(config, *args, **kwargs)
+
+    monkeypatch.setattr(training, "train", counting)
+    records = run_grid(main_grid("trec", preset), progress=False)
+    teacher_trainings = [c for c, _ in calls if c.student == preset.teacher]
+    assert teacher_trainings == [teacher_configs("trec", preset)[-1]]
+    assert [r.config for r in records[:3]] == teacher_configs("trec", preset)
+
+
+def test_integer_and_float_epochs_are_one_run():
+    assert TrainConfig(epochs=2, **TINY).key() == TrainConfig(epochs=2.0, **TINY).key()
+    assert TrainConfig(epochs=1, schedule_epochs=2, **TINY).key() == TrainConfig(epochs=1.0, schedule_epochs=2.0, **TINY).key()
