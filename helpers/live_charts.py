@@ -162,7 +162,7 @@ class _Size:
     readout: int
 
 
-_SIZES = {False: _Size(width=300, height=200, font=12, title=13, readout=13),
+_SIZES = {False: _Size(width=255, height=200, font=12, title=13, readout=13),
           True: _Size(width=380, height=240, font=17, title=19, readout=19)}  # large: a projector
 
 
@@ -654,7 +654,12 @@ def runtime_js() -> str:
     """Vega, Vega-Lite and vega-embed (bundled by vl-convert-python) with :data:`HELPER_JS`: one script, no imports."""
     import vl_convert
 
-    return vl_convert.javascript_bundle(snippet=HELPER_JS, vl_version=VEGA_LITE_VERSION)
+    bundle = vl_convert.javascript_bundle(snippet=HELPER_JS, vl_version=VEGA_LITE_VERSION)
+    # a classic script shares the page's global scope: its top-level names (e.g. `_`) would clash with the
+    # page's own (Sphinx defines `_`), so the bundle runs in a function of its own; it publishes window.* names
+    header = ("/* Vega, Vega-Lite, vega-embed (BSD-3-Clause) and their dependencies, bundled by vl-convert-python;"
+              " the kit's helper last */\n")
+    return f"{header}(function () {{\n{bundle}\n}})();\n"
 
 
 def write_runtime(folder: Path) -> Path:
