@@ -128,6 +128,8 @@ def source_notebook(path: Path, exercises_of_notebook: list):
         test = nbformat.v4.new_code_cell(_test_cell_source(exercise))
         test.metadata["nbgrader"] = _nbgrader(f"{exercise.name}_test", solution=False, grade=True,
                                               points_=points(exercise.name))
+        if notebook.nbformat_minor < 5:  # cell ids came with nbformat 4.5
+            test.pop("id", None)
         cells.insert(check + 1, test)
     return notebook
 

@@ -43,6 +43,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -194,14 +195,16 @@ def _worker(submission: Path, spec_file: Path, result_file: Path, timeout: float
 
     specs = [Exercise(name, notebook, function, tuple(arguments))
              for name, notebook, function, arguments in json.loads(spec_file.read_text())]
-    notebook = nbformat.read(submission, as_version=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        notebook = nbformat.read(submission, as_version=4)
     notebook.cells.append(nbformat.v4.new_code_cell(_check_cell(specs)))
     config = Config()
     config.KernelManager.transport_encryption = "auto"
     client = NotebookClient(notebook, timeout=int(max(1, timeout)), kernel_name="python3", allow_errors=True,
                             interrupt_on_timeout=True, config=config,
                             resources={"metadata": {"path": str(submission.parent)}})
-    outcome: dict = {"error": None, "timed_out": False, "report": None, "checks_timed_out": False}
+    outcome: dict = {"errors": [], "timed_out": False, "report": None, "checks_timed_out": False}
     deadline = time.monotonic() + timeout
 
     def save() -> None:
@@ -238,9 +241,9 @@ def _worker(submission: Path, spec_file: Path, result_file: Path, timeout: float
                     outcome["checks_error"] = f"{errors[0].get('ename')}: {errors[0].get('evalue')}"
             elif time.monotonic() >= deadline:
                 outcome["timed_out"] = True
-            elif errors and outcome["error"] is None:
-                outcome["error"] = {"cell": index + 1, "ename": errors[0].get("ename", "Error"),
-                                    "evalue": errors[0].get("evalue", "")}
+            elif errors:
+                outcome.setdefault("errors", []).append({"cell": index + 1, "ename": errors[0].get("ename", "Error"),
+                                                         "evalue": errors[0].get("evalue", "")})
             save()
     save()
 
@@ -263,10 +266,9 @@ def _read(path: Path):
     except (UnicodeDecodeError, ValueError) as error:
         return None, "not-json", f"the file is not JSON, so not a notebook ({type(error).__name__}: {error})"
     try:
-        import logging
-
-        logging.getLogger("nbformat").setLevel(logging.CRITICAL)
-        notebook = nbformat.reads(data.decode("utf-8"), as_version=4)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a hand-edited notebook may lack cell ids: still a notebook
+            notebook = nbformat.reads(data.decode("utf-8"), as_version=4)
         _ = [cell.cell_type for cell in notebook.cells]
     except Exception as error:
         return None, "not-a-notebook", f"the file is JSON but not a notebook ({type(error).__name__}: {error})"
@@ -340,12 +342,18 @@ def _rows(student: str, stem: str, specs: list[Exercise], outcome: dict | None, 
                 else "the notebook could not be executed: " + _one_line(output[-500:])
         return [Row(student, stem, e.name, False, "", detail, status) for e in specs]
     notes, override = [], None
+    missing = {e.function for e in specs
+               if any(entry["exercise"] == e.name and entry["status"] == "missing-function" for entry in outcome["report"])}
+    # a NameError for a missing exercise function (the notebook's own check cell calling it) is that function's
+    # missing-function row, not an error of the notebook
+    errors = [error for error in outcome.get("errors", [])
+              if not (error["ename"] == "NameError" and any(f"'{name}'" in error["evalue"] for name in missing))]
     if outcome.get("timed_out"):
         override = "timeout"
         notes.append(f"the notebook did not finish within {timeout:g} s (a cell that never ends?); checked what it "
                      "had defined by then:")
-    elif outcome.get("error"):
-        error = outcome["error"]
+    elif errors:
+        error = errors[0]
         override = "error"
         notes.append(f"cell {error['cell']} raised {error['ename']}: {_one_line(error['evalue'])[:200]};"
                      " checked what the notebook defined:")
