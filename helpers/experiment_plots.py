@@ -370,6 +370,16 @@ def _is_erm_key(key: str) -> bool:
     return key.lower() == "erm" or (len(words) >= 2 and words[1] == "ERM" and words[0].lower() != "teacher")
 
 
+def _marker_positions(x: np.ndarray, y: np.ndarray, offset: float, spacing: float = 0.2, floor: float = 0.01) -> list[int]:
+    """Indices for markers spaced evenly along a curve's length (in axis-fraction units, so a narrow peak gets
+    markers too), shifted by ``offset`` of a spacing so that curves lying on each other show different markers;
+    none where the curve sits on the empty baseline (``y < floor``)."""
+    length = np.concatenate([[0.0], np.cumsum(np.hypot(np.diff(x), np.diff(y)))])
+    targets = np.arange(offset * spacing, length[-1], spacing)
+    chosen = np.unique(np.searchsorted(length, targets).clip(0, len(x) - 1))
+    return [int(i) for i in chosen if y[i] >= floor]
+
+
 _DENSITY_STYLES = ("-", "-.", (0, (1, 1)), (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1)), ":")
 _DENSITY_MARKERS = ("o", "s", "^", "D", "v", "P", "X")
 _DENSITY_COLORS = tuple(c for c in CURVE_COLORS if c != "black")  # black and greys are the teachers'
@@ -399,10 +409,11 @@ def entropy_density_plot(entropies: Mapping[str, Any], num_classes: int | None =
     order = [k for k in arrays if k not in is_erm] + is_erm
     teacher_colors = ("0.5", "0.15", "0.7")
     other = teachers = 0
+    curves = {key: reflected_density(arrays[key], upper) for key in order}
+    peak = max(float(d.max()) for _, d in curves.values()) or 1.0
     for n, key in enumerate(order):
-        x, density = reflected_density(arrays[key], upper)
-        start = int(n * 37 / max(len(order), 1)) % 37 + 8  # markers staggered: curves on top of each other differ
-        every = [i for i in range(start, len(x), 37) if density[i] > 0.02 * density.max()]  # none on the empty tail
+        x, density = curves[key]
+        every = _marker_positions(x / upper, density / peak, offset=(n + 0.5) / len(order))
         if key in is_erm:
             color, style, width, marker = METHOD_COLORS["erm"], (0, (5, 4)), 1.8, None
         elif key.lower().startswith("teacher"):
