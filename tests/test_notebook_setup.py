@@ -1,9 +1,10 @@
 """Every notebook's first code cell works outside `make`: without the kit it says how to install it, in one line.
 
-A reader on a hosted notebook service (or a plain Python without the kit) runs the first cell first. It must
-either import ``helpers`` or stop with one clear message naming the distribution (``kdls-kit``) and the
-one-line ``pip install``. The cell must start with exactly the set-up block below (the repository URL may be
-filled in for the placeholder, the same in both places); the test also *runs* the cell in a Python that cannot
+A reader on a hosted notebook service (or a plain Python without the kit) runs the first cell first. It must either
+import ``helpers`` or stop with one clear message naming the distribution (``kdls-kit``) and the one-line install.
+The cell is generated, exactly, by ``helpers.notebooks.setup_cell_source()``: from ``[project.urls] Repository``
+in pyproject.toml when it is set (``%pip install "kdls-kit @ git+URL"``), else the wheel file and a local clone. No
+placeholder (``<this repository's URL>``) is left anywhere. The test also *runs* the cell in a Python that cannot
 import ``helpers`` (``python -I -S``: no site-packages, no current folder on ``sys.path``).
 """
 
@@ -17,32 +18,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from helpers.notebooks import install_command, repository_url, setup_cell_source, wheel_name
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 DISTRIBUTION = "kdls-kit"
-URL_PLACEHOLDER = "<this repository's URL>"
-
-SETUP_BLOCK = '''\
-# Set-up: the kit's helper package. In a hosted notebook, install it first (one line), then restart the kernel:
-#   %pip install "kdls-kit @ git+<this repository's URL>"
-try:
-    import helpers  # first: keeps the Hugging Face libraries offline (see README)
-except ModuleNotFoundError:
-    raise ModuleNotFoundError(
-        "This notebook needs the kit's `helpers` package (distribution kdls-kit), which is not installed here. "
-        "Install it in one line, then restart the kernel:  %pip install \\"kdls-kit @ git+<this repository's URL>\\"  "
-        "(in a clone of the repository: pip install -e .)") from None
-'''
-
-
-def _setup_pattern() -> re.Pattern[str]:
-    """The set-up block as a regex: the URL placeholder may be any URL, the same one in both places."""
-    first, second, rest = re.escape(SETUP_BLOCK).split(re.escape(URL_PLACEHOLDER))
-    url = r"(?P<url>" + re.escape(URL_PLACEHOLDER) + r"|[^\s\"\\]+)"  # the placeholder as it is, or a URL
-    return re.compile(first + url + second + r"(?P=url)" + rest)
-
-
-SETUP_PATTERN = _setup_pattern()
+# an unfilled placeholder such as <this repository's URL> or <your repository URL>
+PLACEHOLDER = re.compile(r"<[^<>\n]*\b(URL|url|repository)\b[^<>\n]*>")
 
 
 def first_code_cell(path: Path) -> str:
@@ -50,20 +32,6 @@ def first_code_cell(path: Path) -> str:
     cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
     assert cells, f"{path.name} has no code cell"
     return cells[0].source
-
-
-def setup_problem(source: str) -> str | None:
-    """Why ``source`` does not start with the set-up block (``None`` if it does)."""
-    if SETUP_PATTERN.match(source.replace("\r\n", "\n")):
-        return None
-    lines = source.splitlines()
-    expected = SETUP_BLOCK.splitlines()
-    for number, (got, want) in enumerate(zip(lines, expected), start=1):
-        if got != want and URL_PLACEHOLDER not in want:
-            return f"line {number} is {got!r}, expected {want!r}"
-    if len(lines) < len(expected):
-        return f"the cell has {len(lines)} lines, the set-up block alone has {len(expected)}"
-    return "the repository URL differs between the comment and the message (or is not a plain URL)"
 
 
 def runnable(source: str) -> str:
@@ -77,13 +45,13 @@ def run_without_kit(source: str, cwd: Path) -> subprocess.CompletedProcess[str]:
                           text=True, timeout=60)
 
 
-def assert_install_message(result: subprocess.CompletedProcess[str]) -> None:
+def assert_install_message(result: subprocess.CompletedProcess[str], command: str) -> None:
     assert result.returncode != 0, "the first cell ran without the kit installed: it must stop with an install hint"
     lines = result.stderr.strip().splitlines()
     assert lines, "no error message"
     message = lines[-1]
     assert message.startswith("ModuleNotFoundError: "), result.stderr
-    assert "pip install" in message and DISTRIBUTION in message, message
+    assert command in message and DISTRIBUTION in message, message
     assert "During handling of the above exception" not in result.stderr, "raise ... from None: one error, not two"
 
 
@@ -94,42 +62,62 @@ def test_notebooks_found():
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
-def test_first_cell_starts_with_setup_block(path):
-    problem = setup_problem(first_code_cell(path))
-    assert problem is None, (f"{path.name}: the first code cell must start with the set-up block of "
-                             f"tests/test_notebook_setup.py (SETUP_BLOCK): {problem}")
+def test_first_code_cell_is_the_setup_cell(path):
+    assert first_code_cell(path) == setup_cell_source(), (
+        f"{path.name}: the first code cell must be exactly helpers.notebooks.setup_cell_source() "
+        "(print it with `python -m helpers.notebooks setup-cell`)")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
-def test_first_cell_without_the_kit_says_how_to_install(path, tmp_path):
-    assert_install_message(run_without_kit(first_code_cell(path), tmp_path))
+def test_no_placeholder_is_left_in_the_notebooks(path):
+    notebook = nbformat.read(path, as_version=4)
+    for number, cell in enumerate(notebook.cells, start=1):
+        found = PLACEHOLDER.search(cell.source)
+        assert found is None, f"{path.name}, cell {number}: placeholder {found.group(0)!r}"
 
 
-# ------------------------------------------------------------------------- the checker itself, on the block
+def test_no_placeholder_is_left_in_the_readmes_and_the_readme_says_how_to_install():
+    for path in (ROOT / "README.md", ROOT / "notebooks" / "TEACHING.md"):
+        found = PLACEHOLDER.search(path.read_text(encoding="utf-8"))
+        assert found is None, f"{path.name}: placeholder {found.group(0)!r}"
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert install_command().lstrip("%") in readme, f"README must say how to install: {install_command()}"
 
-def test_setup_block_passes_the_checks(tmp_path):
-    assert setup_problem(SETUP_BLOCK + "\nimport torch\n") is None
-    filled = SETUP_BLOCK.replace(URL_PLACEHOLDER, "https://example.org/kit.git")
-    assert setup_problem(filled) is None
-    assert_install_message(run_without_kit(SETUP_BLOCK, tmp_path))
+
+def test_first_cell_without_the_kit_says_how_to_install(tmp_path):
+    assert_install_message(run_without_kit(first_code_cell(NOTEBOOKS[0]), tmp_path), install_command())
 
 
-def test_setup_block_imports_helpers_where_the_kit_is_installed():
-    result = subprocess.run([sys.executable, "-c", SETUP_BLOCK + "print(helpers.__name__)"], cwd=ROOT,
+# ------------------------------------------------------------------------- the generated cell itself
+
+def test_without_a_repository_url_the_cell_names_the_wheel_and_a_clone(tmp_path):
+    source = setup_cell_source(url="")
+    assert f"%pip install {wheel_name()}" in source and "pip install -e path/to/clone" in source
+    assert "git+" not in source and not PLACEHOLDER.search(source)
+    assert_install_message(run_without_kit(source, tmp_path), f"%pip install {wheel_name()}")
+
+
+def test_with_a_repository_url_the_cell_installs_from_it(tmp_path):
+    url = "https://example.org/kdls-kit.git"
+    source = setup_cell_source(url=url)
+    command = f'%pip install "kdls-kit @ git+{url}"'
+    assert source.count(f"git+{url}") == 2 and f"#   {command}" in source
+    assert_install_message(run_without_kit(source, tmp_path), command)
+
+
+def test_the_url_comes_from_pyproject():
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert repository_url() == (project.get("urls", {}).get("Repository") or None)
+
+
+def test_setup_cell_imports_helpers_where_the_kit_is_installed():
+    result = subprocess.run([sys.executable, "-c", setup_cell_source() + "\nprint(helpers.__name__)"], cwd=ROOT,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and result.stdout.strip() == "helpers", result.stderr
 
 
-@pytest.mark.parametrize("source", [
-    "import helpers  # first: keeps the Hugging Face libraries offline (see README)\n",  # the old first cell
-    SETUP_BLOCK.replace("except ModuleNotFoundError:", "except ImportError:"),
-    "import torch\n" + SETUP_BLOCK,
-    SETUP_BLOCK.replace(URL_PLACEHOLDER, "https://example.org/a.git", 1).replace(URL_PLACEHOLDER, "https://x.org/b"),
-])
-def test_checker_rejects_other_first_cells(source):
-    assert setup_problem(source) is not None
-
-
-def test_old_first_cell_fails_without_the_kit(tmp_path):
+def test_the_old_first_cell_fails_the_check(tmp_path):
     with pytest.raises(AssertionError):
-        assert_install_message(run_without_kit("import helpers\n", tmp_path))
+        assert_install_message(run_without_kit("import helpers\n", tmp_path), install_command())
