@@ -62,6 +62,7 @@ __all__ = [
     "calibration_chart",
     "shipped_calibration_data",
     "live_chart",
+    "widget_sliders",
     "chart_for_sliders",
     "runtime_js",
     "write_runtime",
@@ -163,7 +164,7 @@ class _Size:
 
 
 _SIZES = {False: _Size(width=255, height=200, font=12, title=13, readout=13),
-          True: _Size(width=380, height=240, font=17, title=19, readout=19)}  # large: a projector
+          True: _Size(width=380, height=210, font=17, title=19, readout=19)}  # large: a projector
 
 
 def _readout(rows: list[dict], size: _Size, transforms: dict[str, str], text: str, lines: int = 1,
@@ -287,7 +288,8 @@ def label_smoothing_chart(alpha: float = theory.LS_APP_ALPHA, num_classes: int =
     scale_x = alt.Scale(domain=[0, 12])
     curve = (alt.Chart(alt.Data(values=[{"gap": float(g)} for g in gaps])).transform_calculate(**loss)
              .mark_line(color=METHOD_COLORS["ls"], strokeWidth=2)
-             .encode(x=alt.X("gap:Q", title="logit gap g = z_label − z_other", scale=scale_x),
+             .encode(x=alt.X("gap:Q", title="logit gap g = z_label − z_other", scale=scale_x,
+                             axis=alt.Axis(values=list(range(0, 13, 2)))),
                      y=alt.Y("loss:Q", title="LS loss (nats)", scale=alt.Scale(zero=True))))
     one = [{"row": 0}]
     star = (alt.Chart(alt.Data(values=one)).transform_calculate(**optimum)
@@ -406,7 +408,7 @@ def distillation_chart(teacher_logits: Sequence[float] = theory.KD_APP_TEACHER_L
                  color=alt.Color("what:N", title=None, sort=list(curves.values()),
                                  scale=alt.Scale(domain=list(curves.values()), range=[METHOD_COLORS["kd"], PALETTE[7]]),
                                  legend=alt.Legend(orient="top", direction="vertical")),
-                 strokeDash=alt.StrokeDash("what:N", sort=list(curves.values()), legend=None,
+                 strokeDash=alt.StrokeDash("what:N", sort=list(curves.values()),
                                            scale=alt.Scale(domain=list(curves.values()), range=[[1, 0], [5, 3]]))))
     one = [{"row": 0}]
     mean_base = sum(base) / k
@@ -569,6 +571,24 @@ def live_chart(app: str, large: bool = False, **settings) -> LiveChart:
     return builders[app](large=large, **settings)
 
 
+def widget_sliders(models: dict, model_id: str) -> list[tuple[str, object]]:
+    """The sliders ``(label, value)`` of a widget and its descendants, from a notebook's saved widget state
+    (``metadata.widgets[...]["state"]``: model id -> model), in the order they are shown."""
+    found, stack, seen = [], [model_id], set()
+    while stack:
+        current = stack.pop(0)
+        if current in seen or current not in models:
+            continue
+        seen.add(current)
+        model = models[current]
+        state = model.get("state", {})
+        if "Slider" in model.get("model_name", ""):
+            found.append((state.get("description", ""), state.get("value")))
+        children = [str(c).removeprefix("IPY_MODEL_") for c in state.get("children", []) or []]
+        stack[:0] = children
+    return found
+
+
 def chart_for_sliders(sliders: Sequence[tuple[str, object]], large: bool = False) -> LiveChart | None:
     """The live twin of a Python slider app recognised by its sliders ``(label, value)`` (as an executed
     notebook's widget state saves them), started at those values; None for any other widget."""
@@ -600,7 +620,7 @@ const STYLE = `
 .kdls-live-note { margin: 0 0 0.4em; padding: 0.3em 0.6em; border-left: 4px solid #029e73; background: #f2faf6; }
 .kdls-live-controls .vega-bind { margin: 0.15em 0; }
 .kdls-live-controls .vega-bind label { display: flex; align-items: center; gap: 0.8em; }
-.kdls-live-controls .vega-bind-name { display: inline-block; min-width: 13em; font-weight: 600; }
+.kdls-live-controls .vega-bind-name { display: inline-block; flex: 0 0 14em; font-weight: 600; }
 .kdls-live-controls input[type=range] { width: 18em; max-width: 50vw; }
 .kdls-live-controls input[type=range]:focus-visible { outline: 3px solid #0173b2; outline-offset: 2px; }
 .kdls-live-value { min-width: 5em; font-variant-numeric: tabular-nums; }

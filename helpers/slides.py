@@ -13,8 +13,11 @@ npm registry's ordinary client), each checked against its sha512 ``integrity`` b
   configuration needs are unpacked: about 2 MB of the package's 70).
 
 The tarballs are cached in ``$KDLS_DATA_DIR/npm`` (default ``data/cache/npm``): after the first build no
-network is needed, and the deck itself never needs one. Widget cells are skipped in the slides (their
-state needs a kernel); present the sliders live in JupyterLab.
+network is needed, and the deck itself never needs one. A widget's state needs a kernel, so the Python slider
+apps cannot run in the deck; the theory apps (notebooks 01-04) are shown by their **live twins** instead
+(:mod:`helpers.live_charts`: Vega-Lite charts whose sliders move in the browser, sized for a projector), each
+on a slide of its own, started at the app's values (:func:`add_live_charts`). The Vega runtime is written once
+into ``OUT/vendor/kdls-live/`` and each deck with a live chart loads it once. Other widget cells stay skipped.
 
 Usage: ``python -m helpers.slides --out build/slides [--preset smoke|classroom] [--notebooks 01 02 03]``.
 """
@@ -33,12 +36,16 @@ from pathlib import Path
 
 import nbformat
 
+from helpers import live_charts
 from helpers.assets import REPO_ROOT
 from helpers.notebooks import NOTEBOOK_DIR, execute_notebook
 
-__all__ = ["VENDOR", "DECK_NOTEBOOKS", "fetch_vendor", "build_slides", "main"]
+__all__ = ["VENDOR", "DECK_NOTEBOOKS", "LIVE_RUNTIME_DIR", "fetch_vendor", "add_live_charts", "build_slides", "main"]
 
 DECK_NOTEBOOKS = ("01", "02", "03")
+LIVE_RUNTIME_DIR = "vendor/kdls-live"  # the live charts' Vega runtime, relative to the decks
+_WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+_WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 
 
 @dataclass(frozen=True)
@@ -142,11 +149,42 @@ def _exporter():
     return exporter
 
 
+def add_live_charts(notebook, name: str, runtime_src: str = f"{LIVE_RUNTIME_DIR}/{live_charts.RUNTIME_FILE}") -> int:
+    """Give each theory app of an executed ``notebook`` its live chart, on a slide of its own; how many.
+
+    An app is recognised by its sliders in the saved widget state (:func:`helpers.live_charts.chart_for_sliders`);
+    its cell's outputs become the live chart (projector-sized, started at the app's values) and the cell a
+    ``slide``. The first chart loads the runtime (``runtime_src``, relative to the deck): once per deck.
+    """
+    state = notebook.metadata.get("widgets", {}).get(_WIDGET_STATE, {})
+    models = state.get("state", {}) if isinstance(state, dict) else {}
+    count = 0
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        for output in cell.get("outputs", []):
+            view = output.get("data", {}).get(_WIDGET_VIEW)
+            sliders = live_charts.widget_sliders(models, view.get("model_id", "")) if view else []
+            chart = live_charts.chart_for_sliders(sliders, large=True) if sliders else None
+            if chart is None:
+                continue
+            count += 1
+            html = live_charts.chart_html(chart, f"kdls-live-{name}-{count}", runtime_src if count == 1 else None,
+                                          large=True)
+            cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": html,
+                                                                         "text/plain": live_charts.LIVE_NOTE})]
+            cell.metadata.setdefault("slideshow", {})["slide_type"] = "slide"
+            cell.metadata.setdefault("transient", {})["remove_source"] = True  # the whole slide for the chart
+            break
+    return count
+
+
 def build_slides(out: Path, preset: str = "smoke", notebooks: tuple[str, ...] = DECK_NOTEBOOKS) -> list[Path]:
     """Execute the notebooks on ``preset`` and write ``out/NN_name.slides.html`` plus ``out/index.html``."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     fetch_vendor(out)
+    live_charts.write_runtime(out / LIVE_RUNTIME_DIR)
     exporter = _exporter()
     decks = []
     for number in notebooks:
@@ -157,12 +195,13 @@ def build_slides(out: Path, preset: str = "smoke", notebooks: tuple[str, ...] = 
         executed = out / "executed" / source.name
         seconds = execute_notebook(source, preset=preset, output=executed)
         notebook = nbformat.read(executed, as_version=4)
-        notebook.metadata.pop("widgets", None)  # widget state needs a kernel (and a CDN): the sliders are skipped
+        live = add_live_charts(notebook, number)
+        notebook.metadata.pop("widgets", None)  # widget state needs a kernel (and a CDN): other sliders are skipped
         body, _ = exporter.from_notebook_node(notebook, resources={"metadata": {"name": source.stem}})
         deck = out / f"{source.stem}.slides.html"
         deck.write_text(body, encoding="utf-8")
         decks.append(deck)
-        print(f"{deck.relative_to(out)}: executed on {preset!r} in {seconds:.0f} s")
+        print(f"{deck.relative_to(out)}: executed on {preset!r} in {seconds:.0f} s; {live} live chart(s)")
     links = "\n".join(f'<li><a href="{d.name}">{d.stem.replace(".slides", "")}</a></li>' for d in decks)
     (out / "index.html").write_text(f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Lecture decks</title>"
                                     f"</head><body><h1>Lecture decks</h1><ul>{links}</ul></body></html>\n")
@@ -176,7 +215,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--notebooks", nargs="+", default=list(DECK_NOTEBOOKS))
     args = parser.parse_args(argv)
     decks = build_slides(args.out, args.preset, tuple(args.notebooks))
-    print(f"{len(decks)} decks in {args.out} (open index.html; reveal.js and MathJax are local copies)")
+    print(f"{len(decks)} decks in {args.out} (open index.html; reveal.js, MathJax and the live charts' Vega "
+          "runtime are local copies)")
 
 
 if __name__ == "__main__":

@@ -193,3 +193,32 @@ def test_runtime_is_one_self_contained_script(tmp_path):
     assert "window.kdlsLive" in text and "window.vegaEmbed" in text
     assert not any(line.startswith(("import ", "export ")) for line in text.splitlines())
     assert "http://" not in text.split("window.kdlsLive")[-1]  # the helper fetches nothing
+
+
+def test_the_deck_shows_a_theory_app_live_on_a_slide_of_its_own():
+    import nbformat
+
+    from helpers import slides
+
+    models = {"app": {"model_name": "VBoxModel", "state": {"children": ["IPY_MODEL_a", "IPY_MODEL_k"]}},
+              "a": {"model_name": "FloatSliderModel", "state": {"description": "smoothing α", "value": 0.2}},
+              "k": {"model_name": "IntSliderModel", "state": {"description": "classes K", "value": 5}},
+              "other": {"model_name": "IntSliderModel", "state": {"description": "epochs", "value": 3}}}
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": models}}
+
+    def app_cell(model_id: str):
+        view = {"application/vnd.jupyter.widget-view+json": {"model_id": model_id}, "text/plain": "app"}
+        cell = nbformat.v4.new_code_cell("app()", outputs=[nbformat.v4.new_output("display_data", data=view)])
+        cell.metadata["slideshow"] = {"slide_type": "skip"}
+        return cell
+
+    notebook.cells = [app_cell("app"), app_cell("other"), app_cell("app")]
+    assert slides.add_live_charts(notebook, "02") == 2
+    first, other, second = notebook.cells
+    assert first.metadata["slideshow"]["slide_type"] == "slide" and first.metadata["transient"]["remove_source"]
+    assert other.metadata["slideshow"]["slide_type"] == "skip"  # not a theory app: stays skipped
+    chart = first.outputs[0]["data"]["text/html"]
+    assert chart.count("<script src=") == 1 and f"{slides.LIVE_RUNTIME_DIR}/{live_charts.RUNTIME_FILE}" in chart
+    assert "kdls-live-large" in chart and '"value":0.2' in chart and '"value":5' in chart
+    assert "<script src=" not in second.outputs[0]["data"]["text/html"]  # the runtime: once per deck
