@@ -52,8 +52,9 @@ test-browser: $(BROWSER_STAMP) assets  ## JupyterLab in headless Chromium: run n
 book: $(BOOK_STAMP)  ## static site of the executed notebooks (BOOK_SOURCE, default: make reproduce's) in build/book/
 	$(PY) tools/build_book.py --source $(BOOK_SOURCE) --out build/book
 
-test-book: $(BROWSER_STAMP)  ## the built book in headless Chromium, network blocked (after make book)
-	BOOK_REQUIRED=1 BOOK_SOURCE=$(BOOK_SOURCE) $(PY) -m pytest -m browser -s tests/browser/test_book.py
+test-book: $(BROWSER_STAMP)  ## the built book in headless Chromium, network blocked (after make book); its live charts move
+	BOOK_REQUIRED=1 BOOK_SOURCE=$(BOOK_SOURCE) $(PY) -m pytest -m browser -s tests/browser/test_book.py \
+		tests/browser/test_live_charts.py::test_live_chart_in_the_book
 
 slides: $(STAMP)  ## lecture deck of notebooks 01-03 (reveal.js, works offline) in build/slides/
 	$(PY) -m helpers.slides --out build/slides --preset $${KDLS_PRESET:-smoke}

@@ -10,7 +10,8 @@ to 1e-6 (absolute; relative for numbers above 1). A screenshot before and after 
 keyboard, and its visible value reads as a temperature. When a book was built (``$BOOK_DIR``, default
 ``build/book``), notebook 01's page is opened too: its live chart loads from the book's own ``_static`` folder.
 
-Run with ``make test-browser``. Needs ``/usr/bin/chromium`` and Playwright; skipped without them.
+Run with ``make test-browser`` (the book's check: ``make book test-book``, which requires the built book).
+Needs ``/usr/bin/chromium`` and Playwright; skipped without them.
 """
 
 from __future__ import annotations
@@ -297,7 +298,10 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 def test_live_chart_in_the_book(browser, tmp_path):
     page_path = next(iter(sorted((BOOK / "notebooks").glob("01_*.html"))), None) if BOOK.is_dir() else None
     if page_path is None or "kdls-live" not in page_path.read_text(encoding="utf-8"):
-        pytest.skip(f"no book with live charts in {BOOK}: run `make book` first")
+        message = f"no book with live charts in {BOOK}: run `make book` first"
+        if os.environ.get("BOOK_REQUIRED") == "1":  # make test-book
+            pytest.fail(message)
+        pytest.skip(message)
     handler = functools.partial(_QuietHandler, directory=str(BOOK))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
