@@ -18,10 +18,36 @@ def test_headless_progress_prints_one_summary_line(monkeypatch, capsys):
     assert lines[1].endswith(", loss 0.210")
 
 
-def test_live_progress_is_tqdm_and_disable_prints_nothing(monkeypatch, capsys):
-    monkeypatch.delenv(HEADLESS_ENV, raising=False)
-    bar = progress(range(2), desc="x")
-    assert type(bar).__module__.startswith("tqdm")
+def test_headless_progress_without_a_length_counts_and_a_context_manager_prints_once(monkeypatch, capsys):
     monkeypatch.setenv(HEADLESS_ENV, "1")
-    assert list(progress(range(2), desc="x", disable=True)) == [0, 1]
-    assert capsys.readouterr().out == ""
+    assert list(progress((i for i in range(3)), desc="stream")) == [0, 1, 2]
+    with progress(total=4, desc="block") as bar:
+        bar.update(2)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("stream: 3 in ") and " of " not in lines[0]
+    assert lines[1].startswith("block: 2 of 4 in ") and lines[1].endswith(" s")
+
+
+def test_live_progress_draws_a_bar_on_stderr_and_nothing_on_stdout(monkeypatch, capsys):
+    monkeypatch.delenv(HEADLESS_ENV, raising=False)
+    assert list(progress(range(7), desc="live bar")) == list(range(7))
+    bar = progress(total=3, desc="steps")
+    bar.update(3)
+    bar.set_postfix(loss="0.5")
+    bar.close()
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "live bar" in captured.err and "/7 " in captured.err  # a tqdm bar of 7 steps
+    assert "steps" in captured.err and "3/3" in captured.err and "loss=0.5" in captured.err
+
+
+def test_disabled_progress_prints_nothing_live_or_headless(monkeypatch, capsys):
+    for headless in ("", "1"):
+        monkeypatch.setenv(HEADLESS_ENV, headless)
+        assert list(progress(range(2), desc="x", disable=True)) == [0, 1]
+        bar = progress(total=2, desc="y", disable=True)
+        bar.update(2)
+        bar.close()
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from helpers.cache import COMPUTED_ENV
+from helpers.data import load_task
 from helpers.experiments import feature_data, get_preset
 from helpers.features import train_head
 from helpers.metrics import summarize
@@ -37,9 +38,12 @@ def test_shipped_results_cover_both_tasks_with_three_seeds_and_provenance(shippe
 
 
 def test_shipped_predictions_reproduce_the_shipped_metrics(shipped):
+    classes = {task: len(load_task(task)["train"].features["label"].names) for task in set(shipped.results["task"])}
+    assert classes == {"trec": 6, "rotten_tomatoes": 2}
     for row in shipped.results.itertuples():
         probabilities, labels = shipped.predictions(row.run_id)
-        assert probabilities.shape == (len(labels), probabilities.shape[1])
+        assert probabilities.shape == (len(labels), classes[row.task]), (row.run_id, probabilities.shape)
+        assert np.allclose(probabilities.astype(np.float64).sum(axis=1), 1.0, atol=5e-3)  # float16 rows
         metrics = summarize(np.log(np.clip(probabilities, 1e-12, None)), labels)
         assert metrics["accuracy"] == pytest.approx(row.accuracy, abs=2 / len(labels))  # float16 ties may flip one argmax
         # the probabilities are stored in float16: entropies agree to about 1e-3 nats
