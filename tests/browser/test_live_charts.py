@@ -2,13 +2,14 @@
 
 For each of the four apps a standalone page is written into a temporary folder with the runtime file beside it
 (:func:`helpers.live_charts.write_runtime`) and opened from ``file://`` with every other request refused
-(``page.route``). Each slider is moved to its minimum, its middle and its maximum (setting the input's value and
-dispatching ``input``/``change``, as a hand on the slider does); after every move the test reads the chart's
-parameters and computed data through the Vega view's API (``window.kdlsLive.views[id]``: ``view.signal``,
-``view.data``) and compares them with :mod:`helpers.theory`, :mod:`helpers.losses` and :mod:`helpers.metrics`
-to 1e-6 (absolute; relative for numbers above 1). A screenshot before and after one move must differ; the temperature slider is also moved with the
-keyboard, and its visible value reads as a temperature. When a book was built (``$BOOK_DIR``, default
-``build/book``), notebook 01's page is opened too: its live chart loads from the book's own ``_static`` folder.
+(``page.route``). Each slider is moved to its minimum, a quarter, the middle, three quarters and its maximum
+(setting the input's value and dispatching ``input``/``change``, as a hand on the slider does); after every move
+the test reads the chart's parameters and computed data through the Vega view's API
+(``window.kdlsLive.views[id]``: ``view.signal``, ``view.data``) and compares them with :mod:`helpers.theory`,
+:mod:`helpers.losses` and :mod:`helpers.metrics` to 1e-6 (absolute; relative for numbers above 1). A screenshot
+before and after one move must differ; the temperature slider is also moved with the keyboard, and its visible
+value reads as a temperature. When a book was built (``$BOOK_DIR``, default ``build/book``), notebook 01's page
+is opened too: its live chart loads from the book's own ``_static`` folder, and moves.
 
 Run with ``make test-browser`` (the book's check: ``make book test-book``, which requires the built book).
 Needs ``/usr/bin/chromium`` and Playwright; skipped without them.
@@ -234,9 +235,10 @@ def _offline_page(browser, allowed, refused: list[str], errors: list[str]):
 
 
 def _positions(slider: dict) -> list[float]:
+    """Both ends and three points between, on the slider's steps."""
     low, high, step = slider["min"], slider["max"], slider["step"]
-    middle = low + round((high - low) / 2 / step) * step
-    return [low, round(middle, 10), high]
+    between = [round(low + round((high - low) * share / step) * step, 10) for share in (0.25, 0.5, 0.75)]
+    return [low, *between, high]
 
 
 @pytest.mark.parametrize("app", ["temperature", "label_smoothing", "distillation", "calibration"])
@@ -270,7 +272,7 @@ def test_live_chart_matches_python(app, pages, browser, tmp_path):
             if moves == 1:
                 page.locator(f"#{element}").screenshot(path=str(after))
                 assert before.read_bytes() != after.read_bytes(), "the chart did not change after a slider move"
-    assert moves >= 3 * len(sliders)
+    assert moves == 5 * len(sliders)
     if app == "temperature":
         # keyboard: a native range input, one step per arrow key; the visible value is τ, not log10 τ
         page.evaluate(MOVE, [element, "log_tau", 0])
