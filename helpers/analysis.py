@@ -1,61 +1,73 @@
-"""Statistics over seeds: means with 95% t-intervals, paired differences, verdicts, line fits.
+"""The verdicts and the sentences about measured numbers: every notebook sentence that states a result comes from here.
 
-Conventions
------------
-* A result frame has one row per run in the kit's ``results.csv`` schema (``helpers.results``:
-  ``tier, task, student, teacher, method, alpha, temperature, seed`` + metrics; groups never mix
-  tiers). Runs that differ only in ``seed``
-  form a *group*; its mean comes with a two-sided 95% **t-interval over seeds**
-  ``mean ± t_{0.975, n-1} · sd / sqrt(n)`` (``sd`` with ``n-1``), written ``mean ± half-width``.
-* A *paired difference* is ``metric(method run) − metric(ERM run)`` for the same tier, task,
-  student and seed; its interval is the t-interval of those per-seed differences. A direction is
-  declared only when the interval excludes 0: ``"down"`` (upper end < 0), ``"up"`` (lower end
-  > 0), otherwise ``"unclear"``.
-* Entropies are in nats. Correlations are Pearson's r with a Fisher-z interval.
+* :func:`verdict_table` pairs each LS or KD run with the ERM run of the same tier, task, student and seed
+  (``helpers.statistics``), reads a direction from the 95% t-interval and the negligible band, corrects the
+  family with Holm's method, and judges each comparison against the pre-declared hypotheses of
+  ``helpers.hypotheses``: the kit's (LS raises entropy; KD moves it towards its teacher, predicted from
+  **validation** entropies) and the paper's per setting (standard and self KD lower it, reverse KD raises it).
+* Claim (a) is judged per KD comparison only where the same tier, task and student has an LS comparison;
+  claim (b) is the kit's KD hypothesis. Missing partners read *not testable*, never *contradicts*.
+* Inheritance fits are on teacher means (one point per teacher); a slope, r or crossover is reported only with at
+  least :data:`MIN_TEACHERS_FOR_FIT` distinct teachers, and a crossover only inside the observed teacher range.
+
+Entropies are in nats.
 """
 
 from __future__ import annotations
 
 import math
-import re
-from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+from helpers.hypotheses import (
+    HYPOTHESES_TEXT,
+    JUDGEMENTS,
+    judge,
+    kd_expectation,
+    kd_setting,
+    kit_expectation,
+    model_size,
+    paper_expectation,
+)
+from helpers.statistics import (
+    GROUP_COLUMNS,
+    METRICS,
+    NEGLIGIBLE_ENTROPY,
+    LineFit,
+    check_columns,
+    difference_summary,
+    fit_line,
+    format_ci,
+    holm,
+    mean_ci,
+    paired_differences,
+    seed_summary,
+    t_quantile,
+)
+
+_check_columns = check_columns
 
 __all__ = [
-    "GROUP_COLUMNS",
-    "METRICS",
-    "NEGLIGIBLE_ENTROPY",
-    "t_cdf",
-    "t_quantile",
-    "MeanCI",
-    "mean_ci",
-    "format_ci",
-    "seed_summary",
-    "paired_differences",
-    "difference_summary",
-    "direction",
-    "kd_setting",
-    "model_size",
-    "LineFit",
-    "fit_line",
-    "verdict_table",
-    "claim_a_text",
-    "inheritance_text",
-    "main_table",
+    "MIN_TEACHERS_FOR_FIT",
     "TIER_NAMES",
     "tier_name",
+    "verdict_table",
+    "claim_a_text",
+    "main_table",
     "negligible_text",
+    "hypotheses_text",
+    "statistics_primer",
     "verdict_markdown",
     "claim_a_markdown",
-    "teacher_confidence_table",
-    "teacher_confidence_markdown",
+    "expectation_markdown",
     "inheritance_check",
     "inheritance_check_markdown",
     "findings_markdown",
+    "InheritanceFit",
+    "inheritance_fit",
+    "inheritance_text",
     "shipped_summary",
     "sweep_text",
     "band_text",
@@ -65,340 +77,108 @@ __all__ = [
     "virtual_teacher_text",
 ]
 
-GROUP_COLUMNS = ["tier", "task", "student", "teacher", "method", "alpha", "temperature"]  # tiers never mix
-METRICS = ["accuracy", "entropy", "max_prob", "nll", "ece"]
-
-
-# --------------------------------------------------------------------------------------------
-# Student's t distribution (SciPy), with the kit's argument checks
-# --------------------------------------------------------------------------------------------
-
-
-def _check_df(df: float) -> float:
-    try:
-        value = float(df)
-    except (TypeError, ValueError):
-        raise ValueError(f"df must be a number > 0, got df={df!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"df must be finite and > 0, got df={df!r}")
-    return value
-
-
-def t_cdf(x: float, df: float) -> float:
-    """CDF of Student's t distribution with ``df`` degrees of freedom at ``x``."""
-    df = _check_df(df)
-    if math.isnan(x):
-        raise ValueError("x must not be NaN")
-    return float(stats.t.cdf(x, df))
-
-
-def t_quantile(q: float, df: float) -> float:
-    """The ``q`` quantile of Student's t (e.g. ``t_quantile(0.975, 4) ≈ 2.776``)."""
-    df = _check_df(df)
-    if not (isinstance(q, (int, float, np.floating)) and 0.0 < float(q) < 1.0):
-        raise ValueError(f"q must be a probability in (0, 1), got q={q!r}")
-    return float(stats.t.ppf(q, df))
-
-
-# --------------------------------------------------------------------------------------------
-# Means and intervals over seeds
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MeanCI:
-    """A mean over ``n`` values with its two-sided t-interval ``[low, high]`` (half-width ``half``)."""
-
-    mean: float
-    low: float
-    high: float
-    half: float
-    n: int
-    sd: float
-
-    def __str__(self) -> str:
-        return format_ci(self.mean, self.half)
-
-
-def mean_ci(values: Iterable[float], level: float = 0.95) -> MeanCI:
-    """Mean and t-interval of ``values`` (NaNs dropped). One value: the interval is NaN (unknown)."""
-    if not 0.0 < level < 1.0:
-        raise ValueError(f"level must be in (0, 1), got level={level!r}")
-    array = np.asarray(list(values), dtype=float)
-    array = array[~np.isnan(array)]
-    n = int(array.size)
-    if n == 0:
-        raise ValueError("values is empty (no non-NaN values)")
-    mean = float(array.mean())
-    if n == 1:
-        return MeanCI(mean, math.nan, math.nan, math.nan, 1, math.nan)
-    sd = float(array.std(ddof=1))
-    half = t_quantile(0.5 + level / 2.0, n - 1) * sd / math.sqrt(n)
-    return MeanCI(mean, mean - half, mean + half, half, n, sd)
-
-
-def format_ci(mean: float, half: float, digits: int = 3) -> str:
-    """``'0.297 ± 0.012'``; a NaN half-width (one seed) prints the mean alone."""
-    if half is None or (isinstance(half, float) and math.isnan(half)):
-        return f"{mean:.{digits}f}"
-    return f"{mean:.{digits}f} ± {half:.{digits}f}"
-
-
-def _check_columns(frame: pd.DataFrame, columns: Sequence[str], name: str = "frame") -> None:
-    if not isinstance(frame, pd.DataFrame):
-        raise ValueError(f"{name} must be a pandas DataFrame, got {type(frame).__name__}")
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{name} lacks column(s) {missing}; it has {list(frame.columns)}")
-
-
-def _group_keys(frame: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
-    """Group columns as strings (NaN/empty temperature and teacher become '')."""
-    keys = frame[list(by)].copy()
-    for column in by:
-        keys[column] = keys[column].map(lambda v: "" if (v is None or (isinstance(v, float) and math.isnan(v))) else v)
-    return keys
-
-
-def seed_summary(frame: pd.DataFrame, by: Sequence[str] | None = None, metrics: Sequence[str] | None = None,
-                 level: float = 0.95) -> pd.DataFrame:
-    """One row per group: ``n`` and, per metric, ``<metric>``, ``<metric>_low``, ``<metric>_high``, ``<metric>_ci``.
-
-    ``<metric>_ci`` is the half-width of the t-interval over seeds (NaN with one seed).
-    """
-    by = list(by or GROUP_COLUMNS)
-    metrics = list(metrics or [m for m in METRICS if m in frame.columns])
-    _check_columns(frame, by + metrics)
-    if frame.empty:
-        raise ValueError("frame is empty")
-    keyed = pd.concat([_group_keys(frame, by), frame[metrics]], axis=1)
-    rows = []
-    for key, group in keyed.groupby(by, sort=False, dropna=False):
-        row = dict(zip(by, key if isinstance(key, tuple) else (key,)))
-        row["n"] = len(group)
-        for metric in metrics:
-            ci = mean_ci(group[metric], level)
-            row.update({metric: ci.mean, f"{metric}_low": ci.low, f"{metric}_high": ci.high, f"{metric}_ci": ci.half})
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def paired_differences(frame: pd.DataFrame, metric: str = "entropy", baseline: str | Mapping[str, Any] = "erm",
-                       pair_on: Sequence[str] = ("tier", "task", "student", "seed")) -> pd.DataFrame:
-    """Per-seed ``metric(run) − metric(baseline run)`` of the same task, student and seed.
-
-    ``baseline`` is a method name (default ERM) or a mapping ``{column: value}`` selecting the
-    baseline runs (e.g. ``{"method": "kd", "teacher": "L6-head"}``). Returns the non-baseline
-    rows with columns ``GROUP_COLUMNS + ['seed', 'value', 'baseline_value', 'difference']``.
-    Rows without a baseline partner are dropped. Raises ValueError on duplicate baseline runs.
-    """
-    pair_on = list(pair_on)
-    _check_columns(frame, list(dict.fromkeys(GROUP_COLUMNS + pair_on + [metric])))
-    keyed = pd.concat([_group_keys(frame, GROUP_COLUMNS), frame[[c for c in pair_on if c not in GROUP_COLUMNS] + [metric]]], axis=1)
-    selector = {"method": baseline} if isinstance(baseline, str) else dict(baseline)
-    _check_columns(keyed, list(selector), "frame")
-    is_base = np.logical_and.reduce([keyed[c] == v for c, v in selector.items()]) if selector else np.zeros(len(keyed), bool)
-    base = keyed[is_base]
-    if base.empty:
-        raise ValueError(f"no baseline runs match {selector}")
-    if base.duplicated(pair_on).any():
-        duplicate = base[base.duplicated(pair_on, keep=False)].iloc[0]
-        raise ValueError(f"several {baseline!r} runs for {dict(duplicate[pair_on])}: pass one baseline run per {pair_on}")
-    base = base[pair_on + [metric]].rename(columns={metric: "baseline_value"})
-    others = keyed[~is_base].rename(columns={metric: "value"})
-    merged = others.merge(base, on=pair_on, how="inner")
-    merged["difference"] = merged["value"] - merged["baseline_value"]
-    return merged[GROUP_COLUMNS + [c for c in pair_on if c not in GROUP_COLUMNS] + ["value", "baseline_value", "difference"]]
-
-
-def direction(low: float, high: float, negligible: float = 0.0) -> str:
-    """``'down'`` if the interval lies below 0, ``'up'`` if above, else ``'unclear'`` (also for NaN).
-
-    With ``negligible > 0``, an interval lying entirely inside ``(-negligible, negligible)`` is
-    ``'negligible'``: a real but practically zero change.
-    """
-    if negligible < 0:
-        raise ValueError(f"negligible must be >= 0, got negligible={negligible!r}")
-    if math.isnan(low) or math.isnan(high):
-        return "unclear"
-    if max(abs(low), abs(high)) < negligible:
-        return "negligible"
-    if high < 0:
-        return "down"
-    if low > 0:
-        return "up"
-    return "unclear"
-
-
-def difference_summary(differences: pd.DataFrame, level: float = 0.95, negligible: float = 0.0) -> pd.DataFrame:
-    """Per group: mean paired difference, its t-interval, ``n`` and the ``direction`` it supports."""
-    _check_columns(differences, GROUP_COLUMNS + ["difference"], "differences")
-    rows = []
-    for key, group in differences.groupby(GROUP_COLUMNS, sort=False, dropna=False):
-        ci = mean_ci(group["difference"], level)
-        if ci.n == 1:  # no interval: report the sign of the single difference, flagged with '?'
-            moved = "up?" if ci.mean > 0 else "down?" if ci.mean < 0 else "unclear"
-        else:
-            moved = direction(ci.low, ci.high, negligible)
-        rows.append({**dict(zip(GROUP_COLUMNS, key)), "n": ci.n, "difference": ci.mean, "low": ci.low,
-                     "high": ci.high, "ci": ci.half, "direction": moved,
-                     "baseline": float(group["baseline_value"].mean()), "value": float(group["value"].mean())})
-    return pd.DataFrame(rows, columns=GROUP_COLUMNS + ["n", "difference", "low", "high", "ci", "direction", "baseline", "value"])
-
-
-# --------------------------------------------------------------------------------------------
-# Settings and verdicts
-# --------------------------------------------------------------------------------------------
-
-_SIZE = re.compile(r"^L(\d+)")
-
-
-def model_size(name: str) -> int | None:
-    """Number of encoder layers in a model name (``'L2'``, ``'L6-head[ls α=0.1]'`` → 2, 6), else None."""
-    match = _SIZE.match(str(name))
-    return int(match.group(1)) if match else None
-
-
-def kd_setting(student: str, teacher: str) -> str:
-    """``'standard'`` (bigger teacher), ``'self'`` (same size), ``'reverse'`` (smaller teacher), or ``'other'``."""
-    s, t = model_size(student), model_size(teacher)
-    if s is None or t is None:
-        return "other"
-    return "standard" if t > s else "self" if t == s else "reverse"
-
-
+MIN_TEACHERS_FOR_FIT = 4  # a line through fewer teacher means (e.g. two clusters) has |r| ≈ 1 whatever the data
+TIER_NAMES = {"finetune": "fine-tuned tier", "features": "frozen-feature tier", "paper": "paper-scale tier"}
 _WORDS = {"down": "lowered", "up": "raised", "unclear": "did not clearly change", "negligible": "did not change",
+          "down-small": "lowered, by less than the negligible band,", "up-small": "raised, by less than the negligible band,",
           "down?": "lowered (one seed, untested)", "up?": "raised (one seed, untested)"}
-NEGLIGIBLE_ENTROPY = 0.01  # nats: a change whose whole interval is smaller than this counts as none
+_CLEAN = {"up": "up", "down": "down"}  # the directions that count as a practical change
 
 
-def verdict_table(frame: pd.DataFrame, metric: str = "entropy", level: float = 0.95,
-                  negligible: float = NEGLIGIBLE_ENTROPY) -> pd.DataFrame:
-    """Paired (method − ERM) differences per group with the KD setting and a plain-words ``statement``.
+def tier_name(tier: str) -> str:
+    """``'fine-tuned tier'``, ``'frozen-feature tier'``, … (the tier code itself for unknown tiers)."""
+    return TIER_NAMES.get(str(tier), str(tier))
 
-    Directions as in ``direction`` with the given ``negligible`` band (default 0.01 nats).
+
+# --------------------------------------------------------------------------------------------
+# Verdicts
+# --------------------------------------------------------------------------------------------
+
+
+def _what(method: str, alpha: float, temperature, teacher: str) -> str:
+    if method == "ls":
+        return f"LS α={alpha:g}"
+    if method == "kd":
+        return f"KD α={alpha:g} τ={float(temperature):g} ← {teacher}"
+    return str(method)
+
+
+def _claim_a(kd_direction: str, kd_n: int, ls_rows: pd.DataFrame) -> str:
+    """Claim (a) for one KD comparison against the LS comparison of the same tier, task and student."""
+    ls_rows = ls_rows[ls_rows["n"] >= 2]
+    if ls_rows.empty:
+        return "not testable: no LS comparison with an interval for this student"
+    if kd_n < 2:
+        return "not testable: one seed"
+    ls_direction = _CLEAN.get(ls_rows["direction"].iloc[0])
+    kd = _CLEAN.get(kd_direction)
+    if ls_direction is None or kd is None:
+        return "undecided: a direction is unclear or negligible"
+    return "opposite directions (claim a holds)" if ls_direction != kd else "same direction (claim a fails)"
+
+
+def verdict_table(frame: pd.DataFrame, expectations: pd.DataFrame | None = None, metric: str = "entropy",
+                  level: float = 0.95, negligible: float = NEGLIGIBLE_ENTROPY) -> pd.DataFrame:
+    """Paired (method − ERM) differences per group, judged against the pre-declared hypotheses.
+
+    ``expectations`` (``helpers.sweeps.kd_expectations``: ``tier, task, student, teacher, teacher_entropy,
+    erm_entropy`` on the validation split) gives each KD comparison its teacher-aware prediction; without it a KD
+    comparison has no kit prediction (*not testable*). Columns added to ``difference_summary``'s: ``setting``,
+    ``holm_p`` / ``holm`` (Holm-adjusted p over the whole table / rejected at 5%), ``seeds_up`` / ``seeds_down``
+    (per-seed signs), ``teacher_val_entropy``, ``erm_val_entropy``, ``expected`` (kit) and ``kit``
+    (:func:`helpers.hypotheses.judge`), ``paper_expected`` and ``paper``, ``claim_a`` and a plain-words ``statement``.
     """
-    summary = difference_summary(paired_differences(frame, metric), level, negligible)
+    differences = paired_differences(frame, metric)
+    summary = difference_summary(differences, level, negligible)
+    signs = differences.assign(up=differences["difference"] > 0, down=differences["difference"] < 0)
+    signs = signs.groupby(GROUP_COLUMNS, sort=False, dropna=False)[["up", "down"]].sum().reset_index()
+    summary = summary.merge(signs.rename(columns={"up": "seeds_up", "down": "seeds_down"}), on=GROUP_COLUMNS, how="left")
     summary.insert(3, "setting", [kd_setting(s, t) if m == "kd" else "" for s, t, m in
                                   zip(summary["student"], summary["teacher"], summary["method"])])
+    summary["holm_p"], summary["holm"] = holm(summary["p"].to_numpy(float), 1.0 - level)
+    teacher_h = pd.Series(np.nan, index=summary.index)
+    erm_h = pd.Series(np.nan, index=summary.index)
+    if expectations is not None and not expectations.empty:
+        check_columns(expectations, ["tier", "task", "student", "teacher", "teacher_entropy", "erm_entropy"], "expectations")
+        lookup = {(r.tier, r.task, r.student, r.teacher): (r.teacher_entropy, r.erm_entropy)
+                  for r in expectations.itertuples()}
+        for i, row in summary.iterrows():
+            if row["method"] == "kd":
+                teacher_h[i], erm_h[i] = lookup.get((row["tier"], row["task"], row["student"], row["teacher"]),
+                                                    (np.nan, np.nan))
+    summary["teacher_val_entropy"], summary["erm_val_entropy"] = teacher_h, erm_h
+    summary["expected"] = pd.Series([kit_expectation(m, t, e) for m, t, e in zip(summary["method"], teacher_h, erm_h)],
+                                    index=summary.index, dtype=object)
+    summary["kit"] = [judge(d, e) for d, e in zip(summary["direction"], summary["expected"])]
+    summary["paper_expected"] = pd.Series([paper_expectation(m, s) for m, s in zip(summary["method"], summary["setting"])],
+                                          index=summary.index, dtype=object)
+    summary["paper"] = [judge(d, e) for d, e in zip(summary["direction"], summary["paper_expected"])]
+    claims = []
+    for row in summary.itertuples():
+        if row.method != "kd":
+            claims.append("")
+            continue
+        partners = summary[(summary["tier"] == row.tier) & (summary["task"] == row.task)
+                           & (summary["student"] == row.student) & (summary["method"] == "ls")]
+        claims.append(_claim_a(row.direction, row.n, partners))
+    summary["claim_a"] = claims
     statements = []
     for row in summary.itertuples():
-        what = f"LS (α={row.alpha:g})" if row.method == "ls" else (
-            f"KD (α={row.alpha:g}, τ={float(row.temperature):g}) from {row.teacher}" if row.method == "kd" else row.method)
         interval = f"[{row.low:+.3f}, {row.high:+.3f}]" if not math.isnan(row.low) else "none (one seed)"
-        statements.append(f"{row.task}, {row.student}: {what} {_WORDS[row.direction]} {metric} "
-                          f"({row.baseline:.3f} → {row.value:.3f}; Δ = {row.difference:+.3f}, 95% CI {interval}, n={row.n})")
+        statements.append(f"{row.task}, {row.student}: {_what(row.method, row.alpha, row.temperature, row.teacher)} "
+                          f"{_WORDS[row.direction]} {metric} ({row.baseline:.3f} → {row.value:.3f}; Δ = "
+                          f"{row.difference:+.3f}, 95% CI {interval}, n={row.n})")
     summary["statement"] = statements
     return summary
 
 
 def claim_a_text(verdicts: pd.DataFrame) -> str:
-    """Plain-words verdict on claim (a) ("LS raises entropy, KD lowers it") from a ``verdict_table``.
-
-    One line per (task, student, setting) with KD runs: whether LS raised entropy, how each KD
-    configuration moved it, and whether that setting supports the claim (LS up and KD down).
-    """
-    _check_columns(verdicts, ["task", "student", "method", "direction", "statement", "setting"], "verdicts")
-    lines = []
-    keys = ["tier", "task", "student"] if "tier" in verdicts.columns else ["task", "student"]
-    for key, group in verdicts.groupby(keys, sort=False):
-        task, student = key[-2], key[-1]
-        ls = group[group["method"] == "ls"]
-        ls_word = "no LS run" if ls.empty else ", ".join(
-            f"LS(α={a:g}) {_WORDS[d]} it" for a, d in zip(ls["alpha"], ls["direction"]))
-        for setting, kd in group[group["method"] == "kd"].groupby("setting", sort=False):
-            several = kd["teacher"].nunique() > 1
-            parts = [f"KD(α={a:g}, τ={float(t):g}){f' from {teacher}' if several else ''} {_WORDS[d]} it"
-                     for a, t, teacher, d in zip(kd["alpha"], kd["temperature"], kd["teacher"], kd["direction"])]
-            single = (group["n"] == 1).any()
-            ups = set(ls["direction"])
-            ls_up = (not ls.empty) and ups <= ({"up?"} if single else {"up"})
-            down, up = ("down?", "up?") if single else ("down", "up")
-            downs = (kd["direction"] == down).sum()
-            if ls_up and downs == len(kd):
-                holds = "claim (a) holds: opposite directions"
-            elif ls_up and downs > 0:
-                holds = "claim (a) holds for some KD settings only"
-            elif ls_up and (kd["direction"] == up).all():
-                holds = "claim (a) fails here: KD moved entropy the same way as LS"
-            else:
-                holds = "claim (a) is not supported here"
-            if single:
-                holds += " (one seed: suggestive, not tested)"
-            teacher = ", ".join(dict.fromkeys(kd["teacher"]))
-            lines.append(f"{task}, {student} ({setting} KD from {teacher}): {ls_word}; {'; '.join(parts)} — {holds}.")
+    """One plain line per KD comparison: its direction, the kit's and the paper's judgement and claim (a)."""
+    check_columns(verdicts, ["method", "statement", "kit", "paper", "claim_a"], "verdicts")
+    lines = [f"{row.statement} — prediction: {JUDGEMENTS[row.kit].replace('**', '')}; paper: "
+             f"{JUDGEMENTS[row.paper].replace('**', '')}; claim (a): {row.claim_a}"
+             for row in verdicts.itertuples() if row.method == "kd"]
     return "\n".join(lines) if lines else "no KD runs to judge"
-
-
-@dataclass(frozen=True)
-class LineFit:
-    """Least-squares line ``y = slope·x + intercept`` with Pearson's r and 95% intervals."""
-
-    slope: float
-    intercept: float
-    r: float
-    r_low: float
-    r_high: float
-    slope_low: float
-    slope_high: float
-    n: int
-
-    def predict(self, x):
-        return self.slope * np.asarray(x, dtype=float) + self.intercept
-
-    def crossing(self, y: float) -> float:
-        """The ``x`` where the line reaches ``y`` (NaN for a flat line)."""
-        return (y - self.intercept) / self.slope if self.slope != 0 else math.nan
-
-
-def fit_line(x: Sequence[float], y: Sequence[float], level: float = 0.95) -> LineFit:
-    """Ordinary least squares of ``y`` on ``x``; r's interval by Fisher's z, the slope's by the t distribution."""
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    if x.shape != y.shape or x.ndim != 1:
-        raise ValueError(f"x and y must be 1-D and of equal length, got shapes {x.shape} and {y.shape}")
-    if x.size < 3:
-        raise ValueError(f"need at least 3 points to fit a line with an interval, got {x.size}")
-    if not (np.isfinite(x).all() and np.isfinite(y).all()):
-        raise ValueError("x and y must be finite")
-    if np.ptp(x) == 0:
-        raise ValueError("x is constant: no line can be fitted")
-    n = x.size
-    fit = stats.linregress(x, y)  # least squares; stderr is the slope's standard error
-    slope, intercept = float(fit.slope), float(fit.intercept)
-    r = float(np.clip(fit.rvalue, -1.0, 1.0)) if np.ptp(y) > 0 else 0.0
-    slope_half = t_quantile(0.5 + level / 2.0, n - 2) * float(fit.stderr)
-    if n > 3 and abs(r) < 1.0:
-        interval = stats.pearsonr(x, y).confidence_interval(confidence_level=level)  # Fisher's z
-        r_low, r_high = float(interval.low), float(interval.high)
-    else:
-        r_low = r_high = r if abs(r) == 1.0 else math.nan
-    return LineFit(slope, intercept, r, r_low, r_high, slope - slope_half, slope + slope_half, n)
-
-
-def inheritance_text(fit: LineFit, erm_entropy: float, x_name: str = "teacher entropy", points: str = "teachers") -> str:
-    """Plain words on claim (b) from a student-vs-teacher entropy fit and the ERM student's entropy.
-
-    ``points`` names what the fit's points are (``'teachers'``; ``'students (one per teacher and seed)'``).
-    A slope whose interval lies below 0 is said to contradict claim (b); one that includes 0 does not confirm it.
-    """
-    tightness = "a tight" if abs(fit.r) >= 0.8 else "a moderate" if abs(fit.r) >= 0.5 else "a loose"
-    sign = "rises" if fit.slope > 0 else "falls"
-    text = (f"Student entropy {sign} with {x_name}: slope {fit.slope:.2f} (95% CI [{fit.slope_low:.2f}, {fit.slope_high:.2f}]),"
-            f" i.e. 0.1 nats more {x_name} gives the student {0.1 * fit.slope:+.3f} nats; r = {fit.r:.2f} "
-            f"(95% CI [{fit.r_low:.2f}, {fit.r_high:.2f}]) over {fit.n} {points}: {tightness} relation.")
-    cross = fit.crossing(erm_entropy)
-    if fit.slope > 0 and fit.slope_low > 0 and math.isfinite(cross):
-        text += (f" The fitted line crosses the ERM student's entropy ({erm_entropy:.3f}) at a {x_name} of {cross:.3f}:"
-                 f" teachers more confident than that make KD lower the student's entropy, less confident ones raise it.")
-    else:
-        text += " The interval of the slope includes 0 or the slope is negative, so no crossover is claimed."
-    if fit.slope_high < 0:
-        text += (" **The data contradict claim (b) here:** the student's entropy falls as its teacher's rises.")
-    elif not fit.slope_low > 0:
-        text += " Claim (b) (the student inherits its teacher's confidence) is **not confirmed** by these points."
-    else:
-        text += " That is claim (b): the student inherits its teacher's confidence."
-    return text
 
 
 def main_table(frame: pd.DataFrame, metrics: Sequence[str] = ("accuracy", "entropy", "max_prob", "nll", "ece"),
@@ -415,30 +195,37 @@ def main_table(frame: pd.DataFrame, metrics: Sequence[str] = ("accuracy", "entro
 # Rendering: the notebooks' sentences about measured numbers come from here (Markdown strings)
 # --------------------------------------------------------------------------------------------
 
-TIER_NAMES = {"finetune": "fine-tuned tier", "features": "frozen-feature tier", "paper": "paper-scale tier"}
 
-
-def tier_name(tier: str) -> str:
-    """``'fine-tuned tier'``, ``'frozen-feature tier'``, … (the tier code itself for unknown tiers)."""
-    return TIER_NAMES.get(str(tier), str(tier))
+def hypotheses_text() -> str:
+    """The pre-declared hypotheses (``helpers.hypotheses``), in one paragraph."""
+    return HYPOTHESES_TEXT
 
 
 def negligible_text(negligible: float = NEGLIGIBLE_ENTROPY) -> str:
     """How the verdicts read an interval (the negligible band is a constant of the kit, not a measurement)."""
     return (f"**How to read a verdict.** Each LS or KD run is paired with the ERM run of the same tier, task, student and "
-            f"seed; the 95% t-interval of the per-seed differences decides the words. An interval entirely above 0 reads "
-            f"*raised*, entirely below 0 *lowered*; an interval lying entirely inside ±{negligible:g} nats — the "
-            f"*negligible band* (`helpers.analysis.NEGLIGIBLE_ENTROPY`) — reads *did not change*: a change too small to "
-            f"matter even if it is real. An interval that crosses 0 but leaves the band reads *did not clearly change*. "
-            f"With one seed there is no interval: the sign is reported and flagged *untested*.")
+            f"seed; the 95% t-interval of the per-seed differences and their mean decide the words. An interval above 0 "
+            f"reads *raised* (below 0: *lowered*) when the mean change is at least {negligible:g} nats — the *negligible "
+            f"band* (`helpers.statistics.NEGLIGIBLE_ENTROPY`); with a smaller mean it reads *raised, by less than the "
+            f"negligible band* — real, but too small to matter. An interval lying entirely inside ±{negligible:g} nats "
+            f"reads *did not change*; one that crosses 0 and leaves the band, *did not clearly change*. With one seed "
+            f"there is no interval: the sign is reported and flagged *untested*. Many comparisons at 95% each would make "
+            f"about one in twenty null comparisons look real, so the family is also read with **Holm's correction** "
+            f"(a † marks a direction that does not survive it).")
 
 
-def _kd_what(row) -> str:
-    if row.method == "ls":
-        return f"LS α={row.alpha:g}"
-    if row.method == "kd":
-        return f"KD α={row.alpha:g} τ={float(row.temperature):g} ← {row.teacher}"
-    return str(row.method)
+def statistics_primer(n: int = 5, level: float = 0.95) -> str:
+    """A short primer on the verdicts' statistics, with the t critical values computed (not typed)."""
+    rows = ", ".join(f"n = {k}: t = {t_quantile(0.5 + level / 2, k - 1):.3f}" for k in (3, 5, 8, 10))
+    return (f"**Paired differences.** Each LS or KD student shares its seed — data order and initial weights — with an "
+            f"ERM student, so we look at the per-seed differences d₁ … dₙ: the seed-to-seed noise they share cancels. "
+            f"**The interval** is mean(d) ± t · sd(d) / √n, with t the {level:.1%}-two-sided critical value of Student's t "
+            f"with n − 1 degrees of freedom ({rows}). With n = 3 the multiplier is more than twice the normal 1.96: three "
+            f"seeds buy a wide interval. With n = {n}: t = {t_quantile(0.5 + level / 2, n - 1):.3f}. **The negligible "
+            f"band** (±{NEGLIGIBLE_ENTROPY:g} nats) separates *is there a change* (does the interval exclude 0?) from *does "
+            f"it matter* (is the mean change at least the band? is the whole interval inside it?). **A family** of m "
+            f"comparisons is read with Holm's correction: sort the p-values, compare the k-th smallest with "
+            f"0.05 / (m − k + 1), stop at the first that fails.")
 
 
 def _interval(row) -> str:
@@ -447,34 +234,43 @@ def _interval(row) -> str:
     return f"Δ = {row.difference:+.3f}, 95% CI [{row.low:+.3f}, {row.high:+.3f}], n = {row.n}"
 
 
-def _paper_word(method: str, moved: str) -> str:
-    """How one verdict stands against claim (a): LS raises entropy, KD lowers it."""
-    expected = "up" if method == "ls" else "down"
-    clean = moved.rstrip("?")
-    untested = moved.endswith("?")
-    if clean == expected:
-        return "as the paper says" + (" (one seed: untested)" if untested else "")
-    if clean in ("up", "down"):
-        return ("**the opposite of the paper's claim**" + (" (one seed: untested)" if untested else ""))
-    if moved == "negligible":
-        return "**not what the paper says** (it expects a change)"
-    return "**the paper's direction is not confirmed** (the interval includes 0)"
+def _dagger(row) -> str:
+    return "" if getattr(row, "holm", True) or row.direction in ("unclear", "negligible") or row.n < 2 else " †"
+
+
+def _prediction(row) -> str:
+    if row.method == "ls":
+        return "prediction *up*"
+    if row.expected is None or (isinstance(row.expected, float) and math.isnan(row.expected)):
+        if isinstance(row.teacher_val_entropy, float) and math.isnan(row.teacher_val_entropy):
+            return "no prediction (the teacher's validation entropy is not measured)"
+        return (f"no prediction (teacher {row.teacher_val_entropy:.3f} ≈ ERM {row.erm_val_entropy:.3f} nats on "
+                f"validation)")
+    sign = "<" if row.expected == "down" else ">"
+    return (f"prediction *{row.expected}* (teacher {row.teacher_val_entropy:.3f} {sign} ERM {row.erm_val_entropy:.3f} "
+            f"nats on validation)")
 
 
 def verdict_markdown(verdicts: pd.DataFrame) -> str:
-    """One bullet per comparison of a ``verdict_table``, grouped by tier, task and student, each set against
-    claim (a) of the paper (LS raises entropy, KD lowers it)."""
-    _check_columns(verdicts, ["tier", "task", "student", "method", "alpha", "temperature", "teacher", "direction",
-                              "difference", "low", "high", "n", "baseline", "value"], "verdicts")
+    """One bullet per comparison of a :func:`verdict_table`, grouped by tier, task and student: what moved, the kit's
+    prediction and how the result stands against it, and against the paper's statement for the setting."""
+    check_columns(verdicts, ["tier", "task", "student", "method", "alpha", "temperature", "teacher", "direction",
+                             "difference", "low", "high", "n", "baseline", "value", "kit", "paper", "expected",
+                             "paper_expected", "setting"], "verdicts")
     if verdicts.empty:
         return "_No LS or KD run has an ERM partner of the same seed: nothing to judge._"
     lines = []
     for (tier, task, student), group in verdicts.groupby(["tier", "task", "student"], sort=False):
-        lines.append(f"**{tier_name(tier)}, {task}, student {student}** (ERM entropy {group['baseline'].iloc[0]:.3f} nats):")
+        lines.append(f"**{tier_name(tier)}, {task}, student {student}** (ERM test entropy {group['baseline'].iloc[0]:.3f} "
+                     f"nats):")
         lines.append("")
         for row in group.itertuples():
-            lines.append(f"* {_kd_what(row)}: {_WORDS[row.direction]} the entropy ({_interval(row)}) — "
-                         f"{_paper_word(row.method, row.direction)}.")
+            paper = ("paper: LS raises it" if row.method == "ls" else
+                     f"paper ({row.setting} KD {'raises' if row.paper_expected == 'up' else 'lowers'} it)"
+                     if row.paper_expected else "paper: no statement")
+            lines.append(f"* {_what(row.method, row.alpha, row.temperature, row.teacher)}: {_WORDS[row.direction]} the "
+                         f"entropy ({_interval(row)}){_dagger(row)} — {_prediction(row)}: {JUDGEMENTS[row.kit]}; "
+                         f"{paper}: {JUDGEMENTS[row.paper]}.")
         lines.append("")
     return "\n".join(lines).rstrip()
 
@@ -483,140 +279,119 @@ def _count(n: int, of: int) -> str:
     return f"{n} of {of}"
 
 
+def _tally(series: pd.Series, keys: Sequence[str]) -> str:
+    counts = series.value_counts()
+    return ", ".join(f"{JUDGEMENTS[k].replace('**', '')}: {int(counts[k])}" for k in keys if k in counts)
+
+
 def claim_a_markdown(verdicts: pd.DataFrame, label: str | None = None) -> str:
-    """A short verdict on claim (a) per tier: how many LS and KD comparisons went the paper's way, how many the
-    opposite way, how many had no clear direction — and, in plain words, whether the data support the claim."""
-    _check_columns(verdicts, ["tier", "method", "direction", "n"], "verdicts")
+    """Per tier: LS against its prediction; KD against the kit's prediction and the paper's per setting; claim (a)
+    where testable, split by whether the teacher was more or less confident than the ERM student; the family read
+    with Holm's correction and as a pooled sign count over seeds."""
+    check_columns(verdicts, ["tier", "method", "direction", "n", "kit", "paper", "claim_a", "expected", "holm",
+                             "seeds_up", "seeds_down", "setting"], "verdicts")
     if verdicts.empty:
         return "_No LS or KD run has an ERM partner of the same seed: no verdict._"
     parts = []
+    order = list(JUDGEMENTS)
     for tier, group in verdicts.groupby("tier", sort=False):
-        single = bool((group["n"] == 1).any())
         seeds = sorted(set(int(n) for n in group["n"]))
-        head = f"**{label or tier_name(tier)}** (n = {', '.join(map(str, seeds))} seed{'s' if seeds != [1] else ''} per comparison)"
-        clean = group["direction"].str.rstrip("?")
-        ls, kd = group["method"] == "ls", group["method"] == "kd"
+        head = (f"**{label or tier_name(tier)}** ({len(group)} comparisons, n = {', '.join(map(str, seeds))} "
+                f"seed{'s' if seeds != [1] else ''} each)")
         sentences = []
-        if ls.any():
-            up = int((clean[ls] == "up").sum())
-            down = int((clean[ls] == "down").sum())
-            sentence = f"LS raised the student's entropy in {_count(up, int(ls.sum()))} comparisons"
-            if up == ls.sum():
-                sentence += " — as the paper says"
-            elif down:
-                sentence += f" and **lowered** it in {down} — **the data contradict the paper here**"
+        ls, kd = group[group["method"] == "ls"], group[group["method"] == "kd"]
+        if not ls.empty:
+            sentences.append(f"LS (predicted: raises entropy) — {_tally(ls['kit'], order)}.")
+        if not kd.empty:
+            sentences.append(f"KD against the kit's prediction (towards the teacher, from validation entropies) — "
+                             f"{_tally(kd['kit'], order)}.")
+            for setting, part in kd.groupby("setting", sort=False):
+                if part["paper_expected"].notna().any():
+                    word = "raises" if part["paper_expected"].iloc[0] == "up" else "lowers"
+                    sentences.append(f"{setting.capitalize()} KD against the paper's statement ({setting} KD {word} "
+                                     f"entropy) — {_tally(part['paper'], order)}.")
+            testable = kd[~kd["claim_a"].str.startswith("not testable")]
+            if testable.empty:
+                sentences.append(f"Claim (a) is **not testable** here: {kd['claim_a'].iloc[0].split(': ', 1)[-1]}.")
             else:
-                sentence += " — **the paper's 'LS raises entropy' is not confirmed in the rest** (no clear change)"
-            sentences.append(sentence + ".")
-        if kd.any():
-            down = int((clean[kd] == "down").sum())
-            up = int((clean[kd] == "up").sum())
-            rest = int(kd.sum()) - down - up
-            sentence = (f"KD lowered it in {_count(down, int(kd.sum()))} comparisons, raised it in {up} and left "
-                        f"{rest} without a clear change")
-            if down == kd.sum():
-                sentence += " — claim (a) holds: KD and LS moved confidence in opposite directions."
-            elif up > 0 and down == 0:
-                sentence += (" — **the data contradict claim (a)**: here KD never lowered entropy, and it raised it "
-                             "like LS where it moved it at all.")
-            elif up > 0:
-                sentence += (" — **claim (a) holds only in part**: KD's direction changed with the teacher and τ "
-                             "(see which comparisons above).")
-            elif down > 0:
-                sentence += " — claim (a) holds where KD moved the entropy; elsewhere the change was not clear."
-            else:
-                sentence += " — **claim (a) is not supported here**: KD did not clearly lower entropy anywhere."
-            sentences.append(sentence)
-        if single:
+                by_side = []
+                for side, name in (("down", "more confident than the ERM student"),
+                                   ("up", "less confident than the ERM student")):
+                    part = testable[testable["expected"] == side]
+                    if part.empty:
+                        continue
+                    holds = int(part["claim_a"].str.startswith("opposite").sum())
+                    fails = int(part["claim_a"].str.startswith("same").sum())
+                    by_side.append(f"with a teacher {name}, KD and LS moved entropy in opposite directions in "
+                                   f"{_count(holds, len(part))} comparisons and the same direction in {fails}")
+                rest = testable[testable["expected"].isna()]
+                if not rest.empty:
+                    by_side.append(f"{len(rest)} more had no teacher prediction")
+                sentences.append("Claim (a): " + "; ".join(by_side) + ".")
+            judged = kd[kd["expected"].notna() & (kd["n"] >= 2)]
+            if not judged.empty:
+                agree = int(sum(r.seeds_down if r.expected == "down" else r.seeds_up for r in judged.itertuples()))
+                total = int(judged["n"].sum())
+                sentences.append(f"Pooled over seeds and settings, {_count(agree, total)} per-seed KD differences went "
+                                 f"the predicted way (seeds share ERM runs, so this is a description, not a test).")
+        tested = group[(group["n"] >= 2) & group["direction"].isin(["up", "down", "up-small", "down-small"])]
+        if not tested.empty:
+            survived = int(tested["holm"].sum())
+            sentences.append(f"Read as a family of {len(group)} comparisons with Holm's correction at 5%, "
+                             f"{_count(survived, len(tested))} directions survive.")
+        if (group["n"] == 1).any():
             sentences.append("With one seed these are signs, not tested directions.")
         parts.append(f"{head}: " + " ".join(sentences))
     return "\n\n".join(parts)
 
 
-def teacher_confidence_table(teachers: pd.DataFrame, students: pd.DataFrame) -> pd.DataFrame:
-    """Each KD teacher's test entropy beside the ERM student's (mean ± 95% interval over seeds) of the same tier and task.
-
-    ``teachers``: columns ``tier, task, teacher, teacher_entropy`` (``helpers.sweeps.teacher_frame``);
-    ``students``: result rows (the ERM rows are used). Column ``side`` says whether the teacher is more or
-    less confident than the ERM student (``'about as confident'`` inside the ERM interval).
-    """
-    _check_columns(teachers, ["tier", "task", "teacher", "teacher_entropy"], "teachers")
-    _check_columns(students, ["tier", "task", "student", "method", "entropy"], "students")
-    rows = []
-    erm = students[students["method"] == "erm"]
-    for (tier, task, student), group in erm.groupby(["tier", "task", "student"], sort=False):
-        ci = mean_ci(group["entropy"])
-        for teacher in teachers[(teachers["tier"] == tier) & (teachers["task"] == task)].itertuples():
-            if model_size(teacher.teacher) is not None and kd_setting(student, teacher.teacher) != "standard":
-                continue
-            low, high = (ci.low, ci.high) if ci.n > 1 else (ci.mean, ci.mean)
-            side = ("less confident" if teacher.teacher_entropy > high else
-                    "more confident" if teacher.teacher_entropy < low else "about as confident")
-            rows.append({"tier": tier, "task": task, "student": student, "teacher": teacher.teacher,
-                         "teacher_entropy": float(teacher.teacher_entropy), "erm_entropy": ci.mean, "erm_ci": ci.half,
-                         "n": ci.n, "side": side})
-    return pd.DataFrame(rows, columns=["tier", "task", "student", "teacher", "teacher_entropy", "erm_entropy", "erm_ci",
-                                       "n", "side"])
-
-
-def teacher_confidence_markdown(table: pd.DataFrame) -> str:
-    """Plain words for :func:`teacher_confidence_table`: each teacher against the ERM student."""
-    _check_columns(table, ["tier", "task", "student", "teacher", "teacher_entropy", "erm_entropy", "erm_ci", "side"], "table")
-    if table.empty:
-        return "_No teacher to compare with an ERM student._"
+def expectation_markdown(expectations: pd.DataFrame) -> str:
+    """Plain words for ``helpers.sweeps.kd_expectations``: each teacher against the ERM student on validation."""
+    check_columns(expectations, ["tier", "task", "student", "teacher", "teacher_entropy", "erm_entropy", "erm_ci"],
+                  "expectations")
+    if expectations.empty:
+        return "_No KD teacher with a measured validation entropy._"
     lines = []
-    for (tier, task, student), group in table.groupby(["tier", "task", "student"], sort=False):
+    for (tier, task, student), group in expectations.groupby(["tier", "task", "student"], sort=False):
         erm = group.iloc[0]
-        lines.append(f"* {tier_name(tier)}, {task}: the ERM student {student} has test entropy "
-                     f"{format_ci(erm['erm_entropy'], erm['erm_ci'])} nats; "
-                     + "; ".join(f"teacher {row.teacher}: {row.teacher_entropy:.3f} nats (**{row.side}**)"
-                                 for row in group.itertuples()) + ".")
-        sides = set(group["side"])
-        if {"more confident", "less confident"} <= sides:
-            lines.append("  One teacher is more confident than the ERM student and one less: if the student inherits its "
-                         "teacher's confidence (claim b), KD should move it in opposite directions from the two.")
-        elif sides == {"more confident"}:
-            lines.append("  Every teacher here is more confident than the ERM student: claim (b) predicts that KD lowers "
-                         "the student's entropy.")
-        elif sides == {"less confident"}:
-            lines.append("  Every teacher here is less confident than the ERM student: claim (b) predicts that KD "
-                         "*raises* the student's entropy — the opposite of claim (a).")
+        parts = []
+        for row in group.itertuples():
+            expected = kd_expectation(row.teacher_entropy, row.erm_entropy)
+            word = {"down": "more confident: predicts *lowered*", "up": "less confident: predicts *raised*",
+                    None: "about as confident: no prediction"}[expected]
+            parts.append(f"{row.teacher} {row.teacher_entropy:.3f} ({word})")
+        lines.append(f"* {tier_name(tier)}, {task}, student {student}: ERM validation entropy "
+                     f"{format_ci(erm['erm_entropy'], erm['erm_ci'])} nats; teachers: " + "; ".join(parts) + ".")
     return "\n".join(lines)
 
 
-def inheritance_check(verdicts: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
-    """KD verdicts joined with :func:`teacher_confidence_table`: ``expected`` direction under claim (b) (towards the
-    teacher) and ``matches`` (True / False, or None when the verdict has no clear direction or the teacher is
-    about as confident as the ERM student)."""
-    _check_columns(verdicts, ["tier", "task", "student", "teacher", "method", "direction"], "verdicts")
-    kd = verdicts[verdicts["method"] == "kd"]
-    merged = kd.merge(table[["tier", "task", "student", "teacher", "teacher_entropy", "side"]],
-                      on=["tier", "task", "student", "teacher"], how="inner")
-    expected = merged["side"].map({"less confident": "up", "more confident": "down"})
-    clean = merged["direction"].str.rstrip("?")
-    merged["expected"] = expected
-    merged["matches"] = [None if (pd.isna(e) or c not in ("up", "down")) else bool(c == e) for e, c in zip(expected, clean)]
-    return merged
+def inheritance_check(verdicts: pd.DataFrame) -> pd.DataFrame:
+    """The KD rows of a :func:`verdict_table` with ``matches``: True (moved towards the teacher, as predicted),
+    False (away from it), None (no clear direction, a negligible one, or no prediction)."""
+    check_columns(verdicts, ["method", "kit"], "verdicts")
+    kd = verdicts[verdicts["method"] == "kd"].copy()
+    kd["matches"] = [True if k == "as predicted" else False if k == "opposite" else None for k in kd["kit"]]
+    return kd
 
 
 def inheritance_check_markdown(check: pd.DataFrame) -> str:
-    """Whether KD moved each student towards its teacher's confidence (claim b), counted per tier."""
-    _check_columns(check, ["tier", "direction", "matches", "side", "teacher"], "check")
+    """Claim (b) per tier: in how many KD comparisons the student moved towards its teacher's confidence."""
+    check_columns(check, ["tier", "matches", "kit"], "check")
     if check.empty:
-        return "_No KD run whose teacher's entropy is known: claim (b) not checked._"
+        return "_No KD comparison: claim (b) not checked._"
     lines = []
     for tier, group in check.groupby("tier", sort=False):
         judged = group[group["matches"].notna()]
         towards = int((judged["matches"] == True).sum())  # noqa: E712
         away = len(judged) - towards
-        if len(judged) == 0:
-            lines.append(f"* {tier_name(tier)}: none of the {len(group)} KD comparisons has both a clear direction and a "
-                         f"teacher on one side of the ERM student — claim (b) cannot be judged from these runs.")
+        if judged.empty:
+            lines.append(f"* {tier_name(tier)}: none of the {len(group)} KD comparisons has both a prediction and a "
+                         f"clear direction — claim (b) cannot be judged from these runs.")
             continue
         text = (f"* {tier_name(tier)}: KD moved the student's entropy **towards its teacher's** in "
-                f"{_count(towards, len(judged))} comparisons with a clear direction")
+                f"{_count(towards, len(judged))} comparisons with a prediction and a clear direction")
         if len(judged) < len(group):
-            text += f" ({len(group) - len(judged)} more had no clear direction or a teacher as confident as ERM)"
+            text += f" ({len(group) - len(judged)} more: {_tally(group[group['matches'].isna()]['kit'], list(JUDGEMENTS))})"
         if away == 0:
             text += " — as claim (b) says."
         elif towards == 0:
@@ -627,35 +402,103 @@ def inheritance_check_markdown(check: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def findings_markdown(verdicts_by_label: Mapping[str, pd.DataFrame], checks: Mapping[str, pd.DataFrame] | None = None) -> str:
-    """The closing findings of the main comparison, rendered from verdicts (one entry per tier or source).
-
-    Each entry: claim (a) counted (:func:`claim_a_markdown`) and, where given, claim (b)
-    (:func:`inheritance_check_markdown`). The words follow the data, including when they contradict the paper.
-    """
+def findings_markdown(verdicts_by_label: Mapping[str, pd.DataFrame]) -> str:
+    """The closing findings, one entry per source (tier, live or shipped): claim (a) and the predictions
+    (:func:`claim_a_markdown`), then claim (b) (:func:`inheritance_check_markdown`). The words follow the data."""
     if not verdicts_by_label:
         raise ValueError("verdicts_by_label must name at least one verdict table")
     lines = []
     for label, verdicts in verdicts_by_label.items():
         lines.append(claim_a_markdown(verdicts, label=label))
-        if checks and label in checks:
-            lines.append(inheritance_check_markdown(checks[label]))
-        lines.append("")
+        if (verdicts["method"] == "kd").any():
+            lines.append(inheritance_check_markdown(inheritance_check(verdicts)))
     return "\n\n".join(line for line in lines if line).strip()
 
 
-def shipped_summary(shipped, tier: str = "finetune") -> tuple[pd.DataFrame, pd.DataFrame, str]:
-    """``(main_table, verdict_table, markdown)`` of one tier of shipped results (``helpers.shipped.Shipped``).
+# --------------------------------------------------------------------------------------------
+# Inheritance fits (one point per teacher)
+# --------------------------------------------------------------------------------------------
 
-    The Markdown starts with the provenance caption and is labelled *shipped* throughout.
-    """
+
+class InheritanceFit:
+    """A line through teacher means, or the reason there is none (fewer than :data:`MIN_TEACHERS_FOR_FIT`)."""
+
+    def __init__(self, points: pd.DataFrame, erm_entropy: float, fit: LineFit | None, reason: str = "") -> None:
+        self.points, self.erm_entropy, self.fit, self.reason = points, float(erm_entropy), fit, reason
+        self.x_range = (float(points["teacher_entropy"].min()), float(points["teacher_entropy"].max())) \
+            if len(points) else (math.nan, math.nan)
+
+    @property
+    def crossover(self) -> float:
+        """Teacher entropy where the line meets the ERM student's entropy (NaN without a fit or a rising slope)."""
+        if self.fit is None or not self.fit.slope_low > 0:
+            return math.nan
+        return self.fit.crossing(self.erm_entropy)
+
+    @property
+    def crossover_inside(self) -> bool:
+        low, high = self.x_range
+        return math.isfinite(self.crossover) and low <= self.crossover <= high
+
+
+def inheritance_fit(points: pd.DataFrame, erm_entropy: float, x: str = "teacher_entropy",
+                    minimum: int = MIN_TEACHERS_FOR_FIT) -> InheritanceFit:
+    """Fit student entropy on ``x`` over **teacher means** (one row per teacher: ``helpers.sweeps.inheritance_points``);
+    no fit below ``minimum`` distinct teachers (the reason says so)."""
+    check_columns(points, [x, "student_entropy"], "points")
+    if "point" in points.columns and points["point"].duplicated().any():
+        raise ValueError("points must hold one row per teacher (teacher means), not one per seed")
+    distinct = int(points[x].round(6).nunique())
+    if distinct < minimum:
+        return InheritanceFit(points.rename(columns={x: "teacher_entropy"}) if x != "teacher_entropy" else points,
+                              erm_entropy, None, f"only {distinct} distinct teacher{'s' if distinct != 1 else ''} "
+                              f"(a slope, r or crossover needs at least {minimum})")
+    frame = points.rename(columns={x: "teacher_entropy"}) if x != "teacher_entropy" else points
+    return InheritanceFit(frame, erm_entropy, fit_line(frame["teacher_entropy"], frame["student_entropy"]))
+
+
+def inheritance_text(result: InheritanceFit, context: str, x_name: str = "teacher test entropy") -> str:
+    """Plain words on claim (b) from an :func:`inheritance_fit`. ``context`` names what was fitted — the tier, the
+    student, α and τ (e.g. ``'fine-tuned tier, trec, L1 students, KD α=0.5 τ=4'``)."""
+    points = len(result.points)
+    if result.fit is None:
+        return (f"{context}: {points} teacher{'s' if points != 1 else ''} — {result.reason}, so no line is fitted and "
+                f"nothing is claimed about the slope.")
+    fit = result.fit
+    low, high = result.x_range
+    tightness = "a tight" if abs(fit.r) >= 0.8 else "a moderate" if abs(fit.r) >= 0.5 else "a loose"
+    text = (f"{context}: over {fit.n} teachers (one point each: the mean over seeds), student entropy "
+            f"{'rises' if fit.slope > 0 else 'falls'} with {x_name}: slope {fit.slope:.2f} (95% CI [{fit.slope_low:.2f}, "
+            f"{fit.slope_high:.2f}]); r = {fit.r:.2f} (95% CI [{fit.r_low:.2f}, {fit.r_high:.2f}]): {tightness} relation.")
+    cross = result.crossover
+    if math.isfinite(cross) and result.crossover_inside:
+        text += (f" The line meets the ERM student's entropy ({result.erm_entropy:.3f}) at a {x_name} of {cross:.3f}, "
+                 f"inside the observed range [{low:.3f}, {high:.3f}]: the crossover, where KD's direction flips.")
+    elif math.isfinite(cross):
+        text += (f" The line would meet the ERM student's entropy ({result.erm_entropy:.3f}) at {cross:.3f}, **outside** "
+                 f"the observed teachers' range [{low:.3f}, {high:.3f}]: an extrapolation, so no crossover is claimed.")
+    else:
+        text += " The slope's interval is not above 0, so no crossover is claimed."
+    if fit.slope_high < 0:
+        text += " **The data contradict claim (b) here:** the student's entropy falls as its teacher's rises."
+    elif not fit.slope_low > 0:
+        text += " Claim (b) is **not confirmed** by these points."
+    else:
+        text += " That is claim (b): the student inherits its teacher's confidence."
+    return text
+
+
+def shipped_summary(shipped, tier: str = "finetune") -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """``(main_table, verdict_table, markdown)`` of one tier of shipped results (``helpers.shipped.Shipped``), with
+    the shipped validation-split expectations when the shipment has them. Labelled *shipped* throughout."""
     results = shipped.results
     students = results[(results["role"] == "student") & (results["tier"] == tier)].drop(columns=["run_id"], errors="ignore")
     if students.empty:
         raise ValueError(f"the shipped results have no {tier!r} students")
-    verdicts = verdict_table(students)
+    expectations = getattr(shipped, "expectations", None)
+    verdicts = verdict_table(students, expectations)
     text = (f"**Shipped results** ({shipped.caption()}).\n\n"
-            + claim_a_markdown(verdicts, label=f"shipped `{shipped.preset}`, {tier_name(tier)}"))
+            + claim_a_markdown(verdicts, label=f"shipped {shipped.preset}, {tier_name(tier)}"))
     return main_table(students), verdicts, text
 
 

@@ -19,7 +19,8 @@ from typing import Sequence
 import pandas as pd
 from helpers.progress import progress as progress_bar
 
-from helpers.analysis import kd_setting, mean_ci, seed_summary
+from helpers.hypotheses import kd_expectation, kd_setting
+from helpers.statistics import mean_ci, seed_summary
 from helpers.features import FeatureSet, HeadConfig, run_head
 from helpers.metrics import entropy
 
@@ -33,6 +34,7 @@ __all__ = [
     "inheritance_frame",
     "inheritance_points",
     "kd_teacher_table",
+    "kd_expectations",
     "kd_agreement_summary",
     "teacher_frame",
     "finetune_inheritance_frame",
@@ -152,12 +154,13 @@ def inheritance_frame(data: FeatureSet, student: HeadConfig, teachers: Sequence[
         row = run_head(config, data).row()
         row.update(knob=teacher.knob, knob_value=teacher.value, teacher_entropy=entropy(scaled_test).mean().item(),
                    teacher_train_entropy=entropy(scaled_train).mean().item(),
+                   teacher_val_entropy=entropy(record.logits["validation"] * teacher.scale).mean().item(),
                    teacher_accuracy=float((scaled_test.argmax(-1) == record.labels["test"]).float().mean()))
         rows.append(row)
     for seed in seeds:
         row = run_head(student.replace(seed=int(seed)), data).row()
         row.update(knob="none", knob_value=float("nan"), teacher_entropy=float("nan"),
-                   teacher_train_entropy=float("nan"), teacher_accuracy=float("nan"))
+                   teacher_train_entropy=float("nan"), teacher_val_entropy=float("nan"), teacher_accuracy=float("nan"))
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -182,8 +185,11 @@ def inheritance_points(frame: pd.DataFrame) -> pd.DataFrame:
         rows.append({**extra, "knob": knob, "knob_value": value, "teacher": teacher,
                      "teacher_entropy": float(group["teacher_entropy"].iloc[0]),
                      "teacher_train_entropy": float(group["teacher_train_entropy"].iloc[0]),
+                     **({"teacher_val_entropy": float(group["teacher_val_entropy"].iloc[0])}
+                        if "teacher_val_entropy" in group.columns else {}),
                      "teacher_accuracy": float(group["teacher_accuracy"].iloc[0]),
                      "student_entropy": ci.mean, "student_entropy_ci": ci.half,
+                     "student_entropy_sd": ci.sd,
                      "student_accuracy": float(group["accuracy"].mean()), "n": ci.n})
     return pd.DataFrame(rows)
 
@@ -198,10 +204,10 @@ def kd_teacher_table(records: Sequence) -> pd.DataFrame:
 
     ``records`` (``RunRecord`` or ``HeadRecord``) must include each KD run's teacher run and the ERM run
     of the same student and seed. Columns: ``tier, task, student, teacher, temperature, seed``,
-    ``teacher_train_entropy`` (the rescaled teacher on the training split: what the student is fitted
-    to), ``erm_train_entropy``, ``teacher_minus_erm`` (their difference), ``kd_minus_erm`` (test entropy
-    of the KD student minus its ERM twin's) and ``agrees`` (whether the two differences have the
-    same sign: KD moved the student's confidence towards the teacher's).
+    ``teacher_val_entropy`` (the rescaled teacher on the **validation** split — the split the kit's prediction
+    is read from, ``helpers.hypotheses``), ``erm_val_entropy``, ``teacher_minus_erm`` (their difference),
+    ``kd_minus_erm`` (**test** entropy of the KD student minus its ERM twin's) and ``agrees`` (whether the two
+    differences have the same sign: KD moved the student's confidence towards the teacher's).
     """
     def run_id(record, config):
         return record.row()["task"], config
@@ -216,13 +222,13 @@ def kd_teacher_table(records: Sequence) -> pd.DataFrame:
         if teacher_id not in by_id or erm_id not in by_id:
             continue
         teacher, erm = by_id[teacher_id], by_id[erm_id]
-        teacher_h = entropy(teacher.logits["train"] * config.teacher_logit_scale).mean().item()
-        erm_h = entropy(erm.logits["train"]).mean().item()
+        teacher_h = entropy(teacher.logits["validation"] * config.teacher_logit_scale).mean().item()
+        erm_h = entropy(erm.logits["validation"]).mean().item()
         row = record.row()
         kd_minus_erm = record.metrics["entropy"] - erm.metrics["entropy"]
         rows.append({"tier": row["tier"], "task": row["task"], "student": row["student"], "teacher": row["teacher"],
                      "scale": config.teacher_logit_scale, "alpha": config.alpha, "temperature": config.temperature,
-                     "seed": config.seed, "teacher_train_entropy": teacher_h, "erm_train_entropy": erm_h,
+                     "seed": config.seed, "teacher_val_entropy": teacher_h, "erm_val_entropy": erm_h,
                      "teacher_minus_erm": teacher_h - erm_h, "kd_minus_erm": kd_minus_erm,
                      "agrees": (teacher_h - erm_h) * kd_minus_erm > 0})
     if not rows:
@@ -233,9 +239,9 @@ def kd_teacher_table(records: Sequence) -> pd.DataFrame:
 def kd_agreement_summary(table: pd.DataFrame) -> pd.DataFrame:
     """:func:`kd_teacher_table` per KD configuration (over seeds): mean entropies and, instead of a mean of
     booleans, ``moved towards teacher`` as a count, e.g. ``'2 of 3 seeds'`` — the seeds in which KD moved the
-    student's test entropy in the direction of its teacher's (training-split) entropy relative to ERM's."""
-    needed = ["tier", "task", "student", "teacher", "alpha", "temperature", "seed", "teacher_train_entropy",
-              "erm_train_entropy", "kd_minus_erm", "agrees"]
+    student's test entropy in the direction of its teacher's (validation) entropy relative to ERM's."""
+    needed = ["tier", "task", "student", "teacher", "alpha", "temperature", "seed", "teacher_val_entropy",
+              "erm_val_entropy", "kd_minus_erm", "agrees"]
     missing = [c for c in needed if c not in table.columns]
     if missing:
         raise ValueError(f"table lacks column(s) {missing}; pass a kd_teacher_table")
@@ -243,8 +249,8 @@ def kd_agreement_summary(table: pd.DataFrame) -> pd.DataFrame:
     for key, group in table.groupby(["tier", "task", "student", "teacher", "alpha", "temperature"], sort=False):
         agree, n = int(group["agrees"].sum()), len(group)
         rows.append({**dict(zip(["tier", "task", "student", "teacher", "alpha", "temperature"], key)),
-                     "teacher train entropy": float(group["teacher_train_entropy"].mean()),
-                     "ERM train entropy": float(group["erm_train_entropy"].mean()),
+                     "teacher validation entropy": float(group["teacher_val_entropy"].mean()),
+                     "ERM validation entropy": float(group["erm_val_entropy"].mean()),
                      "KD − ERM test entropy": float(group["kd_minus_erm"].mean()),
                      "moved towards teacher": f"{agree} of {n} seed{'' if n == 1 else 's'}"})
     return pd.DataFrame(rows)
@@ -274,10 +280,41 @@ def teacher_frame(records: Sequence) -> pd.DataFrame:
         test = teacher.logits["test"] * scale
         rows[key] = {"tier": row["tier"], "task": row["task"], "teacher": row["teacher"],
                      "teacher_entropy": entropy(test).mean().item(),
+                     "teacher_val_entropy": entropy(teacher.logits["validation"] * scale).mean().item(),
                      "teacher_train_entropy": entropy(teacher.logits["train"] * scale).mean().item(),
                      "teacher_accuracy": float((test.argmax(-1) == teacher.labels["test"]).float().mean())}
-    return pd.DataFrame(list(rows.values()), columns=["tier", "task", "teacher", "teacher_entropy", "teacher_train_entropy",
-                                                      "teacher_accuracy"])
+    return pd.DataFrame(list(rows.values()), columns=["tier", "task", "teacher", "teacher_entropy", "teacher_val_entropy",
+                                                      "teacher_train_entropy", "teacher_accuracy"])
+
+
+def kd_expectations(records: Sequence) -> pd.DataFrame:
+    """The inputs of the kit's KD prediction (``helpers.hypotheses``), one row per (tier, task, student, teacher) of
+    the KD runs among ``records``: ``teacher_entropy`` — the teacher's mean **validation** entropy as the student
+    sees it (logit scale applied) — and ``erm_entropy`` / ``erm_ci`` / ``n`` — the ERM students' mean validation
+    entropy over seeds (95% half-width) — plus ``expected`` (``'up'``, ``'down'`` or None). Records must include the
+    teachers and the ERM students."""
+    by_config = {(r.row()["task"], r.config): r for r in records}
+    erm: dict[tuple, list[float]] = {}
+    for record in records:
+        row = record.row()
+        if record.config.method == "erm" and getattr(record.config, "teacher", None) is None:
+            erm.setdefault((row["tier"], row["task"], row["student"]), []).append(
+                float(entropy(record.logits["validation"]).mean()))
+    rows = {}
+    for record in records:
+        teacher = _teacher_of(record, by_config)
+        if teacher is None:
+            continue
+        row = record.row()
+        key = (row["tier"], row["task"], row["student"], row["teacher"])
+        if key in rows or key[:3] not in erm:
+            continue
+        ci = mean_ci(erm[key[:3]])
+        teacher_h = float(entropy(teacher.logits["validation"] * record.config.teacher_logit_scale).mean())
+        rows[key] = dict(zip(("tier", "task", "student", "teacher"), key), teacher_entropy=teacher_h,
+                         erm_entropy=ci.mean, erm_ci=ci.half, n=ci.n, expected=kd_expectation(teacher_h, ci.mean))
+    return pd.DataFrame(list(rows.values()), columns=["tier", "task", "student", "teacher", "teacher_entropy",
+                                                      "erm_entropy", "erm_ci", "n", "expected"])
 
 
 def finetune_inheritance_frame(records: Sequence, temperature: float, alpha: float | None = None, task: str | None = None,
@@ -317,7 +354,7 @@ def finetune_inheritance_frame(records: Sequence, temperature: float, alpha: flo
             raise ValueError(f"records hold several {column} values {sorted(map(str, values))}: choose one with {column}=...")
     teachers = list(dict.fromkeys(row["teacher"] for _, _, row in chosen))
     if per_seed is None:
-        per_seed = len(teachers) < 3
+        per_seed = False  # one point per teacher: seeds that share a teacher run are not independent evidence
     rows = []
     for record, teacher, row in chosen:
         scale = record.config.teacher_logit_scale
@@ -326,6 +363,7 @@ def finetune_inheritance_frame(records: Sequence, temperature: float, alpha: flo
                      "knob_value": float(scale) if scale != 1 else float(teacher.config.epochs),
                      "label": row["teacher"], "point": f"{row['teacher']}, seed {row['seed']}" if per_seed else row["teacher"],
                      "teacher_entropy": entropy(test).mean().item(),
+                     "teacher_val_entropy": entropy(teacher.logits["validation"] * scale).mean().item(),
                      "teacher_train_entropy": entropy(teacher.logits["train"] * scale).mean().item(),
                      "teacher_accuracy": float((test.argmax(-1) == teacher.labels["test"]).float().mean())})
     task_name, student_name = chosen[0][2]["task"], chosen[0][2]["student"]
