@@ -30,7 +30,7 @@ RUNTIME_WITHOUT_IMPORT = {
 # needed by a call rather than an import: (text in a helpers/ module, the distribution it needs)
 RUNTIME_BY_CALL = [(".to_markdown(", "tabulate")]  # pandas imports tabulate inside DataFrame.to_markdown
 # pinned in requirements.txt, not a runtime dependency of the package (an extra's)
-PINNED_EXTRAS = {"pytest", "hypothesis", "packaging", "setuptools", "jupyterlab", "nbgrader"}
+PINNED_EXTRAS = {"pytest", "hypothesis", "packaging", "setuptools", "jupyterlab", "nbgrader", "import-linter"}
 
 
 def imported_modules(folder: Path = PACKAGE) -> dict[str, set[str]]:
