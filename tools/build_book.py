@@ -46,7 +46,7 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 SLIDER_NOTE = "Run it in JupyterLab to move the sliders."
 # beside a live chart, the still picture's note says what the picture is
-STILL_NOTE = "Below, the Python app's first view as a still picture; the live figure above computes the same numbers."
+STILL_NOTE = "Below, the Python app's first view as a still picture; the live figure above is its twin, computed in your browser."
 RUNTIME_SRC = "../_static/" + live_charts.RUNTIME_FILE  # from a notebook's page (notebooks/NN_name.html)
 MARKER = ".kdls-build-book"  # in every folder this script made (and may therefore delete)
 NOTEBOOK_PATTERN = "[0-9][0-9]_*.ipynb"
