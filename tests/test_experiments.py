@@ -99,7 +99,11 @@ class _FakeRecord:
     """What run_grid returns, without training: the config and a row with fixed metrics."""
 
     def __init__(self, config):
+        import torch
+
         self.config = config
+        self.logits = {split: torch.zeros(4, 6) for split in ("train", "validation", "test")}
+        self.labels = {split: torch.arange(4) for split in ("train", "validation", "test")}
 
     def row(self, role="student"):
         from helpers.results import make_row
@@ -250,3 +254,60 @@ def test_file_system_faults_after_training_are_one_line_and_exit_2(no_training, 
     assert "Traceback" not in err
     last = err.strip().splitlines()[-1]
     assert last == f"python -m helpers.experiments: error: cannot write {target}: {fault.strerror}"
+
+
+_CLI_WRITER = """
+import sys, time
+from pathlib import Path
+from helpers import experiments, training
+from helpers.results import make_row
+
+class Record:
+    def __init__(self, config):
+        import torch
+        self.config = config
+        self.logits = {split: torch.zeros(4, 6) for split in ("train", "validation", "test")}
+        self.labels = {split: torch.arange(4) for split in ("train", "validation", "test")}
+    def row(self, role="student"):
+        c = self.config
+        return make_row(tier="finetune", task="trec", role=role, student=c.student, teacher=c.teacher_label(),
+                        objective=c.objective, seed=c.seed, metrics=dict(accuracy=0.5, entropy=0.4, max_prob=0.6,
+                        nll=0.7, ece=0.1), train_seconds=0.0)
+
+def fake_run_grid(configs, progress=True):
+    while not Path(sys.argv[2]).exists():  # both processes reach the write together
+        time.sleep(0.01)
+    return [Record(config) for config in configs]
+
+def no_training(*args, **kwargs):
+    raise SystemExit("trained")
+
+experiments.run_grid = fake_run_grid
+training.train = no_training
+print("ready", flush=True)
+sys.exit(experiments.main(["--out", sys.argv[1], "--preset", "smoke", "--seeds", sys.argv[3], "--temperature", "1",
+                           "--quiet"]))
+"""
+
+
+@pytest.mark.slow  # starts two Python processes that import torch and transformers
+def test_two_cli_processes_into_one_folder_keep_both_seeds(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    out, go = tmp_path / "out", tmp_path / "go"
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "KDLS_COMPUTED_DIR": str(tmp_path / "computed")}
+    writers = [subprocess.Popen([sys.executable, "-c", _CLI_WRITER, str(out), str(go), seed], cwd=root, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for seed in ("0", "1")]
+    for writer in writers:
+        assert writer.stdout.readline().strip() == "ready", writer.stderr.read()
+    go.touch()
+    for writer in writers:
+        stdout, stderr = writer.communicate(timeout=300)
+        assert writer.returncode == 0, stderr
+    frame = read_results(out / "results.csv")
+    students = frame[frame["role"] == "student"]
+    assert set(students["seed"]) == {0, 1}
+    assert (students["seed"] == 0).sum() == (students["seed"] == 1).sum()
