@@ -51,6 +51,8 @@ __all__ = [
     "check_expected_calibration_error",
     "check_temperature_scaling",
     "check_kd_training_step",
+    "check_paired_interval",
+    "check_kd_direction_prediction",
 ]
 
 LN2 = math.log(2.0)
@@ -119,6 +121,18 @@ MISTAKES: dict[str, dict[str, str]] = {
         "teacher": "teacher not frozen",
         "loss": "not the kit's KD loss",
         "loss_after_step": "returned the loss after the step",
+    },
+    "paired_interval": {
+        "unpaired": "compared the two groups' means instead of the per-seed differences",
+        "normal": "used the normal 1.96 instead of Student's t",
+        "one_sided": "used the one-sided t quantile (0.95 instead of 0.975)",
+        "ddof0": "standard deviation with n instead of n - 1",
+        "no_sqrt_n": "divided by n instead of sqrt(n) or not at all",
+        "reversed": "erm - method instead of method - erm",
+    },
+    "kd_direction_prediction": {
+        "reversed": "up and down swapped",
+        "no_band": "no 'no prediction' inside the negligible band",
     },
 }
 
@@ -789,6 +803,122 @@ def check_kd_training_step(fn: Callable) -> bool:
     return _run_check(f"check_kd_training_step({_name(fn)})", isolated)
 
 
+# ----------------------------------------------------------------------------- 06: a paired 95% interval
+
+
+def _paired_reference(method, erm, level=0.95):
+    d = np.asarray(method, dtype=float) - np.asarray(erm, dtype=float)
+    from scipy import stats
+
+    half = stats.t.ppf(0.5 + level / 2, d.size - 1) * d.std(ddof=1) / math.sqrt(d.size)
+    return float(d.mean()), float(d.mean() - half), float(d.mean() + half)
+
+
+def _paired_cases() -> list[_Case]:
+    return [
+        _Case("3 seeds: KD entropies [0.21, 0.18, 0.25] against ERM [0.30, 0.26, 0.33]",
+              ([0.21, 0.18, 0.25], [0.30, 0.26, 0.33])),
+        _Case("5 seeds where the seeds differ a lot but the differences little",
+              ([0.50, 0.31, 0.72, 0.44, 0.29], [0.40, 0.20, 0.63, 0.33, 0.20])),
+        _Case("8 seeds with a difference of about 0", ([0.3, 0.31, 0.29, 0.3, 0.32, 0.28, 0.3, 0.31],
+                                                        [0.3, 0.30, 0.30, 0.31, 0.31, 0.29, 0.29, 0.3])),
+    ]
+
+
+def check_paired_interval(fn: Callable) -> bool:
+    """Check ``fn(method_values, erm_values) -> (mean, low, high)``: the 95% t-interval of the per-seed differences
+    ``method − ERM`` (same seed in the same position), ``mean ± t_{0.975, n−1} · sd / sqrt(n)``, sd with n − 1."""
+    from scipy import stats
+
+    check = "paired_interval"
+
+    def interval(center, half):
+        return (center, center - half, center + half)
+
+    def unpaired(m, e):
+        m, e = np.asarray(m, float), np.asarray(e, float)
+        se = math.sqrt(m.var(ddof=1) / m.size + e.var(ddof=1) / e.size)
+        return interval(m.mean() - e.mean(), stats.t.ppf(0.975, m.size - 1) * se)
+
+    def scaled(quantile=None, ddof=1, root=True, sign=1.0):
+        def mutant(m, e):
+            d = sign * (np.asarray(m, float) - np.asarray(e, float))
+            q = stats.t.ppf(0.975, d.size - 1) if quantile is None else quantile(d.size)
+            return interval(d.mean(), q * d.std(ddof=ddof) / (math.sqrt(d.size) if root else d.size))
+        return mutant
+
+    mutants = {"unpaired": unpaired, "normal": scaled(lambda n: 1.959964), "one_sided": scaled(lambda n: stats.t.ppf(0.95, n - 1)),
+               "ddof0": scaled(ddof=0), "no_sqrt_n": scaled(root=False), "reversed": scaled(sign=-1.0)}
+    hints = {
+        "unpaired": "Pair by seed: d_i = method_i − erm_i, then an interval for mean(d). The seeds' shared noise cancels.",
+        "normal": "With n seeds the multiplier is Student's t with n − 1 degrees of freedom: scipy.stats.t.ppf(0.975, n - 1).",
+        "one_sided": "A two-sided 95% interval leaves 2.5% in each tail: the 0.975 quantile.",
+        "ddof0": "The sample standard deviation divides by n − 1: np.std(d, ddof=1).",
+        "no_sqrt_n": "The standard error of a mean is sd / sqrt(n).",
+        "reversed": "The kit's convention is method − ERM: a negative mean means the method lowered the metric.",
+    }
+
+    def body() -> int:
+        cases = _paired_cases()
+        for case in cases:
+            expected = torch.tensor(_paired_reference(*case.args), dtype=torch.float64)
+            got = _as_tensor(_call(fn, case), case, "a tuple (mean, low, high)")
+            if got.shape != (3,) or not _close(got, expected, rtol=1e-4, atol=1e-6):
+                raise _Failed(f"case '{case.name}': expected (mean, low, high) = {_fmt(expected)}, got {_fmt(got)}."
+                              + _diagnose(check, got, case, {k: (lambda f: lambda *a: torch.tensor(f(*a)))(f)
+                                                              for k, f in mutants.items()}, hints))
+        return len(cases)
+
+    return _run_check(f"check_paired_interval({_name(fn)})", body)
+
+
+# ----------------------------------------------------------------------------- 07: predict KD's direction first
+
+
+def _direction_cases() -> list[_Case]:
+    return [
+        _Case("a confident teacher: validation entropy 0.06 against the ERM student's 0.24", (0.06, 0.24)),
+        _Case("an unsure teacher: 1.10 against 0.24", (1.10, 0.24)),
+        _Case("a teacher as confident as the student: 0.245 against 0.24", (0.245, 0.24)),
+        _Case("just outside the band: 0.228 against 0.24", (0.228, 0.24)),
+        _Case("just inside the band: 0.2505 against 0.2410", (0.2505, 0.2410)),
+    ]
+
+
+def check_kd_direction_prediction(fn: Callable) -> bool:
+    """Check ``fn(teacher_val_entropy, erm_val_entropy) -> 'down' | 'up' | None``: the kit's pre-declared rule
+    (``helpers.hypotheses.kd_expectation``) — a teacher more confident than the ERM student predicts 'down', a less
+    confident one 'up', and within ±0.01 nats (``NEGLIGIBLE_ENTROPY``) no prediction (None)."""
+    from helpers.hypotheses import kd_expectation
+
+    def answer(case: _Case):
+        try:
+            return fn(*case.args)
+        except Exception as exc:  # the student's code: report, never let it escape
+            raise _Failed(f"case '{case.name}': your function raised {type(exc).__name__}: {exc}") from None
+
+    def body() -> int:
+        cases = _direction_cases()
+        answers = [answer(case) for case in cases]
+        if all(got is None or got is Ellipsis for got in answers):  # the template (`...`) answers None everywhere
+            raise _NotImplemented
+        for case, got in zip(cases, answers):
+            expected = kd_expectation(*case.args)
+            if got != expected:
+                flipped = {"up": "down", "down": "up"}.get(got)
+                diagnosis = ""
+                if expected is not None and flipped == expected:
+                    diagnosis = (f"\n   Likely mistake: {MISTAKES['kd_direction_prediction']['reversed']}. A teacher "
+                                 "*more* confident (lower entropy) than the student pulls its entropy *down*.")
+                elif expected is None and got in ("up", "down"):
+                    diagnosis = (f"\n   Likely mistake: {MISTAKES['kd_direction_prediction']['no_band']}. Differences "
+                                 "smaller than 0.01 nats predict nothing: return None.")
+                raise _Failed(f"case '{case.name}': expected {expected!r}, got {got!r}.{diagnosis}")
+        return len(cases)
+
+    return _run_check(f"check_kd_direction_prediction({_name(fn)})", body)
+
+
 # ----------------------------------------------------------------------------- worked solutions
 
 
@@ -859,6 +989,21 @@ def kd_training_step_solution(head, optimizer, features, teacher_logits, targets
     return loss.item()
 
 
+def paired_interval_solution(method_values, erm_values):
+    from scipy import stats
+
+    d = np.asarray(method_values, dtype=float) - np.asarray(erm_values, dtype=float)  # pair by seed: method − ERM
+    half = stats.t.ppf(0.975, d.size - 1) * d.std(ddof=1) / np.sqrt(d.size)  # t with n − 1 df, sd with n − 1
+    return d.mean(), d.mean() - half, d.mean() + half
+
+
+def kd_direction_prediction_solution(teacher_val_entropy, erm_val_entropy):
+    gap = teacher_val_entropy - erm_val_entropy
+    if abs(gap) < 0.01:  # inside the negligible band: no prediction
+        return None
+    return "up" if gap > 0 else "down"  # a less confident teacher pulls the student's entropy up
+
+
 #: exercise name -> (worked solution, its check)
 SOLUTIONS: dict[str, tuple[Callable, Callable]] = {
     "softmax_with_temperature": (softmax_with_temperature_solution, check_softmax_with_temperature),
@@ -868,6 +1013,8 @@ SOLUTIONS: dict[str, tuple[Callable, Callable]] = {
     "expected_calibration_error": (expected_calibration_error_solution, check_expected_calibration_error),
     "temperature_scaling": (temperature_scaling_solution, check_temperature_scaling),
     "kd_training_step": (kd_training_step_solution, check_kd_training_step),
+    "paired_interval": (paired_interval_solution, check_paired_interval),
+    "kd_direction_prediction": (kd_direction_prediction_solution, check_kd_direction_prediction),
 }
 
 

@@ -39,11 +39,12 @@ from pathlib import Path
 import pandas as pd
 from helpers.progress import progress as progress_bar
 
-from helpers.analysis import claim_a_text, verdict_table
+from helpers.analysis import claim_a_markdown, claim_a_text, verdict_table
 from helpers.data import task_name
 from helpers.features import FeatureSet, HeadConfig, HeadRecord, encode_features, run_head
 from helpers.losses import METHODS, Objective
 from helpers.results import RESULT_COLUMNS, results_frame, teacher_label, write_results
+from helpers.sweeps import kd_expectations
 from helpers.training import RunRecord, TrainConfig, run, run_with_checkpoints
 
 __all__ = [
@@ -483,8 +484,8 @@ def preset_from_arguments(args: argparse.Namespace) -> Preset:
         changes["methods"] = tuple(dict.fromkeys(("erm", *args.methods)))
     if args.alpha is not None:
         changes["ls_alphas"] = changes["kd_alphas"] = args.alpha
-    if args.temperature is not None:
-        changes["kd_temperatures"] = args.temperature
+    if args.temperature is not None:  # the given temperatures, from every teacher
+        changes["kd_temperatures"], changes["extreme_temperatures"] = args.temperature, ()
     if args.seeds is not None:
         bad = [seed for seed in args.seeds if not 0 <= seed < MAX_SEED]
         if bad:
@@ -618,22 +619,23 @@ def _run_and_report(parser: argparse.ArgumentParser, args: argparse.Namespace, p
     with pd.option_context("display.width", 200, "display.max_columns", 20, "display.float_format", "{:.4f}".format):
         print(f"\n{describe_run(args.task, preset, grid)}\n")
         print(frame[RESULT_COLUMNS].drop(columns=["tier", "task"]).to_string(index=False))
-    print(verdict_text(frame))
+    print(verdict_text(frame, kd_expectations(records)))
     print(f"\nwrote {path}")
     return 0
 
 
-def verdict_text(frame: pd.DataFrame) -> str:
-    """Paired entropy differences (method − ERM) and the claim (a) verdict for the student rows of ``frame``.
-
-    ``frame`` is in the ``results.csv`` schema (``helpers.results``); teacher rows are left out.
-    """
+def verdict_text(frame: pd.DataFrame, expectations: pd.DataFrame | None = None) -> str:
+    """Paired entropy differences (method − ERM) of the student rows of ``frame``, each judged against the
+    pre-declared predictions (``helpers.hypotheses``; KD's from ``expectations``, ``helpers.sweeps.kd_expectations``),
+    then the family's summary. ``frame`` is in the ``results.csv`` schema; teacher rows are left out."""
     students = frame[frame["role"] == "student"]
-    verdicts = verdict_table(students)
+    verdicts = verdict_table(students, expectations)
     if verdicts.empty:
         return "\nNo LS or KD runs with an ERM baseline: no verdict."
-    lines = ["", "Entropy against ERM (same student and seed):", *[f"* {s}" for s in verdicts["statement"]],
-             "", "Claim (a), LS raises entropy and KD lowers it:", *[f"* {s}" for s in claim_a_text(verdicts).splitlines()]]
+    lines = ["", "Test entropy against ERM (same student and seed), with the predictions:",
+             *[f"* {s}" for s in claim_a_text(verdicts).splitlines()],
+             *[f"* {s}" for s in verdicts[verdicts["method"] == "ls"]["statement"]],
+             "", claim_a_markdown(verdicts).replace("**", "")]
     return "\n".join(lines)
 
 

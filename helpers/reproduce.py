@@ -44,6 +44,7 @@ __all__ = [
     "MAIN_RECORD",
     "INHERITANCE_RECORD",
     "FINETUNE_INHERITANCE_RECORD",
+    "EXPECTATIONS_RECORD",
     "record_results",
     "collect_results",
     "extract_figures",
@@ -56,6 +57,7 @@ RECORD_ENV = "KDLS_RECORD_DIR"
 MAIN_RECORD = "main_comparison"  # notebook 06: both tiers, with columns tier and role
 INHERITANCE_RECORD = "inheritance"  # notebook 07: feature-tier dose-response (helpers.sweeps.inheritance_frame)
 FINETUNE_INHERITANCE_RECORD = "finetune_inheritance"  # notebook 07: fine-tuned tier (sweeps.finetune_inheritance_frame)
+EXPECTATIONS_RECORD = "kd_expectations"  # notebook 06: the KD teachers' validation entropies (sweeps.kd_expectations)
 
 
 def record_results(frame: pd.DataFrame, name: str) -> Path | None:
@@ -123,8 +125,9 @@ def _markdown_table(frame: pd.DataFrame) -> str:
     return frame.to_markdown(index=False, missingval="")
 
 
-def _main_sections(frame: pd.DataFrame) -> list[str]:
-    from helpers.analysis import claim_a_text, main_table, verdict_table
+def _main_sections(frame: pd.DataFrame, expectations: pd.DataFrame | None = None) -> list[str]:
+    from helpers.analysis import (claim_a_markdown, inheritance_check, inheritance_check_markdown, main_table,
+                                  verdict_markdown, verdict_table)
 
     lines = []
     for tier in frame["tier"].unique():
@@ -138,34 +141,34 @@ def _main_sections(frame: pd.DataFrame) -> list[str]:
                 for r in teachers.itertuples()), ""]
         table = main_table(students).drop(columns=["max_prob"], errors="ignore")
         lines += [_markdown_table(table), ""]
-        verdicts = verdict_table(students)
+        verdicts = verdict_table(students, expectations)
         if not verdicts.empty:
-            lines += ["Paired differences in entropy (method − ERM, same student and seed):", ""]
-            lines += [f"* {s}" for s in verdicts["statement"]] + [""]
-            lines += ["Claim (a):", ""] + [f"* {s}" for s in claim_a_text(verdicts).splitlines()] + [""]
+            lines += ["Paired differences in test entropy (method − ERM, same student and seed), each against the "
+                      "pre-declared predictions (helpers.hypotheses):", "", verdict_markdown(verdicts), ""]
+            lines += [claim_a_markdown(verdicts), ""]
+            if (verdicts["method"] == "kd").any():
+                lines += [inheritance_check_markdown(inheritance_check(verdicts)), ""]
     return lines
 
 
 def _inheritance_section(frame: pd.DataFrame, title: str) -> list[str]:
-    """Claim (b) per task (and per τ when the frame has ``inheritance_temperature``): the line fit and its words."""
-    from helpers.analysis import fit_line, inheritance_text, mean_ci
+    """Claim (b) per task (and per τ when the frame has ``inheritance_temperature``): the fit over teacher means."""
+    from helpers.analysis import inheritance_fit, inheritance_text, tier_name
+    from helpers.statistics import mean_ci
     from helpers.sweeps import inheritance_points
 
     lines = [f"### Claim (b): confidence inheritance ({title})", ""]
     keys = ["task"] + (["inheritance_temperature"] if "inheritance_temperature" in frame.columns else [])
     for key, part in frame.groupby(keys, sort=False):
         key = key if isinstance(key, tuple) else (key,)
-        name = key[0] + (f", KD at τ = {float(key[1]):g}" if len(key) > 1 else "")
-        points = inheritance_points(part)
-        try:
-            fit = fit_line(points["teacher_entropy"], points["student_entropy"])
-        except ValueError as reason:
-            lines += [f"* {name}: no line can be fitted ({reason})."]
-            continue
+        kd = part[part["method"] == "kd"]
+        taus = ", ".join(f"{float(t):g}" for t in dict.fromkeys(kd["temperature"]))
+        alphas = ", ".join(f"{float(a):g}" for a in dict.fromkeys(kd["alpha"]))
+        context = (f"{tier_name(part['tier'].iloc[0])}, {key[0]}, {', '.join(dict.fromkeys(kd['student']))} students, "
+                   f"KD α={alphas} τ={taus}")
+        points = inheritance_points(part.drop(columns=["point"], errors="ignore"))
         erm = mean_ci(part[part["method"] == "erm"]["entropy"]).mean
-        per_seed = "point" in part.columns and len(points) > points["teacher_entropy"].nunique()
-        what = "students (one per teacher and seed)" if per_seed else "teachers"
-        lines += [f"* {name}: {inheritance_text(fit, erm, points=what)}"]
+        lines += [f"* {inheritance_text(inheritance_fit(points, erm), context)}"]
     return lines + [""]
 
 
@@ -198,7 +201,7 @@ def summary_markdown(records: dict[str, pd.DataFrame], times: dict[str, tuple[fl
     lines += ["", "FLOPs are model FLOPs (6·N·T to train, 2·N·T to evaluate or encode; N non-embedding parameters, "
               "T real tokens) of work actually done: runs loaded from the cache cost nothing.", ""]
     if MAIN_RECORD in records:
-        lines += _main_sections(records[MAIN_RECORD])
+        lines += _main_sections(records[MAIN_RECORD], records.get(EXPECTATIONS_RECORD))
     else:
         lines += ["(no main comparison was recorded)", ""]
     if FINETUNE_INHERITANCE_RECORD in records:
@@ -206,7 +209,8 @@ def summary_markdown(records: dict[str, pd.DataFrame], times: dict[str, tuple[fl
     if INHERITANCE_RECORD in records:
         lines += _inheritance_section(records[INHERITANCE_RECORD], "frozen-feature tier")
     lines += ["Intervals: 95% t-intervals over seeds; a direction is claimed only when the interval of the paired "
-              "difference excludes 0 and is not negligible (see helpers.analysis).", ""]
+              "difference excludes 0; a mean change inside the ±0.01-nat band is reported as negligible; the family is "
+              "also read with Holm's correction (helpers.statistics, helpers.analysis).", ""]
     return "\n".join(lines)
 
 

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from helpers import exercises
-from helpers.exercises import MISTAKES, SOLUTIONS
+from helpers.exercises import MISTAKES, SOLUTIONS, check_kd_direction_prediction, check_paired_interval
 from helpers.losses import distillation_loss
 from helpers.metrics import expected_calibration_error
 
@@ -429,3 +429,57 @@ def test_kd_training_step_check_leaves_the_global_random_state_alone(capsys):
     exercises.check_kd_training_step(SOLUTIONS["kd_training_step"][0])
     capsys.readouterr()
     assert torch.equal(torch.rand(3), expected)
+
+
+# ----------------------------------------------------------------------------- 06: paired interval, 07: prediction
+
+
+def _paired_mutant(quantile=None, ddof=1, root=True, sign=1.0, unpaired=False):
+    from scipy import stats
+
+    def mutant(method_values, erm_values):
+        m, e = np.asarray(method_values, float), np.asarray(erm_values, float)
+        if unpaired:
+            se = np.sqrt(m.var(ddof=1) / m.size + e.var(ddof=1) / e.size)
+            half = stats.t.ppf(0.975, m.size - 1) * se
+            return m.mean() - e.mean(), m.mean() - e.mean() - half, m.mean() - e.mean() + half
+        d = sign * (m - e)
+        q = stats.t.ppf(0.975, d.size - 1) if quantile is None else quantile(d.size)
+        half = q * d.std(ddof=ddof) / (np.sqrt(d.size) if root else d.size)
+        return d.mean(), d.mean() - half, d.mean() + half
+    return mutant
+
+
+@pytest.mark.parametrize("mutant, key", [
+    (_paired_mutant(unpaired=True), "unpaired"), (_paired_mutant(quantile=lambda n: 1.96), "normal"),
+    (_paired_mutant(quantile=lambda n: __import__("scipy").stats.t.ppf(0.95, n - 1)), "one_sided"),
+    (_paired_mutant(ddof=0), "ddof0"), (_paired_mutant(root=False), "no_sqrt_n"), (_paired_mutant(sign=-1.0), "reversed"),
+])
+def test_paired_interval_mistakes_are_named(mutant, key, capsys):
+    assert not check_paired_interval(mutant)
+    assert MISTAKES["paired_interval"][key] in capsys.readouterr().out
+
+
+def test_the_kits_own_statistics_pass_the_paired_interval_check(capsys):
+    from helpers.statistics import mean_ci
+
+    def with_the_kit(method_values, erm_values):
+        ci = mean_ci(np.asarray(method_values) - np.asarray(erm_values))
+        return ci.mean, ci.low, ci.high
+
+    assert check_paired_interval(with_the_kit)
+
+
+@pytest.mark.parametrize("mutant, key", [
+    (lambda t, e: ("up" if t < e else "down") if abs(t - e) >= 0.01 else None, "reversed"),
+    (lambda t, e: "up" if t > e else "down", "no_band"),
+])
+def test_kd_direction_prediction_mistakes_are_named(mutant, key, capsys):
+    assert not check_kd_direction_prediction(mutant)
+    assert MISTAKES["kd_direction_prediction"][key] in capsys.readouterr().out
+
+
+def test_the_prediction_exercise_is_the_kits_declared_rule(capsys):
+    from helpers.hypotheses import kd_expectation
+
+    assert check_kd_direction_prediction(kd_expectation)

@@ -16,6 +16,7 @@ from helpers.experiments import (
     main_grid,
     teacher_config,
     teacher_configs,
+    teacher_ladder,
 )
 from helpers.features import toy_feature_set, train_head
 from helpers.results import RESULT_COLUMNS, results_frame
@@ -28,30 +29,34 @@ def test_presets_state_what_they_trade_away():
     assert get_preset("full").features.seeds != get_preset("classroom").features.seeds
 
 
-def test_the_smoke_grid_has_two_teachers_and_pairs_every_run_with_erm():
+def test_the_smoke_grid_has_a_ladder_and_pairs_every_run_with_erm():
     preset = get_preset("smoke")
     grid = main_grid("trec", preset)
     teachers = teacher_configs("trec", preset)
-    assert grid[:2] == teachers and teachers[0] == teacher_config("trec", preset)
-    assert teachers[1].epochs == preset.early_teacher_epochs < teachers[0].epochs
-    per_seed = [c for c in grid[2:] if c.seed == 0]
-    assert [c.method for c in per_seed] == ["erm", "ls"] + ["kd"] * 2 * len(preset.kd_temperatures)
-    assert [c.teacher for c in per_seed if c.method == "kd"] == [teachers[0]] * 2 + [teachers[1]] * 2
-    assert {c.seed for c in grid[2:]} == set(preset.seeds)
+    ladder = teacher_ladder("trec", preset)
+    assert grid[:3] == teachers and teachers[-1] == teacher_config("trec", preset)
+    assert [c.epochs for c in teachers] == [0.5, 1.0, 2.0] and [c.schedule_epochs for c in teachers] == [2.0, 2.0, None]
+    per_seed = [c for c in grid[3:] if c.seed == 0]
+    assert [c.method for c in per_seed] == ["erm", "ls"] + ["kd"] * (len(ladder) + 2)
+    assert [(c.teacher, c.teacher_logit_scale, c.temperature) for c in per_seed if c.method == "kd"] == [
+        (teachers[0], 1.0, 4.0), (teachers[0], 1.0, 1.0), (teachers[1], 1.0, 4.0), (teachers[2], 1.0, 4.0),
+        (teachers[2], 2.0, 4.0), (teachers[2], 2.0, 1.0)]
+    assert {c.seed for c in grid[3:]} == set(preset.seeds)
 
 
-def test_the_classroom_grid_carries_the_papers_comparison_with_seeds():
+def test_the_classroom_grid_has_five_seeds_and_a_ladder_of_four():
     preset = get_preset("classroom")
     grid = main_grid("trec", preset)
-    assert len(preset.seeds) >= 3 and len(teacher_configs("trec", preset)) == 2
+    assert len(preset.seeds) >= 5 and len(teacher_ladder("trec", preset)) >= 4
     for seed in preset.seeds:
         runs = [c for c in grid if c.seed == seed and c.student in preset.students]
         temperatures = {c.temperature for c in runs if c.method == "kd"}
-        assert {"erm", "ls", "kd"} <= {c.method for c in runs} and 1.0 in temperatures and max(temperatures) > 1.0
+        assert {"erm", "ls", "kd"} <= {c.method for c in runs} and temperatures == {1.0, 4.0}
 
 
 def test_all_three_kd_settings_in_the_fine_tuning_grid():
-    preset = dataclasses.replace(get_preset("smoke"), seeds=(0, 1), settings=SETTINGS, kd_temperatures=(1.0, 4.0), teacher_epochs=2)
+    preset = dataclasses.replace(get_preset("smoke"), seeds=(0, 1), settings=SETTINGS, kd_temperatures=(1.0, 4.0),
+                                 extreme_temperatures=(), teacher_checkpoints=(), teacher_scales=(), teacher_epochs=2)
     grid = main_grid("trec", preset)
     teacher = grid[0]
     kd = [c for c in grid if c.method == "kd"]
@@ -61,9 +66,18 @@ def test_all_three_kd_settings_in_the_fine_tuning_grid():
     assert len(standard) == len(self_kd) == len(reverse) == 2 * 2  # seeds x temperatures
     assert all(c.teacher.seed == 0 and c.teacher.method == "erm" and c.teacher.epochs == preset.student_epochs for c in self_kd)
     assert all(c.teacher.student == "L1" and c.epochs == preset.student_epochs for c in reverse)
-    reverse_baselines = [c for c in grid if c.student == preset.teacher and c.method == "erm" and c != teacher]
-    assert {c.seed for c in reverse_baselines} == {0, 1}
+    reverse_baselines = [c for c in grid if c.student == preset.teacher and c.method in ("erm", "ls") and c != teacher]
+    assert {(c.seed, c.method) for c in reverse_baselines} == {(0, "erm"), (1, "erm"), (0, "ls"), (1, "ls")}
     assert len(grid) == len(set(grid))
+    bigger = main_grid("trec", preset.replace(reverse_student="L2"))
+    assert {c.student for c in bigger if c.method == "kd" and c.teacher.student == "L1" and c.student != "L1"} == {"L2"}
+
+
+@pytest.mark.parametrize("changes", [dict(teacher_checkpoints=(3,)), dict(teacher_checkpoints=(1, 0.5)),
+                                     dict(teacher_scales=(1.0,)), dict(teacher_scales=(-2.0,))])
+def test_bad_ladders_are_refused(changes):
+    with pytest.raises(ValueError):
+        get_preset("smoke").replace(**changes)
 
 
 def test_feature_grid_mirrors_the_structure():
