@@ -14,9 +14,9 @@ Architecture map: layers from the top; a module imports only from its own layer 
   Never imports the pipeline.
 * reporting -- ``experiment_plots``, ``overview`` (notebook 05's tables), ``plotting`` (one style;
   every function returns its Figure).
-* experiments -- ``experiments`` (presets, grids, the results.csv command line), ``sweeps`` (alpha/tau
-  grids, teachers of set confidence), ``representations`` (penultimate layer), ``paper_scale``
-  (entry point) > ``paper`` (the GPU / GLUE path) > ``trainer`` (the Hugging Face Trainer).
+* experiments -- ``experiments`` (presets, grids, the results.csv command line), ``paper_scale`` (entry
+  point) > ``sweeps`` (alpha/tau grids, teachers of set confidence), ``representations`` (penultimate
+  layer), ``paper`` (the GPU / GLUE path) > ``trainer`` (the Hugging Face Trainer).
 * training and cache -- ``training`` (fine-tuned tier) and ``features`` (frozen-feature tier)
   > ``results`` (results.csv schema, locked merging writer) > ``cache`` (checksummed records keyed by
   config, task file, asset pins and a code fingerprint; one lock per run).
