@@ -100,10 +100,13 @@ def source_fingerprint(source: str) -> str:
     return hashlib.sha256(ast.dump(tree, annotate_fields=True, include_attributes=False).encode()).hexdigest()
 
 
+@functools.lru_cache(maxsize=None)
 def code_fingerprint(*module_names: str) -> str:
     """One hash of the code of ``module_names`` (e.g. :data:`FINETUNE_MODULES`), for cache keys.
 
-    Any change to the code changes it; editing comments, docstrings or the layout does not.
+    Any change to the code changes it; editing comments, docstrings or the layout does not. Computed once per
+    process: the code a process runs is the code it imported, so editing a file while a long run is going on
+    must not change the keys of that run's teachers halfway (a new process sees the edit).
     """
     if not module_names:
         raise ValueError("code_fingerprint needs at least one module name")

@@ -16,7 +16,8 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from helpers.analysis import NEGLIGIBLE_ENTROPY, LineFit, tier_name
+from helpers.analysis import tier_name
+from helpers.statistics import NEGLIGIBLE_ENTROPY, LineFit
 from helpers.plotting import (MIN_FONT_SIZE, METHOD_COLORS, PALETTE, method_color, metric_axis_label, plain_text,
                               reflected_density, set_title)
 
@@ -115,7 +116,8 @@ def difference_plot(verdicts: pd.DataFrame, ax: Axes | None = None, metric: str 
     ``verdicts`` is a ``helpers.analysis.verdict_table``; one row per comparison, LS orange, KD green, labelled
     with the readable run spelling (``'KD α=0.5 τ=4 ← L6 (4 epochs)'``) and, when several tiers are shown, the tier.
     The grey band is the negligible band (default ``NEGLIGIBLE_ENTROPY`` for entropy, none otherwise): an interval
-    entirely inside it reads "did not change". A comparison with one seed has no interval: a hollow marker.
+    entirely inside it reads "did not change". A comparison with one seed has no interval: a hollow marker. With an
+    ``expected`` column (the pre-declared prediction), each label ends with the predicted direction (↑ or ↓).
     """
     _require(verdicts, ["task", "student", "method", "difference", "low", "high", "setting", "alpha", "temperature", "teacher"], "verdicts")
     if negligible is None:
@@ -135,8 +137,10 @@ def difference_plot(verdicts: pd.DataFrame, ax: Axes | None = None, metric: str 
         what = f"LS α={row.alpha:g}" if row.method == "ls" else (
             f"KD α={row.alpha:g} τ={float(row.temperature):g} ← {row.teacher}" if row.method == "kd" else str(row.method))
         where = f"{tier_name(row.tier)} · " if several_tiers else ""
-        labels.append((y, f"{where}{row.task} · {row.student} {what} (n={row.n})" if hasattr(row, "n")
-                       else f"{where}{row.task} · {row.student} {what}"))
+        expected = getattr(row, "expected", None)
+        predicted = {"up": " · predicted ↑", "down": " · predicted ↓"}.get(expected if isinstance(expected, str) else "", "")
+        labels.append((y, f"{where}{row.task} · {row.student} {what} (n={row.n}){predicted}" if hasattr(row, "n")
+                       else f"{where}{row.task} · {row.student} {what}{predicted}"))
     ax.axvline(0.0, color="black", linewidth=1)
     ax.set_yticks([y for y, _ in labels], [text for _, text in labels], fontsize=9)
     ax.set_xlabel(f"Δ {metric} vs ERM of the same student and seed" + (" (nats)" if metric in ("entropy", "nll") else ""))
@@ -165,7 +169,7 @@ def inheritance_title(title: str | None = None, *, alpha: float | None = None, t
     return "\n".join(lines)
 
 
-def inheritance_plot(points: pd.DataFrame, fit: LineFit, erm_entropy: float, erm_ci: float | None = None,
+def inheritance_plot(points: pd.DataFrame, fit: LineFit | None, erm_entropy: float, erm_ci: float | None = None,
                      ax: Axes | None = None, title: str | None = None, *, alpha: float | None = None,
                      temperature: float | None = None, student: str | None = None, tier: str | None = None) -> Figure:
     """Student entropy against teacher entropy: one marker per teacher, error bars over seeds, the fitted line,
@@ -193,15 +197,18 @@ def inheritance_plot(points: pd.DataFrame, fit: LineFit, erm_entropy: float, erm
         ax.errorbar(group["teacher_entropy"], group["student_entropy"], yerr=group["student_entropy_ci"].fillna(0.0),
                     fmt=marker, color=color, markersize=size, markeredgecolor="white", markeredgewidth=0.6, capsize=3,
                     linestyle="none", alpha=0.9, label=label, zorder=3)
-    xs = np.linspace(low_x, high_x, 50)
-    ax.plot(xs, fit.predict(xs), color=METHOD_COLORS["kd"], linewidth=2,
-            label=f"fit over the teachers: slope {fit.slope:.2f}, r = {fit.r:.2f}")
+    if fit is not None:
+        xs = np.linspace(low_x, high_x, 50)
+        ax.plot(xs, fit.predict(xs), color=METHOD_COLORS["kd"], linewidth=2,
+                label=f"fit over the teachers: slope {fit.slope:.2f}, r = {fit.r:.2f}")
+    else:
+        ax.plot([], [], linestyle="none", label=f"no line: {len(points)} teachers (a fit needs at least 4)")
     ax.plot([0.0, top], [0.0, top], color="black", linestyle=":", linewidth=1, label="student = teacher")
     ax.axhline(erm_entropy, color=METHOD_COLORS["erm"], linewidth=1.5, label=f"ERM student ({erm_entropy:.3f} nats)")
     if erm_ci is not None and not math.isnan(erm_ci):
         ax.axhspan(erm_entropy - erm_ci, erm_entropy + erm_ci, color=METHOD_COLORS["erm"], alpha=0.15, linewidth=0)
-    cross = fit.crossing(erm_entropy)
-    if fit.slope > 0 and fit.slope_low > 0:  # as inheritance_text: only a slope clearly > 0
+    cross = fit.crossing(erm_entropy) if fit is not None else math.nan
+    if fit is not None and fit.slope > 0 and fit.slope_low > 0:  # as inheritance_text: only a slope clearly > 0
         if low_x <= cross <= high_x:  # inside the observed teachers: draw it
             ax.plot([cross, cross], [0.0, top], color=METHOD_COLORS["erm"], linestyle="--", linewidth=1,
                     label="crossover (fit meets ERM)")

@@ -140,7 +140,7 @@ class Preset:
     ``methods`` (ERM always runs: it is every comparison's baseline), ``ls_alphas``, ``kd_alphas``
     (``alpha`` weights the soft part) and ``kd_temperatures`` (KD from every rung) span the grid;
     ``extreme_temperatures`` add KD from the first and the last rung only; ``settings`` are the KD settings
-    (self and reverse KD use every temperature of both lists). ``reverse_student`` is the bigger student of
+    (self and reverse KD use ``other_settings_temperatures``, default every temperature of both lists). ``reverse_student`` is the bigger student of
     reverse KD (default: the teacher's size). ``tasks`` are fine-tuned in the notebooks (the CLI fine-tunes
     the ``--task`` it is given).
     """
@@ -166,6 +166,7 @@ class Preset:
     teacher_scales: tuple[float, ...] = ()
     extreme_temperatures: tuple[float, ...] = ()
     reverse_student: str | None = None
+    other_settings_temperatures: tuple[float, ...] | None = None
     teacher_learning_rate: float | None = None
     features: FeatureTier = field(default_factory=FeatureTier)
     notes: str = field(default="", compare=False)
@@ -231,6 +232,7 @@ PRESETS: dict[str, Preset] = {
         teacher_scales=(2.0,), student_epochs=4, train_subset=1000, max_length=64, batch_size=16, learning_rate=1e-3,
         teacher_learning_rate=2e-4, seeds=(0, 1, 2, 3, 4), kd_temperatures=(4.0,), extreme_temperatures=(1.0,),
         tasks=("trec", "rotten_tomatoes"), settings=("standard", "self", "reverse"), reverse_student="L2",
+        other_settings_temperatures=(4.0,),
         features=FeatureTier(
             student_layers=(2,), seeds=tuple(range(10)), sweep_alphas=(0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 1.0),
             sweep_temperatures=(1.0, 2.0, 3.0, 4.0, 6.0, 8.0), sweep_seeds=(0, 1, 2),
@@ -239,9 +241,10 @@ PRESETS: dict[str, Preset] = {
         ),
         notes=("both tasks fine-tuned on 1,000 training examples each (20% of TREC's 4,906, 10% of Rotten Tomatoes' "
                "10,328: what one session's background compute on 2 cores could finish), the classroom teacher ladder, "
-               "5 seeds, the paper's three KD settings fine-tuned: standard (L6 ladder → L1), self (L1 → L1) and reverse "
-               "(L1 → L2), ERM and LS baselines for each student, KD α=0.5 at τ = 4 and 1; feature tier: 10 seeds and "
-               "fine grids. Its results ship in the kit (measured wall time in their provenance)"),
+               "5 seeds, the paper's three KD settings fine-tuned: standard (the L6 ladder → L1, KD α=0.5 at τ = 4 from "
+               "every rung and τ = 1 from the extremes), self (L1 → L1) and reverse (L1 → L2) at τ = 4, ERM and LS "
+               "baselines for each student; feature tier: 10 seeds and fine grids. Its results ship in the kit "
+               "(measured wall time in their provenance)"),
     ),
 }
 
@@ -330,6 +333,7 @@ def main_grid(task: str, preset: Preset) -> list[TrainConfig]:
     grid = list(teacher_configs(task, preset))
     kd = "kd" in preset.methods
     all_temperatures = tuple(dict.fromkeys((*preset.kd_temperatures, *preset.extreme_temperatures)))
+    other_temperatures = preset.other_settings_temperatures or all_temperatures
     for student in preset.students:
         for seed in preset.seeds:
             base = preset.base_config(task, student=student, seed=seed, epochs=preset.student_epochs)
@@ -342,7 +346,7 @@ def main_grid(task: str, preset: Preset) -> list[TrainConfig]:
                     temperatures = all_temperatures if extreme else preset.kd_temperatures
                     grid += _kd_variants(base, teacher, preset.kd_alphas, temperatures, scale)
             if kd and "self" in preset.settings:
-                grid += _kd_variants(base, base.replace(seed=0), preset.kd_alphas, all_temperatures)
+                grid += _kd_variants(base, base.replace(seed=0), preset.kd_alphas, other_temperatures)
     if kd and "reverse" in preset.settings:
         big_student = preset.reverse_student or preset.teacher
         for seed in preset.seeds:
@@ -352,7 +356,7 @@ def main_grid(task: str, preset: Preset) -> list[TrainConfig]:
                 grid += [big.replace(method="ls", alpha=a) for a in preset.ls_alphas]
             for student in preset.students:
                 small = preset.base_config(task, student=student, seed=0, epochs=preset.student_epochs)
-                grid += _kd_variants(big, small, preset.kd_alphas, all_temperatures)
+                grid += _kd_variants(big, small, preset.kd_alphas, other_temperatures)
     return list(dict.fromkeys(grid))
 
 

@@ -6,6 +6,8 @@ fine-tuning grid on every task, its frozen-feature grid and its inheritance expe
 
     data/results/<preset>/results.csv       one row per run (helpers.results schema, plus run_id)
     data/results/<preset>/inheritance.csv   the feature tier's inheritance frame (helpers.sweeps)
+    data/results/<preset>/expectations.csv  every KD teacher's and ERM student's validation entropy: the inputs of
+                                            the pre-declared predictions (helpers.sweeps.kd_expectations)
     data/results/<preset>/predictions.npz   per run: test-set probabilities (float16, ``p<run_id>``),
                                             per task: test labels (``labels_<task>``)
     data/results/<preset>/provenance.json   commit, date, CPU, precision, wall time, the command
@@ -24,7 +26,7 @@ import platform
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -52,6 +54,7 @@ class Shipped:
     probabilities: dict[int, np.ndarray]
     labels: dict[str, np.ndarray]
     provenance: dict
+    expectations: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def predictions(self, run_id: int) -> tuple[np.ndarray, np.ndarray]:
         """``(probabilities (N, K) float32, labels (N,))`` of one run's test split."""
@@ -63,9 +66,10 @@ class Shipped:
     def caption(self) -> str:
         """One line saying where these numbers come from (for notebooks and plots)."""
         p = self.provenance
+        threads = f", {p['threads']} thread{'s' if p['threads'] != 1 else ''}" if p.get("threads") else ""
         return (f"shipped `{self.preset}` results: {len(self.results)} runs, computed {p.get('date', '?')[:10]} on "
-                f"{p.get('cpu', '?')} in {p.get('precision', '?')}, {p.get('wall_seconds', float('nan')) / 60:.0f} min "
-                f"(commit {p.get('commit', '?')[:8]}); regenerate with `{p.get('command', '?')}`")
+                f"{p.get('cpu', '?')} in {p.get('precision', '?')}{threads}, {p.get('wall_seconds', float('nan')) / 60:.0f} "
+                f"min (commit {p.get('commit', '?')[:8]}); regenerate with `{p.get('command', '?')}`")
 
 
 def load_shipped(preset: str = "full", folder: Path | None = None) -> Shipped | None:
@@ -83,7 +87,10 @@ def load_shipped(preset: str = "full", folder: Path | None = None) -> Shipped | 
         probabilities = {int(name[1:]): arrays[name] for name in arrays.files if name.startswith("p")}
         labels = {name[len("labels_"):]: arrays[name] for name in arrays.files if name.startswith("labels_")}
     provenance = json.loads((folder / "provenance.json").read_text(encoding="utf-8"))
-    return Shipped(preset, results, inheritance, probabilities, labels, provenance)
+    expectations_path = folder / "expectations.csv"
+    expectations = pd.read_csv(expectations_path, keep_default_na=False, na_values={"expected": [""], "erm_ci": [""]}) \
+        if expectations_path.is_file() else pd.DataFrame()
+    return Shipped(preset, results, inheritance, probabilities, labels, provenance, expectations)
 
 
 def _commit() -> str:
@@ -109,7 +116,7 @@ def ship(preset_name: str, out: Path, progress: bool = True) -> Path:
     from helpers.experiments import (feature_data, feature_grid, get_preset, main_grid, run_feature_grid, run_grid,
                                      teacher_configs)
     from helpers.precision import resolve_precision
-    from helpers.sweeps import inheritance_frame, teacher_confidence_teachers
+    from helpers.sweeps import inheritance_frame, kd_expectations, teacher_confidence_teachers
 
     preset = get_preset(preset_name)
     started = time.perf_counter()
@@ -141,6 +148,9 @@ def ship(preset_name: str, out: Path, progress: bool = True) -> Path:
     buffer = io.StringIO()
     pd.concat(inheritance, ignore_index=True).to_csv(buffer, index=False)
     atomic_write_bytes(out / "inheritance.csv", buffer.getvalue().encode())
+    buffer = io.StringIO()
+    pd.concat([kd_expectations(records) for _, records in frames], ignore_index=True).to_csv(buffer, index=False)
+    atomic_write_bytes(out / "expectations.csv", buffer.getvalue().encode())
     arrays = io.BytesIO()
     np.savez_compressed(arrays, **probabilities, **labels)
     atomic_write_bytes(out / "predictions.npz", arrays.getvalue())

@@ -213,9 +213,12 @@ class RunRecord:
         return self.logits["test"]
 
     def row(self, role: str = "student") -> dict[str, Any]:
-        """One row of ``results.csv`` (``helpers.results``), tier ``finetune``."""
+        """One row of ``results.csv`` (``helpers.results``), tier ``finetune``. A teacher's row names the model in the
+        teacher spelling its KD students use (``'L6 (2 of 6 epochs)'``), so the rungs of a ladder stay apart."""
         c = self.config
-        return make_row(tier="finetune", task=task_name(c.task), role=role, student=c.student, teacher=c.teacher_label(),
+        student = c.student if role != "teacher" else teacher_label(
+            c.student, objective=c.objective, epochs=c.epochs, schedule_epochs=c.schedule_epochs)
+        return make_row(tier="finetune", task=task_name(c.task), role=role, student=student, teacher=c.teacher_label(),
                         objective=c.objective, seed=c.seed, metrics=self.metrics, train_seconds=self.timings["train_seconds"])
 
 

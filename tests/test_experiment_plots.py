@@ -40,7 +40,8 @@ def test_difference_plot_draws_one_interval_per_comparison():
     fig = difference_plot(verdict_table(_runs()))
     assert isinstance(fig, Figure) and len(fig.axes[0].get_yticklabels()) == 2
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
-    assert "trec · L2 KD α=0.5 τ=4 ← L6 (n=3)" in labels and "trec · L2 LS α=0.1 (n=3)" in labels
+    # LS carries its pre-declared prediction; KD has none without the teacher's validation entropy
+    assert "trec · L2 KD α=0.5 τ=4 ← L6 (n=3)" in labels and "trec · L2 LS α=0.1 (n=3) · predicted ↑" in labels
     band = [p for p in fig.axes[0].patches if p.get_label().startswith("negligible band")]
     assert band and band[0].get_x() == pytest.approx(-0.01)  # the negligible band is drawn, ±0.01 nats
     with pytest.raises(ValueError, match="lacks column"):
