@@ -41,6 +41,8 @@ POINTS: dict[str, int] = {
     "expected_calibration_error": 2,
     "temperature_scaling": 2,
     "kd_training_step": 3,
+    "paired_interval": 2,
+    "kd_direction_prediction": 2,
 }
 DEFAULT_POINTS = 1
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"

@@ -48,6 +48,8 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from helpers.settings import checkout_root
+
 __all__ = ["Exercise", "Row", "COLUMNS", "STATUSES", "exercises", "identify", "grade_submission", "grade_class",
            "write_grades", "feedback_markdown", "namespace_report", "main"]
 
@@ -215,36 +217,57 @@ def _worker(submission: Path, spec_file: Path, result_file: Path, timeout: float
         if pid:
             (result_file.parent / "kernel.pid").write_text(str(pid))
         last = len(notebook.cells) - 1
-        for index, cell in enumerate(notebook.cells):
+        for index, cell in enumerate(notebook.cells[:last]):
             if cell.cell_type != "code":
                 continue
-            if index == last:
-                client.timeout = int(max(1, check_timeout))
-                started = time.monotonic()
-            else:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    outcome["timed_out"] = True
-                    continue
-                client.timeout = int(max(1, remaining))
+            remaining = deadline - time.monotonic()
+            if remaining < 1:  # out of time: the remaining cells are not run (none is cut off halfway)
+                outcome["timed_out"] = True
+                break
+            client.timeout = int(remaining)
             client.execute_cell(cell, index)
             errors = [output for output in cell.get("outputs", []) if output.get("output_type") == "error"]
-            if index == last:
-                text = "".join(output.get("text", "") for output in cell.get("outputs", [])
-                               if output.get("output_type") == "stream")
-                lines = [line for line in text.splitlines() if line.startswith(MARKER)]
-                if lines:
-                    outcome["report"] = json.loads(lines[-1][len(MARKER):])
-                elif time.monotonic() - started >= check_timeout:
-                    outcome["checks_timed_out"] = True
-                elif errors:
-                    outcome["checks_error"] = f"{errors[0].get('ename')}: {errors[0].get('evalue')}"
-            elif time.monotonic() >= deadline:
+            if time.monotonic() >= deadline:
                 outcome["timed_out"] = True
-            elif errors:
-                outcome.setdefault("errors", []).append({"cell": index + 1, "ename": errors[0].get("ename", "Error"),
-                                                         "evalue": errors[0].get("evalue", "")})
+                save()
+                break
+            if errors:
+                outcome["errors"].append({"cell": index + 1, "ename": errors[0].get("ename", "Error"),
+                                          "evalue": errors[0].get("evalue", "")})
             save()
+        checks = notebook.cells[last]
+        if outcome["timed_out"]:
+            # an interrupt sent to the timed-out cell may arrive late: let it land on a pause, not on the checks
+            pause = nbformat.v4.new_code_cell("import time as _kdls_time\n_kdls_time.sleep(2)")
+            for _ in range(3):
+                pause.outputs = []
+                client.timeout = 30
+                client.execute_cell(pause, last)
+                if not any(output.get("output_type") == "error" for output in pause.get("outputs", [])):
+                    break
+            notebook.cells[last] = checks  # execute_cell stores the cell it ran at the index given
+        # the checks; once more if an interrupt meant for a timed-out cell reached them instead
+        cell, started = checks, time.monotonic()
+        for attempt in range(2):
+            cell.outputs = []
+            client.timeout = int(max(1, check_timeout - (time.monotonic() - started)))
+            client.execute_cell(cell, last)
+            errors = [output for output in cell.get("outputs", []) if output.get("output_type") == "error"]
+            text = "".join(output.get("text", "") for output in cell.get("outputs", [])
+                           if output.get("output_type") == "stream")
+            lines = [line for line in text.splitlines() if line.startswith(MARKER)]
+            if lines:
+                outcome["report"] = json.loads(lines[-1][len(MARKER):])
+                break
+            outcome["checks_output"] = json.dumps(cell.get("outputs", []))[-800:]
+            if time.monotonic() - started >= check_timeout:
+                outcome["checks_timed_out"] = True
+                break
+            if errors:
+                outcome["checks_error"] = f"{errors[0].get('ename')}: {errors[0].get('evalue')}"
+                if errors[0].get("ename") == "KeyboardInterrupt" and attempt == 0:
+                    continue
+            break
     save()
 
 
@@ -311,8 +334,12 @@ def grade_submission(path: Path, timeout: float = 600, check_timeout: float = 12
         spec_file.write_text(json.dumps([[e.name, e.notebook, e.function, list(e.arguments)] for e in specs]))
         command = [sys.executable, "-m", "helpers.grade", "_worker", str(copy), str(spec_file), str(result_file),
                    str(timeout), str(check_timeout), preset]
-        process = subprocess.Popen(command, cwd=work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                   start_new_session=True)
+        env = dict(os.environ)
+        root = checkout_root()
+        if root is not None:  # the worker and its kernel import this kit, even from a checkout that is not installed
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH", "")]))
+        process = subprocess.Popen(command, cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                   text=True, start_new_session=True)
         killed = False
         try:
             output, _ = process.communicate(timeout=timeout + check_timeout + 90)
@@ -336,6 +363,8 @@ def _rows(student: str, stem: str, specs: list[Exercise], outcome: dict | None, 
             detail = (f"the checks did not finish within {check_timeout:g} s (a function that never returns?)"
                       if (outcome or {}).get("checks_timed_out") and not (outcome or {}).get("timed_out")
                       else f"the notebook did not finish within {timeout:g} s and was stopped")
+            if (outcome or {}).get("checks_error"):
+                detail += f" (the checks: {outcome['checks_error']})"
         else:
             status = "error"
             detail = ("the checks could not run: " + outcome["checks_error"]) if (outcome or {}).get("checks_error") \
