@@ -24,7 +24,8 @@ status``. ``mistake`` is the key of the classic mistake the check named (``helpe
 * ``timeout``: the notebook did not finish within the time limit; the check ran on what was defined by then,
   unless the checks themselves did not finish;
 * ``empty``, ``not-json``, ``not-a-notebook``: the file is empty, is not JSON, is JSON but not a notebook;
-* ``unknown-notebook``: the file is a notebook, but none of the kit's notebooks with exercises.
+* ``unknown-notebook``: the file is a notebook, but none of the kit's notebooks with exercises;
+* ``missing-file``: no such file.
 
 A never-ending or crashing submission costs its time limit, never the grading run. A Markdown feedback file per
 student is written into ``--feedback`` (default: ``feedback/`` beside the CSV), and a summary table is printed.
@@ -55,7 +56,7 @@ __all__ = ["Exercise", "Row", "COLUMNS", "STATUSES", "exercises", "identify", "g
 
 COLUMNS = ("student", "notebook", "exercise", "passed", "mistake", "message", "status")
 STATUSES = ("ok", "blank", "missing-function", "error", "timeout", "empty", "not-json", "not-a-notebook",
-            "unknown-notebook")
+            "unknown-notebook", "missing-file")
 MARKER = "@@KDLS-GRADE@@"
 _CHECK_CALL = re.compile(r"\bcheck_(\w+)\(\s*([A-Za-z_]\w*)\s*(?:,\s*([^)]*))?\)")
 
