@@ -270,9 +270,14 @@ def verdict_markdown(verdicts: pd.DataFrame) -> str:
                      if row.paper_expected else "paper: no statement")
             lines.append(f"* {_what(row.method, row.alpha, row.temperature, row.teacher)}: {_WORDS[row.direction]} the "
                          f"entropy ({_interval(row)}){_dagger(row)} — {_prediction(row)}: {JUDGEMENTS[row.kit]}; "
-                         f"{paper}: {JUDGEMENTS[row.paper]}.")
+                         f"{paper}: {_of_paper(row.paper)}.")
         lines.append("")
     return "\n".join(lines).rstrip()
+
+
+def _of_paper(judgement: str) -> str:
+    """A judgement against the paper's statement, worded as such (not as the kit's prediction)."""
+    return {"as predicted": "as the paper says"}.get(judgement, JUDGEMENTS[judgement].replace("prediction", "paper's statement"))
 
 
 def _count(n: int, of: int) -> str:
@@ -308,8 +313,10 @@ def claim_a_markdown(verdicts: pd.DataFrame, label: str | None = None) -> str:
             for setting, part in kd.groupby("setting", sort=False):
                 if part["paper_expected"].notna().any():
                     word = "raises" if part["paper_expected"].iloc[0] == "up" else "lowers"
+                    counts = part["paper"].value_counts()
+                    tally = ", ".join(f"{_of_paper(k).replace('**', '')}: {int(counts[k])}" for k in order if k in counts)
                     sentences.append(f"{setting.capitalize()} KD against the paper's statement ({setting} KD {word} "
-                                     f"entropy) — {_tally(part['paper'], order)}.")
+                                     f"entropy) — {tally}.")
             testable = kd[~kd["claim_a"].str.startswith("not testable")]
             if testable.empty:
                 sentences.append(f"Claim (a) is **not testable** here: {kd['claim_a'].iloc[0].split(': ', 1)[-1]}.")
@@ -449,11 +456,11 @@ def inheritance_fit(points: pd.DataFrame, erm_entropy: float, x: str = "teacher_
     if "point" in points.columns and points["point"].duplicated().any():
         raise ValueError("points must hold one row per teacher (teacher means), not one per seed")
     distinct = int(points[x].round(6).nunique())
+    frame = points if x == "teacher_entropy" else \
+        points.drop(columns=["teacher_entropy"], errors="ignore").rename(columns={x: "teacher_entropy"})
     if distinct < minimum:
-        return InheritanceFit(points.rename(columns={x: "teacher_entropy"}) if x != "teacher_entropy" else points,
-                              erm_entropy, None, f"only {distinct} distinct teacher{'s' if distinct != 1 else ''} "
-                              f"(a slope, r or crossover needs at least {minimum})")
-    frame = points.rename(columns={x: "teacher_entropy"}) if x != "teacher_entropy" else points
+        return InheritanceFit(frame, erm_entropy, None, f"only {distinct} distinct teacher{'s' if distinct != 1 else ''} "
+                                                        f"(a slope, r or crossover needs at least {minimum})")
     return InheritanceFit(frame, erm_entropy, fit_line(frame["teacher_entropy"], frame["student_entropy"]))
 
 

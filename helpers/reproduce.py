@@ -26,6 +26,7 @@ import io
 import os
 import shutil
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import nbformat
@@ -60,14 +61,15 @@ FINETUNE_INHERITANCE_RECORD = "finetune_inheritance"  # notebook 07: fine-tuned 
 EXPECTATIONS_RECORD = "kd_expectations"  # notebook 06: the KD teachers' validation entropies (sweeps.kd_expectations)
 
 
-def record_results(frame: pd.DataFrame, name: str) -> Path | None:
+def record_results(frame: pd.DataFrame, name: str, columns: Sequence[str] = RESULT_COLUMNS) -> Path | None:
     """Save a notebook's result frame as ``$KDLS_RECORD_DIR/<name>.csv``; a no-op when the variable is unset.
 
-    The frame must hold the ``results.csv`` columns; extra columns (``tier``, ``role``, ...) are kept.
+    The frame must hold ``columns`` (default: the ``results.csv`` columns; another table, such as the KD
+    expectations, names its own); extra columns (``tier``, ``role``, ...) are kept.
     """
     if not isinstance(frame, pd.DataFrame):
         raise ValueError(f"frame must be a pandas DataFrame, got {type(frame).__name__}")
-    missing = [c for c in RESULT_COLUMNS if c not in frame.columns]
+    missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise ValueError(f"frame lacks the results.csv column(s) {missing}")
     if not name or not all(c.isalnum() or c in "_-" for c in name):
@@ -89,7 +91,8 @@ def _read_records(folder: Path) -> dict[str, pd.DataFrame]:
 
 def collect_results(folder: Path) -> pd.DataFrame:
     """All recorded frames merged into the ``results.csv`` schema, duplicates (same run recorded twice) dropped."""
-    frames = [frame[RESULT_COLUMNS] for frame in _read_records(folder).values() if not frame.empty]
+    frames = [frame[RESULT_COLUMNS] for frame in _read_records(folder).values()
+              if not frame.empty and set(RESULT_COLUMNS) <= set(frame.columns)]
     if not frames:
         return pd.DataFrame(columns=RESULT_COLUMNS)
     merged = pd.concat(frames, ignore_index=True)

@@ -104,7 +104,8 @@ def test_kd_from_a_less_confident_teacher_raising_entropy_is_as_predicted_not_th
     text = verdict_markdown(verdicts)
     assert f"KD α=0.5 τ=4 ← {FLAT}: raised the entropy" in text
     assert "prediction *up* (teacher 0.900 > ERM 0.320 nats on validation): as predicted" in text
-    assert "paper (standard KD lowers it): **the opposite of the prediction**" in text
+    assert "paper (standard KD lowers it): **the opposite of the paper's statement**" in text
+    assert f"KD α=0.5 τ=4 ← {SHARP}: lowered the entropy" in text and "paper (standard KD lowers it): as the paper says" in text
 
 
 def test_reverse_kd_raising_entropy_agrees_with_the_paper():
@@ -283,3 +284,9 @@ def test_shipped_summary_reads_a_fake_shipped_folder(tmp_path):
     assert "shipped full, fine-tuned tier" in text and len(verdicts) == 3 and "run_id" not in table.columns
     with pytest.raises(ValueError, match="no 'features' students"):
         shipped_summary(shipped, tier="features")
+
+
+def test_a_fit_on_another_teacher_entropy_uses_that_column():
+    points = _points([0.05, 0.2, 0.5, 1.0], [0.12, 0.2, 0.35, 0.6]).assign(teacher_train_entropy=[0.01, 0.05, 0.2, 0.5])
+    result = inheritance_fit(points, erm_entropy=0.2, x="teacher_train_entropy")
+    assert result.x_range == (0.01, 0.5) and result.fit.n == 4
