@@ -54,7 +54,7 @@ book: $(BOOK_STAMP)  ## static site of the executed notebooks (BOOK_SOURCE, defa
 
 test-book: $(BROWSER_STAMP)  ## the built book in headless Chromium, network blocked (after make book); its live charts move
 	BOOK_REQUIRED=1 BOOK_SOURCE=$(BOOK_SOURCE) $(PY) -m pytest -m browser -s tests/browser/test_book.py \
-		tests/browser/test_live_charts.py::test_live_chart_in_the_book
+		tests/browser/test_live_charts_in_browser.py::test_live_chart_in_the_book
 
 slides: $(STAMP)  ## lecture deck of notebooks 01-03 (reveal.js, works offline) in build/slides/
 	$(PY) -m helpers.slides --out build/slides --preset $${KDLS_PRESET:-smoke}

@@ -321,20 +321,22 @@ def claim_a_markdown(verdicts: pd.DataFrame, label: str | None = None) -> str:
             if testable.empty:
                 sentences.append(f"Claim (a) is **not testable** here: {kd['claim_a'].iloc[0].split(': ', 1)[-1]}.")
             else:
+                holds = int(testable["claim_a"].str.startswith("opposite").sum())
+                fails = int(testable["claim_a"].str.startswith("same").sum())
+                sentence = (f"Claim (a) (KD and LS move entropy in opposite directions): opposite in "
+                            f"{_count(holds, len(testable))} KD comparisons with an LS partner, the same direction in "
+                            f"{fails}, undecided in {len(testable) - holds - fails}")
                 by_side = []
                 for side, name in (("down", "more confident than the ERM student"),
                                    ("up", "less confident than the ERM student")):
                     part = testable[testable["expected"] == side]
                     if part.empty:
                         continue
-                    holds = int(part["claim_a"].str.startswith("opposite").sum())
-                    fails = int(part["claim_a"].str.startswith("same").sum())
-                    by_side.append(f"with a teacher {name}, KD and LS moved entropy in opposite directions in "
-                                   f"{_count(holds, len(part))} comparisons and the same direction in {fails}")
-                rest = testable[testable["expected"].isna()]
-                if not rest.empty:
-                    by_side.append(f"{len(rest)} more had no teacher prediction")
-                sentences.append("Claim (a): " + "; ".join(by_side) + ".")
+                    opposite = int(part["claim_a"].str.startswith("opposite").sum())
+                    same = int(part["claim_a"].str.startswith("same").sum())
+                    by_side.append(f"with a teacher {name}: opposite in {_count(opposite, len(part))}, the same "
+                                   f"direction in {same}")
+                sentences.append(sentence + (" — " + "; ".join(by_side) if by_side else "") + ".")
             judged = kd[kd["expected"].notna() & (kd["n"] >= 2)]
             if not judged.empty:
                 agree = int(sum(r.seeds_down if r.expected == "down" else r.seeds_up for r in judged.itertuples()))

@@ -74,8 +74,9 @@ FINETUNE_MODULES = ("helpers.losses", "helpers.training", "helpers.models", "hel
 FEATURE_MODULES = ("helpers.losses", "helpers.features", "helpers.models", "helpers.data", "helpers.precision")
 
 
+@functools.lru_cache(maxsize=None)
 def _module_source(name: str) -> str:
-    """The source text of the module ``name`` (found without importing it)."""
+    """The source text of the module ``name`` (found without importing it), read once per process."""
     spec = importlib.util.find_spec(name)
     if spec is None or spec.origin is None or not spec.origin.endswith(".py"):
         raise ValueError(f"cannot fingerprint {name!r}: no Python source file found")
@@ -100,13 +101,12 @@ def source_fingerprint(source: str) -> str:
     return hashlib.sha256(ast.dump(tree, annotate_fields=True, include_attributes=False).encode()).hexdigest()
 
 
-@functools.lru_cache(maxsize=None)
 def code_fingerprint(*module_names: str) -> str:
     """One hash of the code of ``module_names`` (e.g. :data:`FINETUNE_MODULES`), for cache keys.
 
-    Any change to the code changes it; editing comments, docstrings or the layout does not. Computed once per
-    process: the code a process runs is the code it imported, so editing a file while a long run is going on
-    must not change the keys of that run's teachers halfway (a new process sees the edit).
+    Any change to the code changes it; editing comments, docstrings or the layout does not. Each module's source
+    is read once per process (:func:`_module_source`): the code a process runs is the code it imported, so editing
+    a file while a long run is going on does not change the keys of that run's teachers halfway.
     """
     if not module_names:
         raise ValueError("code_fingerprint needs at least one module name")

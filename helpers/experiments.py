@@ -11,12 +11,11 @@ Presets trade time for fidelity (chosen with ``--preset`` or ``$KDLS_PRESET``); 
 ``notes`` says what it trades away:
 
 * ``smoke`` — tiny subsets, 1-2 layer models, one epoch: checks that everything runs (seconds).
-* ``classroom`` (default) — TREC fine-tuning on a 1,000-question subset (a converged L6 teacher and
-  the same recipe stopped after one epoch, L1 students, three seeds) plus the feature tier on both
-  tasks with 5 seeds: sized from a FLOP budget so that ``make reproduce`` runs every notebook in
-  under 10 minutes on a quiet 2-core CPU in fp32.
-* ``full`` — both tasks fine-tuned on 2,000 training examples each, three seeds; the feature tier
-  with 10 seeds, the three KD settings and finer grids (about half an hour; shipped in ``data/results/``).
+* ``classroom`` (default) — TREC fine-tuning on a 1,000-question subset (a ladder of four teachers from one L6 run,
+  L1 students, five seeds) plus the feature tier on both tasks with 5 seeds: sized from a FLOP budget so that
+  ``make reproduce`` runs every notebook in about 10 minutes on a quiet 2-core CPU in fp32.
+* ``full`` — both tasks fine-tuned (1,000 training examples each), five seeds, the three KD settings fine-tuned; the
+  feature tier with 10 seeds and finer grids (shipped in ``helpers/shipped_results/``).
 
 KD settings: ``standard`` (L6 teacher → small student), ``self`` (small → small; the teacher is
 the ERM model of the student's size, seed 0) and ``reverse`` (small → L6; the teacher is the small
@@ -37,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+from helpers.settings import current_settings
 from helpers.progress import progress as progress_bar
 
 from helpers.analysis import claim_a_markdown, claim_a_text, verdict_table
@@ -252,7 +252,7 @@ PRESETS: dict[str, Preset] = {
 def get_preset(name: str | None = None) -> Preset:
     """The preset called ``name``, else ``$KDLS_PRESET``, else ``classroom``."""
     if name is None:
-        name = os.environ.get("KDLS_PRESET") or "classroom"
+        name = current_settings().preset
     if name not in PRESETS:
         raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
     return PRESETS[name]
@@ -551,11 +551,11 @@ def _check_environment(parser: argparse.ArgumentParser) -> None:
 
 def _check_out(parser: argparse.ArgumentParser, out: Path) -> None:
     """``--out`` is a folder (created here) this process can write into; a file-like name is refused."""
-    if out.suffix.lower() in _FILE_SUFFIXES and not out.is_dir():
-        parser.error(f"--out {out} looks like a file name: give the folder results.csv is written into")
     problem = _folder_problem(out)
     if problem:
         parser.error(f"--out {out} cannot be a folder: {problem}")
+    if out.suffix.lower() in _FILE_SUFFIXES and not out.is_dir():
+        parser.error(f"--out {out} looks like a file name: give the folder results.csv is written into")
     import tempfile
 
     try:

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import torch
 
+from helpers.settings import current_settings
+
 __all__ = ["FLOPS_ENV", "non_embedding_parameters", "training_flops", "forward_flops", "record", "read_tally"]
 
 FLOPS_ENV = "KDLS_FLOPS_FILE"
@@ -42,7 +44,7 @@ def forward_flops(parameters: int, tokens: int) -> float:
 def record(kind: str, flops: float, seconds: float) -> None:
     """Count ``flops`` spent in ``seconds`` of wall time under ``kind`` (e.g. ``'finetune'``, ``'features'``):
     one JSON line appended to ``$KDLS_FLOPS_FILE`` when it is set (nothing otherwise)."""
-    target = os.environ.get(FLOPS_ENV)
+    target = current_settings().flops_file
     if target:
         with open(target, "a", encoding="utf-8") as out:
             out.write(json.dumps({"kind": kind, "flops": float(flops), "seconds": float(seconds)}) + "\n")

@@ -451,7 +451,8 @@ def distillation_chart(teacher_logits: Sequence[float] = theory.KD_APP_TEACHER_L
 def shipped_calibration_data(max_examples: int | None = None) -> tuple[np.ndarray, np.ndarray, str]:
     """A fixed data set for the live reliability diagram: ``(logits (N, K), targets (N,), caption)``.
 
-    The shipped ``full`` preset's fine-tuned TREC teacher (``data/results/full``): its test-set probabilities,
+    The shipped ``full`` preset's finished fine-tuned TREC teacher (the last teacher row: the top of its ladder without
+    rescaling; ``helpers.shipped``): its test-set probabilities,
     whose logs are logits (up to a constant per example, which a softmax ignores), rounded to 4 decimals so
     that the page holds exactly the numbers the browser computes with.
     """
@@ -459,15 +460,15 @@ def shipped_calibration_data(max_examples: int | None = None) -> tuple[np.ndarra
 
     shipped = load_shipped("full")
     if shipped is None:
-        raise FileNotFoundError("no shipped results in data/results/full")
+        raise FileNotFoundError("no shipped results of the full preset (helpers.shipped.SHIPPED_DIR)")
     rows = shipped.results
     teacher = rows[(rows["role"] == "teacher") & (rows["tier"] == "finetune") & (rows["task"] == "trec")]
-    run_id = int(teacher["run_id"].iloc[0])
+    run_id = int(teacher["run_id"].iloc[-1])
     probabilities, labels = shipped.predictions(run_id)
     logits = np.round(np.log(np.clip(probabilities.astype(np.float64), 1e-7, None)), 4)
     if max_examples is not None:
         logits, labels = logits[:max_examples], labels[:max_examples]
-    caption = (f"the shipped full-preset TREC teacher ({teacher['student'].iloc[0]}), its {len(labels)} test "
+    caption = (f"the shipped full-preset TREC teacher ({teacher['student'].iloc[-1]}), its {len(labels)} test "
                "questions")
     return logits, np.asarray(labels, dtype=np.int64), caption
 

@@ -15,6 +15,8 @@ from typing import Any, Iterable
 
 from tqdm.auto import tqdm
 
+from helpers.settings import current_settings
+
 __all__ = ["HEADLESS_ENV", "progress"]
 
 HEADLESS_ENV = "KDLS_HEADLESS"
@@ -59,6 +61,6 @@ class _SummaryLine:
 def progress(iterable: Iterable | None = None, *, total: int | None = None, desc: str = "", disable: bool = False,
              leave: bool = False):
     """A tqdm bar live; one summary line when executed headless (``$KDLS_HEADLESS``); nothing if ``disable``."""
-    if not disable and os.environ.get(HEADLESS_ENV):
+    if not disable and current_settings().headless:
         return _SummaryLine(iterable, total, desc)
     return tqdm(iterable, total=total, desc=desc, disable=disable, leave=leave)

@@ -32,6 +32,7 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 
+from helpers.settings import current_settings
 from helpers.cache import atomic_write_bytes
 from helpers.flops import FLOPS_ENV, read_tally
 from helpers.results import RESULT_COLUMNS, teacher_label, write_results
@@ -74,7 +75,7 @@ def record_results(frame: pd.DataFrame, name: str, columns: Sequence[str] = RESU
         raise ValueError(f"frame lacks the results.csv column(s) {missing}")
     if not name or not all(c.isalnum() or c in "_-" for c in name):
         raise ValueError(f"name must be a non-empty word of letters, digits, '_' or '-', got name={name!r}")
-    folder = os.environ.get(RECORD_ENV)
+    folder = current_settings().record_dir
     if not folder:
         return None
     path = Path(folder) / f"{name}.csv"

@@ -1,16 +1,16 @@
-"""Shipped results: a finished run of a preset (``full`` by default), committed under ``data/results/``.
+"""Shipped results: a finished run of a preset (``full`` by default), committed under ``helpers/shipped_results/`` (package data).
 
 A teaching kit should show what its biggest preset gives without anyone spending hours on a laptop.
 ``python -m helpers.shipped --preset full`` runs (or loads from the run cache) the preset's
 fine-tuning grid on every task, its frozen-feature grid and its inheritance experiment, and writes::
 
-    data/results/<preset>/results.csv       one row per run (helpers.results schema, plus run_id)
-    data/results/<preset>/inheritance.csv   the feature tier's inheritance frame (helpers.sweeps)
-    data/results/<preset>/expectations.csv  every KD teacher's and ERM student's validation entropy: the inputs of
+    helpers/shipped_results/<preset>/results.csv       one row per run (helpers.results schema, plus run_id)
+    helpers/shipped_results/<preset>/inheritance.csv   the feature tier's inheritance frame (helpers.sweeps)
+    helpers/shipped_results/<preset>/expectations.csv  every KD teacher's and ERM student's validation entropy: the inputs of
                                             the pre-declared predictions (helpers.sweeps.kd_expectations)
-    data/results/<preset>/predictions.npz   per run: test-set probabilities (float16, ``p<run_id>``),
+    helpers/shipped_results/<preset>/predictions.npz   per run: test-set probabilities (float16, ``p<run_id>``),
                                             per task: test labels (``labels_<task>``)
-    data/results/<preset>/provenance.json   commit, date, CPU, precision, wall time, the command
+    helpers/shipped_results/<preset>/provenance.json   commit, date, CPU, precision, wall time, the command
 
 No model weights: the predictions are all the plots need (entropies, reliability diagrams).
 ``load_shipped()`` reads them back; the notebooks show them beside the live numbers, labelled
@@ -170,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers.shipped", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--preset", default="full")
-    parser.add_argument("--out", type=Path, default=None, help="default: data/results/<preset>")
+    parser.add_argument("--out", type=Path, default=None, help="default: helpers/shipped_results/<preset>")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
     out = ship(args.preset, args.out or SHIPPED_DIR / args.preset, progress=not args.quiet)

@@ -37,7 +37,7 @@ from pathlib import Path
 import nbformat
 
 from helpers import live_charts
-from helpers.assets import REPO_ROOT
+from helpers.assets import REPO_ROOT, cache_dir
 from helpers.notebooks import NOTEBOOK_DIR, execute_notebook
 
 __all__ = ["VENDOR", "DECK_NOTEBOOKS", "LIVE_RUNTIME_DIR", "fetch_vendor", "add_live_charts", "build_slides", "main"]
@@ -85,7 +85,7 @@ _MERMAID_STUB = "export default { initialize() {} };\n"
 
 
 def _cache_dir() -> Path:
-    return Path(os.environ.get("KDLS_DATA_DIR", REPO_ROOT / "data" / "cache")) / "npm"
+    return cache_dir() / "npm"
 
 
 def _integrity(path: Path) -> str:

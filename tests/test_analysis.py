@@ -148,8 +148,9 @@ def test_an_interval_that_excludes_zero_inside_the_band_is_small_not_the_opposit
 def test_claim_a_is_counted_by_the_teachers_side_and_the_family_is_read_with_holm():
     verdicts = verdict_table(_two_teachers(), EXPECT)
     text = claim_a_markdown(verdicts)
-    assert "with a teacher more confident than the ERM student, KD and LS moved entropy in opposite directions in 1 of 1" in text
-    assert "with a teacher less confident than the ERM student, KD and LS moved entropy in opposite directions in 0 of 1" in text
+    assert "opposite in 1 of 2 KD comparisons with an LS partner, the same direction in 1" in text
+    assert "with a teacher more confident than the ERM student: opposite in 1 of 1" in text
+    assert "with a teacher less confident than the ERM student: opposite in 0 of 1, the same direction in 1" in text
     assert "as predicted: 2" in text and "Holm's correction" in text and "per-seed KD differences went the predicted way" in text
     assert (verdicts["holm_p"] >= verdicts["p"]).all()
     # a noisy comparison that passes alone but not as one of a family: Holm marks it with a dagger

@@ -73,3 +73,14 @@ def test_the_computed_folder_is_never_a_file_nor_the_current_folder(tmp_path, mo
             cache.computed_dir()
     monkeypatch.setenv("KDLS_COMPUTED_DIR", str(tmp_path / "new"))
     assert cache.runs_dir() == tmp_path / "new" / "runs"
+
+
+def test_a_module_is_read_once_per_process_so_a_long_run_keeps_its_keys(tmp_path, monkeypatch):
+    (tmp_path / "kdls_probe_module.py").write_text("VALUE = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    cache._module_source.cache_clear()
+    before = cache.code_fingerprint("kdls_probe_module")
+    (tmp_path / "kdls_probe_module.py").write_text("VALUE = 2\n")  # edited while this process runs
+    assert cache.code_fingerprint("kdls_probe_module") == before
+    cache._module_source.cache_clear()  # a new process reads the edit
+    assert cache.code_fingerprint("kdls_probe_module") != before

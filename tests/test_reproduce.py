@@ -118,12 +118,13 @@ def test_summary_reports_times_tables_and_verdicts_from_the_records():
     assert cells == ["05_data_and_models", "12.3", "61.5", "2", "31.8", "ok"]  # GFLOP by kind, then 63.5 GFLOP / 2 s
     assert "FAILED: boom" in text and "99.0" in text and "preset `classroom`, fp32" in text
     assert "Main table — frozen-feature tier" in text and "0.620 ±" in text
-    assert "LS (α=0.1) raised entropy" in text and "claim (a) holds: opposite directions" in text
+    assert "LS α=0.1: raised the entropy" in text and "Claim (a) (KD and LS move entropy in opposite directions): opposite in 1 of 1" in text
     assert "slope 0.80" in text and "a tight relation" in text
     assert "Teachers: trec L6" in text
     finetune = pd.DataFrame(inheritance).assign(tier="finetune", inheritance_temperature=4.0)
     text = summary_markdown({FINETUNE_INHERITANCE_RECORD: finetune}, {}, "classroom")
-    assert "confidence inheritance (fine-tuned tier)" in text and "trec, KD at τ = 4: " in text and "slope 0.80" in text
+    assert "confidence inheritance (fine-tuned tier)" in text and "fine-tuned tier, trec, L2 students, KD α=0.5 τ=4: over 4 teachers" in text
+    assert "slope 0.80" in text and "inside the observed range [0.100, 0.900]" in text
 
 
 def test_main_runs_notebooks_and_writes_everything(tmp_path, monkeypatch):
@@ -150,7 +151,7 @@ def test_main_runs_notebooks_and_writes_everything(tmp_path, monkeypatch):
     assert (out / "figures" / "06_erm_ls_kd_fig1.png").exists() and (out / "html" / "06_erm_ls_kd.html").exists()
     results = pd.read_csv(out / "results.csv", keep_default_na=False)
     assert list(results.columns) == RESULT_COLUMNS and len(results) == len(_frame())
-    assert "claim (a)" in (out / "summary.md").read_text()
+    assert "Claim (a)" in (out / "summary.md").read_text()
 
 
 def test_main_reports_a_failing_notebook(tmp_path, monkeypatch):
