@@ -205,8 +205,8 @@ class Preset:
 
 PRESETS: dict[str, Preset] = {
     "smoke": Preset(
-        name="smoke", teacher="L2", students=("L1",), teacher_epochs=2, teacher_checkpoints=(0.5, 1),
-        teacher_scales=(2.0,), student_epochs=1, train_subset=256, eval_subset=128, max_length=32, learning_rate=5e-4,
+        name="smoke", teacher="L2", students=("L1",), teacher_epochs=2, teacher_checkpoints=(0.5, 1, 1.5),
+        student_epochs=1, train_subset=256, eval_subset=128, max_length=32, learning_rate=5e-4,
         seeds=(0, 1), kd_temperatures=(4.0,), extreme_temperatures=(1.0,),
         features=FeatureTier(
             max_length=32, train_subset=256, eval_subset=128, hidden=32, teacher_epochs=5, student_layers=(1,),
@@ -217,19 +217,19 @@ PRESETS: dict[str, Preset] = {
         notes="checks the pipeline end to end on 256 training examples; the numbers mean nothing",
     ),
     "classroom": Preset(
-        name="classroom", teacher="L6", students=("L1",), teacher_epochs=6, teacher_checkpoints=(1, 2),
-        teacher_scales=(2.0,), student_epochs=4, train_subset=1000, max_length=64, batch_size=16, learning_rate=1e-3,
+        name="classroom", teacher="L6", students=("L1",), teacher_epochs=6, teacher_checkpoints=(1, 2, 3),
+        student_epochs=4, train_subset=1000, max_length=64, batch_size=16, learning_rate=1e-3,
         teacher_learning_rate=2e-4, seeds=(0, 1, 2, 3, 4), kd_temperatures=(4.0,), extreme_temperatures=(1.0,),
         features=FeatureTier(train_subset=3000, eval_subset=600),
         notes=("fine-tuning: TREC, a 1,000-question training subset; a ladder of four teachers from one L6 run of 6 epochs "
-               "(its checkpoints after 1 and 2 epochs, the finished run, and the finished run with its logits ×2); L1 "
+               "(its checkpoints after 1, 2 and 3 epochs, and the finished run); L1 "
                "students trained 4 epochs, 5 seeds: ERM, LS α=0.1, KD α=0.5 at τ = 4 from every teacher and at τ = 1 "
                "from the least and the most confident; feature tier: both tasks (Rotten Tomatoes capped at 3,000 "
                "training and 600 validation/test texts), 5 seeds, all three KD settings, coarse sweeps"),
     ),
     "full": Preset(
-        name="full", teacher="L6", students=("L1",), teacher_epochs=6, teacher_checkpoints=(1, 2),
-        teacher_scales=(2.0,), student_epochs=4, train_subset=1000, max_length=64, batch_size=16, learning_rate=1e-3,
+        name="full", teacher="L6", students=("L1",), teacher_epochs=6, teacher_checkpoints=(1, 2, 3),
+        student_epochs=4, train_subset=1000, max_length=64, batch_size=16, learning_rate=1e-3,
         teacher_learning_rate=2e-4, seeds=(0, 1, 2, 3, 4), kd_temperatures=(4.0,), extreme_temperatures=(1.0,),
         tasks=("trec", "rotten_tomatoes"), settings=("standard", "self", "reverse"), reverse_student="L2",
         other_settings_temperatures=(4.0,),

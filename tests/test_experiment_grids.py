@@ -34,14 +34,15 @@ def test_the_smoke_grid_has_a_ladder_and_pairs_every_run_with_erm():
     grid = main_grid("trec", preset)
     teachers = teacher_configs("trec", preset)
     ladder = teacher_ladder("trec", preset)
-    assert grid[:3] == teachers and teachers[-1] == teacher_config("trec", preset)
-    assert [c.epochs for c in teachers] == [0.5, 1.0, 2.0] and [c.schedule_epochs for c in teachers] == [2.0, 2.0, None]
-    per_seed = [c for c in grid[3:] if c.seed == 0]
+    assert grid[:4] == teachers and teachers[-1] == teacher_config("trec", preset)
+    assert [c.epochs for c in teachers] == [0.5, 1.0, 1.5, 2.0]
+    assert [c.schedule_epochs for c in teachers] == [2.0, 2.0, 2.0, None]
+    per_seed = [c for c in grid[4:] if c.seed == 0]
     assert [c.method for c in per_seed] == ["erm", "ls"] + ["kd"] * (len(ladder) + 2)
-    assert [(c.teacher, c.teacher_logit_scale, c.temperature) for c in per_seed if c.method == "kd"] == [
-        (teachers[0], 1.0, 4.0), (teachers[0], 1.0, 1.0), (teachers[1], 1.0, 4.0), (teachers[2], 1.0, 4.0),
-        (teachers[2], 2.0, 4.0), (teachers[2], 2.0, 1.0)]
-    assert {c.seed for c in grid[3:]} == set(preset.seeds)
+    assert [(c.teacher, c.temperature) for c in per_seed if c.method == "kd"] == [
+        (teachers[0], 4.0), (teachers[0], 1.0), (teachers[1], 4.0), (teachers[2], 4.0), (teachers[3], 4.0),
+        (teachers[3], 1.0)]
+    assert {c.seed for c in grid[4:]} == set(preset.seeds)
 
 
 def test_the_classroom_grid_has_five_seeds_and_a_ladder_of_four():

@@ -57,11 +57,17 @@ def test_checkpoints_outside_the_run_are_refused():
         train(TrainConfig(epochs=1, **TINY), progress=False, checkpoints=(1,))
 
 
+def test_logit_scales_add_rungs_without_training():
+    preset = PRESETS["smoke"].replace(teacher_scales=(2.0,))
+    ladder = teacher_ladder("trec", preset)
+    assert ladder[-1] == (teacher_configs("trec", preset)[-1], 2.0) and rung_label(*ladder[-1]) == "L2 (2 epochs, logits ×2)"
+
+
 def test_the_classroom_ladder_has_four_rungs_from_one_teacher_run_and_says_so():
     preset = PRESETS["classroom"]
     ladder = teacher_ladder("trec", preset)
-    assert [rung_label(c, s) for c, s in ladder] == ["L6 (1 of 6 epochs)", "L6 (2 of 6 epochs)", "L6 (6 epochs)",
-                                                    "L6 (6 epochs, logits ×2)"]
+    assert [rung_label(c, s) for c, s in ladder] == ["L6 (1 of 6 epochs)", "L6 (2 of 6 epochs)", "L6 (3 of 6 epochs)",
+                                                    "L6 (6 epochs)"]
     runs = teacher_configs("trec", preset)
     assert {c.replace(epochs=c.schedule_epochs or c.epochs) for c in runs} == {runs[-1]}  # one training
     grid = main_grid("trec", preset)
@@ -69,7 +75,7 @@ def test_the_classroom_ladder_has_four_rungs_from_one_teacher_run_and_says_so():
     assert len(students) == 5 * 8  # ERM, LS, τ=4 from 4 rungs, τ=1 from the 2 extremes, for 5 seeds
     kd = [c for c in students if c.method == "kd"]
     tau1 = {(c.teacher, c.teacher_logit_scale) for c in kd if c.temperature == 1.0}
-    assert tau1 == {(ladder[0][0], 1.0), (ladder[-1][0], 2.0)}
+    assert tau1 == {ladder[0], ladder[-1]}
     assert {(c.teacher, c.teacher_logit_scale) for c in kd if c.temperature == 4.0} == set(ladder)
 
 
@@ -87,7 +93,7 @@ def test_run_grid_makes_a_ladder_with_one_teacher_training(isolated_runs, monkey
     records = run_grid(main_grid("trec", preset), progress=False)
     teacher_trainings = [c for c, _ in calls if c.student == preset.teacher]
     assert teacher_trainings == [teacher_configs("trec", preset)[-1]]
-    assert [r.config for r in records[:3]] == teacher_configs("trec", preset)
+    assert [r.config for r in records[:4]] == teacher_configs("trec", preset)
 
 
 def test_integer_and_float_epochs_are_one_run():
