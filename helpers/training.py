@@ -408,17 +408,20 @@ def train(config: TrainConfig, progress: bool = True, return_model: bool = False
 def _evaluate(config: TrainConfig, model, data, tokenizer, names, *, step: int, tokens: int, losses: list[float],
               setup_seconds: float, train_seconds: float, checkpoints_seconds: float = 0.0,
               count_training: bool = True) -> RunRecord:
-    """Eval-mode logits on every split and the run's record; its FLOPs (training up to here + this evaluation)
-    are tallied, the training part only once per run (a checkpoint's training is its run's)."""
+    """Eval-mode logits and the run's record; its FLOPs (training up to here + this evaluation) are tallied, the
+    training part only once per run (a checkpoint's training is its run's). ERM runs — the only ones that serve as
+    teachers — are evaluated on every split (a KD student is fitted to its teacher's training-split logits); LS and
+    KD runs on validation and test only."""
     eval_started = time.perf_counter()
     logits, labels, indices = {}, {}, {}
-    for split in EVAL_SPLITS:
+    splits = EVAL_SPLITS if config.method == "erm" else tuple(s for s in EVAL_SPLITS if s != "train")
+    for split in splits:
         logits[split] = predict_logits(model, data[split], tokenizer, precision=config.precision)
         labels[split] = torch.tensor(data[split]["label"])
         indices[split] = torch.tensor(data[split]["idx"])
     eval_seconds = time.perf_counter() - eval_started
     parameters = flops.non_embedding_parameters(model)
-    eval_tokens = sum(sum(data[split]["length"]) for split in EVAL_SPLITS)
+    eval_tokens = sum(sum(data[split]["length"]) for split in splits)
     trained = flops.training_flops(parameters, tokens) if count_training else 0
     flops.record("finetune", trained + flops.forward_flops(parameters, eval_tokens),
                  (train_seconds - checkpoints_seconds if count_training else 0.0) + eval_seconds)

@@ -99,3 +99,11 @@ def test_run_grid_makes_a_ladder_with_one_teacher_training(isolated_runs, monkey
 def test_integer_and_float_epochs_are_one_run():
     assert TrainConfig(epochs=2, **TINY).key() == TrainConfig(epochs=2.0, **TINY).key()
     assert TrainConfig(epochs=1, schedule_epochs=2, **TINY).key() == TrainConfig(epochs=1.0, schedule_epochs=2.0, **TINY).key()
+
+
+def test_only_erm_runs_which_may_teach_are_evaluated_on_the_training_split(isolated_runs):
+    teacher = TrainConfig(epochs=1, **TINY)
+    erm = train(teacher, progress=False)
+    ls = train(teacher.replace(method="ls", alpha=0.1), progress=False)
+    assert set(erm.logits) == {"train", "validation", "test"} and set(ls.logits) == {"validation", "test"}
+    assert ls.metrics and ls.validation_metrics
