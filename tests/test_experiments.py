@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from helpers import cache, training
-from helpers.experiments import get_preset, main, main_grid
+from helpers.experiments import get_preset, main, main_grid, rung_label, teacher_configs
 from helpers.results import RESULT_COLUMNS, read_results
 
 SMALL = ["--preset", "smoke", "--seeds", "0", "--temperature", "1", "--quiet"]
@@ -39,7 +39,8 @@ def test_smoke_preset_writes_results_with_the_kit_schema(isolated_runs, capsys, 
     frame = read_results(out / "results.csv")
     assert list(frame.columns) == RESULT_COLUMNS
     assert {"erm", "ls", "kd"} <= set(frame["method"]) and set(frame["tier"]) == {"finetune"}
-    assert list(frame["role"]) == ["teacher", "teacher"] + ["student"] * (len(frame) - 2)
+    teachers = teacher_configs("trec", get_preset("smoke"))
+    assert list(frame["role"]) == ["teacher"] * len(teachers) + ["student"] * (len(frame) - len(teachers))
     assert (frame.loc[frame["method"] != "kd", "teacher"] == "").all()
     assert (frame.loc[frame["method"] == "kd", "teacher"] != "").all()
     # every row's metrics are those of its cached run's test logits, recomputed independently
@@ -48,12 +49,15 @@ def test_smoke_preset_writes_results_with_the_kit_schema(isolated_runs, capsys, 
     for config, row in zip(grid, frame.itertuples()):
         record = training.run(config, progress=False)
         expected = _numpy_metrics(record.logits["test"], record.labels["test"])
-        assert (row.student, row.method, row.teacher) == (config.student, config.method, config.teacher_label())
+        role = "teacher" if config in teachers else "student"
+        assert (row.student, row.method, row.teacher) == (record.row(role)["student"], config.method, config.teacher_label())
+        assert row.student == (config.student if role == "student" else rung_label(config))
         for name, value in expected.items():
             assert getattr(row, name) == pytest.approx(value, abs=1e-5), (config.label(), name)
     printed = capsys.readouterr()
-    assert "results.csv" in printed.out and "Claim (a)" in printed.out and "LS (α=0.1)" in printed.out and "n=1" in printed.out
-    assert "task 'trec'" in printed.err and "L2 ERM, 2 epochs; L2 ERM, 1 epoch" in printed.err
+    assert "results.csv" in printed.out and "Claim (a)" in printed.out and "LS α=0.1" in printed.out and "n=1" in printed.out
+    assert "task 'trec'" in printed.err
+    assert "teacher ladder (standard KD): L2 (0.5 of 2 epochs); L2 (1 of 2 epochs); L2 (1.5 of 2 epochs); L2 (2 epochs)" in printed.err
 
     monkeypatch.setattr(training, "train", lambda *a, **k: pytest.fail("a finished run was retrained"))
     assert main(["--task", "trec", "--out", str(out), *SMALL]) == 0
