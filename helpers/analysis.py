@@ -483,6 +483,11 @@ def inheritance_text(result: InheritanceFit, context: str, x_name: str = "teache
     if math.isfinite(cross) and result.crossover_inside:
         text += (f" The line meets the ERM student's entropy ({result.erm_entropy:.3f}) at a {x_name} of {cross:.3f}, "
                  f"inside the observed range [{low:.3f}, {high:.3f}]: the crossover, where KD's direction flips.")
+        if cross < result.erm_entropy and fit.slope_high < 1:
+            text += (f" The crossover lies **below** the ERM student's own entropy and the slope is below 1: the student "
+                     f"inherits only part of its teacher's confidence, so a teacher must be clearly more confident than "
+                     f"the student would become alone (here below {cross:.3f} nats, not {result.erm_entropy:.3f}) before KD "
+                     f"lowers the student's entropy.")
     elif math.isfinite(cross):
         text += (f" The line would meet the ERM student's entropy ({result.erm_entropy:.3f}) at {cross:.3f}, **outside** "
                  f"the observed teachers' range [{low:.3f}, {high:.3f}]: an extrapolation, so no crossover is claimed.")

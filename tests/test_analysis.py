@@ -291,3 +291,11 @@ def test_a_fit_on_another_teacher_entropy_uses_that_column():
     points = _points([0.05, 0.2, 0.5, 1.0], [0.12, 0.2, 0.35, 0.6]).assign(teacher_train_entropy=[0.01, 0.05, 0.2, 0.5])
     result = inheritance_fit(points, erm_entropy=0.2, x="teacher_train_entropy")
     assert result.x_range == (0.01, 0.5) and result.fit.n == 4
+
+
+def test_a_crossover_below_the_erm_entropy_with_a_slope_below_one_is_called_partial_inheritance():
+    x = np.array([0.08, 0.25, 0.4, 1.0])
+    partial = inheritance_fit(_points(x, 0.73 * x + 0.1 + np.array([0.0, 0.004, -0.004, 0.0])), erm_entropy=0.236)
+    assert partial.crossover < 0.236 and "inherits only part of its teacher's confidence" in inheritance_text(partial, "ctx")
+    full = inheritance_fit(_points(x, 1.0 * x), erm_entropy=0.236)
+    assert "inherits only part" not in inheritance_text(full, "ctx")
