@@ -81,6 +81,7 @@ def load_shipped(preset: str = "full", folder: Path | None = None) -> Shipped | 
     inheritance_path = folder / "inheritance.csv"
     inheritance = pd.read_csv(inheritance_path, keep_default_na=False, na_values={"knob_value": [""], "teacher_entropy": [""],
                                                                                    "teacher_train_entropy": [""],
+                                                                                   "teacher_val_entropy": [""],
                                                                                    "teacher_accuracy": [""]}) \
         if inheritance_path.is_file() else pd.DataFrame()
     with np.load(folder / "predictions.npz") as arrays:
