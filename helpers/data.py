@@ -314,7 +314,7 @@ def used_token_ids(tokenized: datasets.DatasetDict, tokenizer: PreTrainedTokeniz
     """Sorted unique token ids occurring in any split's ``input_ids``, plus the tokenizer's special ids."""
     ids = [np.asarray(tokenizer.all_special_ids, dtype=np.int64)]
     for split in tokenized.values():
-        ids += [np.asarray(row, dtype=np.int64) for row in split["input_ids"]]
+        ids += [np.asarray(row, dtype=np.int64) for row in split.select_columns(["input_ids"])[:]["input_ids"]]
     return torch.from_numpy(np.unique(np.concatenate(ids)))
 
 

@@ -218,12 +218,12 @@ PRESETS: dict[str, Preset] = {
     ),
     "classroom": Preset(
         name="classroom", teacher="L6", students=("L1",), teacher_epochs=6, teacher_checkpoints=(1, 2, 3),
-        student_epochs=4, train_subset=1000, max_length=64, batch_size=16, learning_rate=1e-3,
+        student_epochs=3, train_subset=1000, max_length=64, batch_size=16, learning_rate=1e-3,
         teacher_learning_rate=2e-4, seeds=(0, 1, 2, 3, 4), kd_temperatures=(4.0,), extreme_temperatures=(1.0,),
         features=FeatureTier(train_subset=3000, eval_subset=600),
         notes=("fine-tuning: TREC, a 1,000-question training subset; a ladder of four teachers from one L6 run of 6 epochs "
                "(its checkpoints after 1, 2 and 3 epochs, and the finished run); L1 "
-               "students trained 4 epochs, 5 seeds: ERM, LS α=0.1, KD α=0.5 at τ = 4 from every teacher and at τ = 1 "
+               "students trained 3 epochs, 5 seeds: ERM, LS α=0.1, KD α=0.5 at τ = 4 from every teacher and at τ = 1 "
                "from the least and the most confident; feature tier: both tasks (Rotten Tomatoes capped at 3,000 "
                "training and 600 validation/test texts), 5 seeds, all three KD settings, coarse sweeps"),
     ),

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import math
@@ -230,14 +231,25 @@ def seed_everything(seed: int) -> None:
 
 
 def prepare_data(config: TrainConfig):
-    """Load, subset and tokenize the config's task; returns ``(tokenized DatasetDict, tokenizer, label names)``."""
-    task = load_task(config.task)
+    """Load, subset and tokenize the config's task; returns ``(tokenized DatasetDict, tokenizer, label names)``.
+
+    Memoised per process on (task fingerprint, subsets, max length): the many students of one grid share one
+    tokenization (a CSV task is re-read when its bytes change). Treat the returned data as read-only.
+    """
+    return _prepared_data(str(config.task), task_fingerprint(config.task), config.train_subset, config.eval_subset,
+                          config.max_length)
+
+
+@functools.lru_cache(maxsize=4)
+def _prepared_data(task_name: str, fingerprint: str, train_subset: int | None, eval_subset: int | None,
+                   max_length: int):
+    task = load_task(task_name)
     names = task["train"].features["label"].names
-    task["train"] = take_subset(task["train"], config.train_subset)
+    task["train"] = take_subset(task["train"], train_subset)
     for split in ("validation", "test"):
-        task[split] = take_subset(task[split], config.eval_subset)
+        task[split] = take_subset(task[split], eval_subset)
     tokenizer = load_tokenizer()
-    return tokenize_task(task, tokenizer, config.max_length), tokenizer, names
+    return tokenize_task(task, tokenizer, max_length), tokenizer, names
 
 
 def _length_grouped_batches(lengths: list[int], batch_size: int, generator: torch.Generator) -> list[list[int]]:
@@ -256,15 +268,18 @@ def padded_columns(split, pad_token_id: int) -> dict[str, torch.Tensor]:
     """A tokenized split as tensors: each token column right-padded to the longest row, plus ``length``,
     ``label`` and ``idx`` (when present). Built once per run so that a batch is a slice, not a collation of rows.
     """
-    lengths = torch.tensor(split["length"])
+    present = [n for n in ("length", "label", "idx", "input_ids", "attention_mask", "token_type_ids")
+               if n in split.column_names]
+    rows = split.select_columns(present)[:]  # one bulk Arrow-to-Python conversion (iterating a column is slow)
+    lengths = torch.tensor(rows["length"], dtype=torch.long)
     columns = {"length": lengths}
-    columns.update({name: torch.tensor(split[name]) for name in ("label", "idx") if name in split.column_names})
+    columns.update({name: torch.tensor(rows[name]) for name in ("label", "idx") if name in rows})
     width = int(lengths.max()) if len(lengths) else 0
     for name in ("input_ids", "attention_mask", "token_type_ids"):
-        if name in split.column_names:
+        if name in rows:
             fill = pad_token_id if name == "input_ids" else 0
             padded = torch.full((len(split), width), fill, dtype=torch.long)
-            for row, values in enumerate(split[name]):
+            for row, values in enumerate(rows[name]):
                 padded[row, : len(values)] = torch.tensor(values)
             columns[name] = padded
     return columns
@@ -340,7 +355,7 @@ def train(config: TrainConfig, progress: bool = True, return_model: bool = False
     vocabulary = trim_vocabulary(model, used_token_ids(data, tokenizer)) if trim_unused_embeddings else None
     train_split = data["train"]
     if soft_targets is not None:
-        covered = torch.tensor(train_split["idx"])
+        covered = torch.tensor(train_split.select_columns(["idx"])[:]["idx"])
         if len(soft_targets) <= int(covered.max()) or torch.isnan(soft_targets[covered]).any():
             raise ValueError("the teacher's cached logits do not cover the student's training split")
 
@@ -356,7 +371,7 @@ def train(config: TrainConfig, progress: bool = True, return_model: bool = False
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay, fused=True)
     scheduler = get_linear_schedule_with_warmup(optimizer, int(config.warmup_fraction * schedule_steps), schedule_steps)
     columns = padded_columns(train_split, tokenizer.pad_token_id)
-    lengths = train_split["length"]
+    lengths = columns["length"].tolist()
     setup_seconds = time.perf_counter() - started
 
     objective = config.objective
@@ -415,13 +430,14 @@ def _evaluate(config: TrainConfig, model, data, tokenizer, names, *, step: int, 
     eval_started = time.perf_counter()
     logits, labels, indices = {}, {}, {}
     splits = EVAL_SPLITS if config.method == "erm" else tuple(s for s in EVAL_SPLITS if s != "train")
+    eval_tokens = 0
     for split in splits:
         logits[split] = predict_logits(model, data[split], tokenizer, precision=config.precision)
-        labels[split] = torch.tensor(data[split]["label"])
-        indices[split] = torch.tensor(data[split]["idx"])
+        columns = data[split].select_columns(["label", "idx", "length"])[:]
+        labels[split], indices[split] = torch.tensor(columns["label"]), torch.tensor(columns["idx"])
+        eval_tokens += sum(columns["length"])
     eval_seconds = time.perf_counter() - eval_started
     parameters = flops.non_embedding_parameters(model)
-    eval_tokens = sum(sum(data[split]["length"]) for split in splits)
     trained = flops.training_flops(parameters, tokens) if count_training else 0
     flops.record("finetune", trained + flops.forward_flops(parameters, eval_tokens),
                  (train_seconds - checkpoints_seconds if count_training else 0.0) + eval_seconds)
