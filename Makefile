@@ -33,7 +33,7 @@ test-fast: $(STAMP) assets  ## the edit-test loop: everything but notebook execu
 	$(PY) -m pytest -m "not browser and not notebook and not slow"
 
 reproduce: $(STAMP) assets  ## the kit's main job on the classroom preset (or KDLS_PRESET)
-	$(PY) -m helpers.reproduce --out $(OUT)
+	$(PY) -m helpers.pipeline.reproduce --out $(OUT)
 
 lab: $(STAMP)  ## JupyterLab on the notebooks
 	$(VENV)/bin/jupyter lab --KernelManager.transport_encryption=auto notebooks/
@@ -57,7 +57,7 @@ test-book: $(BROWSER_STAMP)  ## the built book in headless Chromium, network blo
 		tests/browser/test_live_charts_in_browser.py::test_live_chart_in_the_book
 
 slides: $(STAMP)  ## lecture deck of notebooks 01-03 (reveal.js, works offline) in build/slides/
-	$(PY) -m helpers.slides --out build/slides --preset $${KDLS_PRESET:-smoke}
+	$(PY) -m helpers.pipeline.slides --out build/slides --preset $${KDLS_PRESET:-smoke}
 
 bench: $(STAMP) assets  ## training throughput: kit loop vs transformers.Trainer (fp32, and bf16 where native)
 	$(PY) bench/training_throughput.py --precision native
@@ -67,4 +67,4 @@ clean-cache:  ## forget cached runs (keeps downloaded assets)
 
 .PHONY: assignment
 assignment: $(STAMP)  ## nbgrader source version of the exercise notebooks in build/assignment/ (README: Running a course three ways)
-	$(PY) -m helpers.assignment --out build/assignment
+	$(PY) -m helpers.pipeline.assignment --out build/assignment

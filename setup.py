@@ -2,8 +2,8 @@
 
 The notebooks live at the top of the repository (``notebooks/``), outside the package, and setuptools' package
 data cannot reach outside a package folder. So ``build_py`` copies them into the built package as
-``helpers/student_notebooks/`` (the numbered notebooks, ``TEACHING.md``, ``solutions/*.md``), where
-``helpers.notebooks.NOTEBOOK_DIR`` finds them in an installed kit and ``python -m helpers.notebooks copy DIR``
+``helpers/pipeline/student_notebooks/`` (the numbered notebooks, ``TEACHING.md``, ``solutions/*.md``), where
+``helpers.pipeline.notebooks.NOTEBOOK_DIR`` finds them in an installed kit and ``python -m helpers.notebooks copy DIR``
 writes them out. An editable install (``pip install -e .``) reads ``notebooks/`` in place and gets no copy. The
 source distribution carries ``notebooks/`` (MANIFEST.in), so a wheel built from it has them too. Everything else
 is in pyproject.toml.
@@ -16,8 +16,8 @@ from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
 NOTEBOOKS = ROOT / "notebooks"
-PATTERNS = ("[0-9][0-9]_*.ipynb", "TEACHING.md", "solutions/*.md")  # helpers.notebooks.course_files
-TARGET = ("helpers", "student_notebooks")
+PATTERNS = ("[0-9][0-9]_*.ipynb", "TEACHING.md", "solutions/*.md")  # helpers.pipeline.notebooks.course_files
+TARGET = ("helpers", "pipeline", "student_notebooks")
 
 
 class build_py_with_notebooks(build_py):

@@ -12,14 +12,14 @@ warm-up then linear decay, gradient clipping at 1.0), in one precision per measu
   autocast). Native where the CPU has AMX or AVX512-BF16.
 
 ``--precision auto`` (the default) measures the machine's natural precision
-(``helpers.precision.resolve_precision``: ``$KDLS_PRECISION``, else bf16 where native, else fp32);
+(``helpers.infrastructure.precision.resolve_precision``: ``$KDLS_PRECISION``, else bf16 where native, else fp32);
 ``--precision fp32 bf16`` measures both one after the other, ``--precision both`` does the
 same with the natural precision last, and ``--precision native`` (``make bench``) measures the
 natural precision, preceded by fp32 where the natural one is bf16 (never emulated bf16).
 
 Choices, made to compare each engine used the way it is meant to be used:
 
-* Kit: ``helpers.training.train`` with a KD ``TrainConfig`` whose teacher is an L6 ERM config.
+* Kit: ``helpers.learning.finetune.train`` with a KD ``TrainConfig`` whose teacher is an L6 ERM config.
   The teacher is trained beforehand, outside the timed part, on a small budget (``epochs=0.2``,
   through the results cache, so only the first run pays for it): the benchmark measures the
   student's training. The kit reads the teacher's logits from the cache (computed once per
@@ -27,19 +27,19 @@ Choices, made to compare each engine used the way it is meant to be used:
   (the training loop only: no data preparation, no evaluation). Batches are length-grouped
   (shuffle, sort within mega-batches of 50 batches) and padded per batch, sliced from tensors
   padded once per run; the student's embedding table is trimmed to the data's token ids while
-  it trains (``helpers.models.trim_vocabulary``). No thread or kernel tuning beyond ``--threads``:
-  ``helpers.training.train`` runs with torch's defaults.
-* Trainer: ``helpers.trainer.DistillationTrainer`` with a live L6 teacher (``build_model("L6", 6)``),
+  it trains (``helpers.learning.models.trim_vocabulary``). No thread or kernel tuning beyond ``--threads``:
+  ``helpers.learning.finetune.train`` runs with torch's defaults.
+* Trainer: ``helpers.learning.hf_trainer.DistillationTrainer`` with a live L6 teacher (``build_model("L6", 6)``),
   its forward pass inside ``compute_loss`` -- the usual way to distil with the Trainer. Its
   natural CPU settings: ``use_cpu=True``, the default fused AdamW, ``DataCollatorWithPadding``
   (dynamic padding), and ``train_sampling_strategy="group_by_length"`` (mega-batches of 50, the
   same grouping as the kit's, so both pay for the same padding). No evaluation, logging or
   checkpoints. Timed from ``on_train_begin`` to ``on_train_end`` (the training loop only).
-* The same tokenized TREC training split (``helpers.training.prepare_data``) feeds both, with
+* The same tokenized TREC training split (``helpers.learning.finetune.prepare_data``) feeds both, with
   the same number of threads (``--threads``, default ``torch.get_num_threads()``). The teacher's
   weights do not change the cost, so the Trainer's teacher is an untrained L6 of the same shape.
 
-Model-FLOP utilisation (MFU), counted with ``helpers.flops``: ``training_flops(N, T) = 6 N T`` for
+Model-FLOP utilisation (MFU), counted with ``helpers.infrastructure.flops``: ``training_flops(N, T) = 6 N T`` for
 the student's training plus ``forward_flops(N_teacher, T) = 2 N T`` for a teacher forward pass, with
 N the non-embedding parameters and T the mean number of real (unpadded) tokens per example;
 attention-score FLOPs are left out (short sequences). Each engine's MFU counts the FLOPs it
@@ -76,11 +76,11 @@ import helpers  # noqa: E402,F401  (offline Hugging Face settings first)
 import torch  # noqa: E402
 from transformers import DataCollatorWithPadding, PrinterCallback, TrainerCallback, TrainingArguments  # noqa: E402
 
-from helpers.flops import forward_flops, non_embedding_parameters, training_flops  # noqa: E402
-from helpers.models import build_model  # noqa: E402
-from helpers.precision import bf16_supported, resolve_precision  # noqa: E402
-from helpers.trainer import DistillationTrainer  # noqa: E402
-from helpers.training import TrainConfig, prepare_data, run, seed_everything, train  # noqa: E402
+from helpers.infrastructure.flops import forward_flops, non_embedding_parameters, training_flops  # noqa: E402
+from helpers.learning.models import build_model  # noqa: E402
+from helpers.infrastructure.precision import bf16_supported, resolve_precision  # noqa: E402
+from helpers.learning.hf_trainer import DistillationTrainer  # noqa: E402
+from helpers.learning.finetune import TrainConfig, prepare_data, run, seed_everything, train  # noqa: E402
 
 STEPS = 60
 BATCH_SIZE = 32
@@ -139,7 +139,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def flops_per_example(n_student: int, n_teacher: int, tokens: float) -> dict[str, float]:
-    """FLOPs each engine performs per training example (``helpers.flops``' convention): the kit trains the
+    """FLOPs each engine performs per training example (``helpers.infrastructure.flops``' convention): the kit trains the
     student (its teacher logits are cached); the Trainer trains it and runs the live teacher forward."""
     student = training_flops(n_student, tokens)
     return {"kit": student, "trainer": student + forward_flops(n_teacher, tokens)}
@@ -287,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
                 for engine in order:
                     tag = f"[{precision} {repeat + 1}/{args.repeats}]"
                     if engine == "kit":
-                        print(f"{tag} kit loop (helpers.training.train) ...", flush=True)
+                        print(f"{tag} kit loop (helpers.learning.finetune.train) ...", flush=True)
                         measurement.runs["kit"].append(kit_examples_per_second(student, args.steps))
                     else:
                         print(f"{tag} transformers.Trainer (DistillationTrainer, live teacher) ...", flush=True)

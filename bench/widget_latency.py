@@ -28,7 +28,7 @@ import ipywidgets  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from helpers import widgets  # noqa: E402
+from helpers.teaching import widgets  # noqa: E402
 
 TARGET_MS = 50.0
 

@@ -42,7 +42,7 @@ def private_cache(tmp_path, monkeypatch):
     """An empty download cache holding a copy of the (small) verified TREC wheel (assets tests)."""
     import shutil
 
-    from helpers import assets
+    from helpers.infrastructure import assets
 
     source = assets.wheel_path("trec")
     (tmp_path / "wheels").mkdir()

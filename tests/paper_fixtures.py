@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helpers.paper.demo import TinySetup, make_tiny_offline_setup
+from helpers.experiments.paper_scale.demo import TinySetup, make_tiny_offline_setup
 
 __all__ = ["tiny", "cli", "numpy_metrics"]
 

@@ -1,4 +1,4 @@
-"""The verdicts and their sentences, on constructed data that breaks each rule (helpers.analysis, helpers.hypotheses)."""
+"""The verdicts and their sentences, on constructed data that breaks each rule (helpers.reporting.verdicts, helpers.maths.hypotheses)."""
 
 import math
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.analysis import (
+from helpers.reporting.verdicts import (
     MIN_TEACHERS_FOR_FIT,
     band_text,
     claim_a_markdown,
@@ -29,8 +29,8 @@ from helpers.analysis import (
     verdict_table,
     virtual_teacher_text,
 )
-from helpers.hypotheses import judge, kd_expectation, kd_setting, kit_expectation, model_size, paper_expectation
-from helpers.statistics import format_ci, mean_ci
+from helpers.maths.hypotheses import judge, kd_expectation, kd_setting, kit_expectation, model_size, paper_expectation
+from helpers.maths.statistics import format_ci, mean_ci
 
 SHARP, FLAT = "L6 (6 epochs)", "L6 (1 of 6 epochs)"
 
@@ -270,8 +270,8 @@ def test_representation_texts_agree_or_contradict_the_papers():
 def test_shipped_summary_reads_a_fake_shipped_folder(tmp_path):
     import json
 
-    from helpers.results import write_results
-    from helpers.shipped import load_shipped
+    from helpers.learning.results import write_results
+    from helpers.pipeline.shipped import load_shipped
 
     frame = _two_teachers().assign(run_id=lambda f: range(len(f)))
     write_results(frame, tmp_path / "results.csv")

@@ -4,8 +4,8 @@ import zipfile
 
 import pytest
 
-from helpers import assets
-from helpers.assets import AssetError
+from helpers.infrastructure import assets
+from helpers.infrastructure.assets import AssetError
 
 
 def test_every_asset_verifies_and_lands_in_the_cache():

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import assets
-from helpers.assets import AssetError
+from helpers.infrastructure import assets
+from helpers.infrastructure.assets import AssetError
 
 TREC = assets.WHEELS["trec"]
 

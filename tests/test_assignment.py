@@ -14,8 +14,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from helpers.assignment import BEGIN, END, POINTS, points, solution_body, with_solution, write_assignment
-from helpers.grade import exercises
+from helpers.pipeline.assignment import BEGIN, END, POINTS, points, solution_body, with_solution, write_assignment
+from helpers.pipeline.grade import exercises
 
 ROOT = Path(__file__).resolve().parents[1]
 NB01 = "01_softmax_temperature_entropy"
@@ -42,7 +42,7 @@ def test_every_exercise_gets_a_solution_region_and_a_graded_check(tmp_path):
             test = cells[f"{exercise.name}_test"]
             assert test["grade"] and test["locked"] and test["points"] == points(exercise.name)
             assert f"check_{exercise.name}({', '.join([exercise.function, *exercise.arguments])})" in test["source"]
-    assert set(POINTS) >= {e.name for e in found}, "every exercise has its points in helpers.assignment.POINTS"
+    assert set(POINTS) >= {e.name for e in found}, "every exercise has its points in helpers.pipeline.assignment.POINTS"
     original = nbformat.read(ROOT / "notebooks" / f"{NB01}.ipynb", as_version=4)
     assert not any("nbgrader" in cell.metadata for cell in original.cells), "the kit's notebook itself is unchanged"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import flops
+from helpers.infrastructure import flops
 
 BENCH = Path(__file__).resolve().parent.parent / "bench" / "training_throughput.py"
 

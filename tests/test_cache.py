@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from safetensors.torch import save_file
 
-from helpers import cache
+from helpers.learning import cache
 
 
 @pytest.fixture()

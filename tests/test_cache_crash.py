@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from helpers import cache
+from helpers.learning import cache
 
 REPO = Path(__file__).resolve().parent.parent
 STEPS = ("open", "write", "fsync", "close", "replace")
@@ -23,7 +23,7 @@ class Crash(BaseException):
 
 
 class CrashingOS:
-    """Stands in for ``os`` inside ``helpers.cache``: logs each file-system step and crashes at step ``crash_at``."""
+    """Stands in for ``os`` inside ``helpers.learning.cache``: logs each file-system step and crashes at step ``crash_at``."""
 
     def __init__(self, crash_at: int | None = None, after: bool = False):
         self.crash_at, self.after, self.trace = crash_at, after, []
@@ -104,7 +104,7 @@ WRITER = textwrap.dedent(
 
     import torch
 
-    from helpers import cache
+    from helpers.learning import cache
 
     class SlowOS:  # writes in small slow chunks, so a random kill often lands mid-write
         def __getattr__(self, name):

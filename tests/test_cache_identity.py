@@ -2,8 +2,9 @@
 
 import pytest
 
-from helpers import cache, features
-from helpers.training import TrainConfig
+from helpers.learning import cache
+from helpers.learning import features
+from helpers.learning.finetune import TrainConfig
 
 TINY = dict(task="trec", student="L1", train_subset=96, eval_subset=48, max_length=24, batch_size=16, epochs=1)
 
@@ -30,9 +31,9 @@ def test_the_fingerprint_ignores_comments_docstrings_and_layout_but_not_code():
 def test_the_run_key_changes_when_the_training_code_changes(monkeypatch):
     config = TrainConfig(**TINY)
     before = config.key()
-    _patched_sources(monkeypatch, "helpers.training", lambda text: text + "\n# a new comment\n")
+    _patched_sources(monkeypatch, "helpers.learning.finetune", lambda text: text + "\n# a new comment\n")
     assert config.key() == before, "a comment is not a code change"
-    _patched_sources(monkeypatch, "helpers.training",
+    _patched_sources(monkeypatch, "helpers.learning.finetune",
                      lambda text: text.replace("clip_grad_norm_(model.parameters(), 1.0)",
                                                "clip_grad_norm_(model.parameters(), 0.05)"))
     assert config.key() != before

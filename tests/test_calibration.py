@@ -1,4 +1,4 @@
-"""Tests of helpers.calibration: temperature scaling recovers a known temperature."""
+"""Tests of helpers.maths.calibration: temperature scaling recovers a known temperature."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from helpers.calibration import T_MAX, T_MIN, fit_temperature, scale_logits, temperature_scaling_report
+from helpers.maths.calibration import T_MAX, T_MIN, fit_temperature, scale_logits, temperature_scaling_report
 
 
 def _sample(n: int, k: int = 6, spread: float = 2.0, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:

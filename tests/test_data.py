@@ -3,8 +3,8 @@
 import pandas as pd
 import pytest
 
-from helpers.data import load_task, padding_collator, take_subset, tokenize_task, used_token_ids
-from helpers.models import load_tokenizer
+from helpers.learning.data import load_task, padding_collator, take_subset, tokenize_task, used_token_ids
+from helpers.learning.models import load_tokenizer
 
 
 def test_trec_official_split_and_coarse_labels():

@@ -7,7 +7,7 @@ import hashlib
 import pandas as pd
 import pytest
 
-from helpers.data import frame_to_task, load_task, task_fingerprint
+from helpers.learning.data import frame_to_task, load_task, task_fingerprint
 
 
 def _rows(n: int = 60, labels=("neg", "pos", "neutral")):

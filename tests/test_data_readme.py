@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import assets
-from helpers.data import load_task
+from helpers.infrastructure import assets
+from helpers.learning.data import load_task
 
 README = Path(__file__).resolve().parent.parent / "data" / "README.md"
 

@@ -1,4 +1,4 @@
-"""Tests of helpers.environment: each check reports success and failure correctly."""
+"""Tests of helpers.pipeline.environment: each check reports success and failure correctly."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import json
 import ipywidgets
 import pytest
 
-from helpers import assets, environment
+from helpers.infrastructure import assets
+from helpers.pipeline import environment
 
 
 def _fake_manager(tmp_path, version: str):

@@ -1,6 +1,6 @@
 """The exercises' self-checks: every solution passes, every blank fails politely, every classic mistake is named.
 
-Each mistake is written here, independently of :mod:`helpers.exercises`, as a "mutant" of the
+Each mistake is written here, independently of :mod:`helpers.teaching.exercises`, as a "mutant" of the
 right answer; its check must return False and print the mistake's name.
 """
 
@@ -15,10 +15,10 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers import exercises
-from helpers.exercises import MISTAKES, SOLUTIONS, check_kd_direction_prediction, check_paired_interval
-from helpers.losses import distillation_loss
-from helpers.metrics import expected_calibration_error
+from helpers.teaching import exercises
+from helpers.teaching.exercises import MISTAKES, SOLUTIONS, check_kd_direction_prediction, check_paired_interval
+from helpers.maths.losses import distillation_loss
+from helpers.maths.metrics import expected_calibration_error
 
 pytestmark = pytest.mark.usefixtures("single_torch_thread")
 
@@ -461,7 +461,7 @@ def test_paired_interval_mistakes_are_named(mutant, key, capsys):
 
 
 def test_the_kits_own_statistics_pass_the_paired_interval_check(capsys):
-    from helpers.statistics import mean_ci
+    from helpers.maths.statistics import mean_ci
 
     def with_the_kit(method_values, erm_values):
         ci = mean_ci(np.asarray(method_values) - np.asarray(erm_values))
@@ -480,6 +480,6 @@ def test_kd_direction_prediction_mistakes_are_named(mutant, key, capsys):
 
 
 def test_the_prediction_exercise_is_the_kits_declared_rule(capsys):
-    from helpers.hypotheses import kd_expectation
+    from helpers.maths.hypotheses import kd_expectation
 
     assert check_kd_direction_prediction(kd_expectation)

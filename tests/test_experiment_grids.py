@@ -5,7 +5,7 @@ import dataclasses
 import pandas as pd
 import pytest
 
-from helpers.experiments import (
+from helpers.experiments.grids import (
     PRESETS,
     SETTINGS,
     FeatureTier,
@@ -18,8 +18,8 @@ from helpers.experiments import (
     teacher_configs,
     teacher_ladder,
 )
-from helpers.features import toy_feature_set, train_head
-from helpers.results import RESULT_COLUMNS, results_frame
+from helpers.learning.features import toy_feature_set, train_head
+from helpers.learning.results import RESULT_COLUMNS, results_frame
 
 
 def test_presets_state_what_they_trade_away():
@@ -121,7 +121,7 @@ def test_results_frame_marks_tier_and_role():
     (["--methods", "kl"], "methods"),
 ])
 def test_cli_rejects_bad_grids_before_training(arguments, message, capsys, monkeypatch):
-    import helpers.experiments as experiments
+    import helpers.experiments.grids as experiments
 
     monkeypatch.setattr(experiments, "run_grid", lambda *a, **k: pytest.fail("trained despite a bad argument"))
     with pytest.raises(SystemExit) as exited:
@@ -130,7 +130,7 @@ def test_cli_rejects_bad_grids_before_training(arguments, message, capsys, monke
 
 
 def test_cli_overrides_the_presets_grid_and_says_what_it_trains(tmp_path, capsys, monkeypatch):
-    import helpers.experiments as experiments
+    import helpers.experiments.grids as experiments
 
     seen = {}
 

@@ -9,8 +9,8 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from helpers.analysis import fit_line, verdict_table  # noqa: E402
-from helpers.experiment_plots import (  # noqa: E402
+from helpers.reporting.verdicts import fit_line, verdict_table  # noqa: E402
+from helpers.reporting.result_plots import (  # noqa: E402
     difference_plot,
     entropies_by_label,
     entropies_by_run,
@@ -90,7 +90,7 @@ def test_length_histogram():
 
 
 def test_entropies_by_run_keys_teacher_and_methods():
-    from helpers.features import HeadConfig, run_head, toy_feature_set
+    from helpers.learning.features import HeadConfig, run_head, toy_feature_set
 
     data = toy_feature_set(per_class=10, dim=4)
     teacher = HeadConfig(layer=6, hidden=4, epochs=2)
@@ -184,7 +184,7 @@ def test_entropy_density_plot_draws_erm_last_dashed_and_spans_zero_to_log_k():
 
 
 def test_entropies_by_label_use_the_readable_run_labels():
-    from helpers.features import HeadConfig, run_head, toy_feature_set
+    from helpers.learning.features import HeadConfig, run_head, toy_feature_set
 
     data = toy_feature_set(per_class=10, dim=4)
     teacher = HeadConfig(layer=6, hidden=4, epochs=2)

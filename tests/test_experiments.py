@@ -7,9 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import cache, training
-from helpers.experiments import get_preset, main, main_grid, rung_label, teacher_configs
-from helpers.results import RESULT_COLUMNS, read_results
+from helpers.learning import cache
+from helpers.learning import finetune as training
+from helpers.experiments.grids import get_preset, main, main_grid, rung_label, teacher_configs
+from helpers.learning.results import RESULT_COLUMNS, read_results
 
 SMALL = ["--preset", "smoke", "--seeds", "0", "--temperature", "1", "--quiet"]
 
@@ -22,7 +23,7 @@ def isolated_runs(tmp_path, monkeypatch):
 
 
 def _numpy_metrics(logits, labels) -> dict[str, float]:
-    """Accuracy, mean entropy (nats) and NLL recomputed with numpy, independently of helpers.metrics."""
+    """Accuracy, mean entropy (nats) and NLL recomputed with numpy, independently of helpers.maths.metrics."""
     z = logits.double().numpy()
     z = z - z.max(axis=1, keepdims=True)
     log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
@@ -110,7 +111,7 @@ class _FakeRecord:
         self.labels = {split: torch.arange(4) for split in ("train", "validation", "test")}
 
     def row(self, role="student"):
-        from helpers.results import make_row
+        from helpers.learning.results import make_row
 
         c = self.config
         return make_row(tier="finetune", task="trec", role=role, student=c.student, teacher=c.teacher_label(),
@@ -120,7 +121,7 @@ class _FakeRecord:
 @pytest.fixture()
 def no_training(monkeypatch, tmp_path):
     """``run_grid`` replaced by one that trains nothing and notes what it was asked for and the precision then."""
-    from helpers import experiments
+    from helpers.experiments import grids as experiments
 
     calls = []
 
@@ -211,7 +212,7 @@ def test_data_folders_that_are_empty_or_files_stop_the_cli(no_training, tmp_path
 
 
 def test_a_symbolic_link_loop_is_reported_as_a_loop(tmp_path, monkeypatch, capsys):
-    from helpers.data import load_task
+    from helpers.learning.data import load_task
 
     loop = tmp_path / "loop.csv"
     loop.symlink_to(loop)
@@ -245,7 +246,7 @@ def test_an_unwritable_out_folder_stops_before_training(no_training, tmp_path, m
 @pytest.mark.parametrize("where", ["results", "cache"])
 def test_file_system_faults_after_training_are_one_line_and_exit_2(no_training, tmp_path, monkeypatch, capsys, fault,
                                                                    where):
-    from helpers import experiments
+    from helpers.experiments import grids as experiments
 
     target = tmp_path / "out" / "results.csv" if where == "results" else tmp_path / "computed" / "runs" / "x.record"
 
@@ -263,8 +264,9 @@ def test_file_system_faults_after_training_are_one_line_and_exit_2(no_training, 
 _CLI_WRITER = """
 import sys, time
 from pathlib import Path
-from helpers import experiments, training
-from helpers.results import make_row
+from helpers.experiments import grids as experiments
+from helpers.learning import finetune as training
+from helpers.learning.results import make_row
 
 class Record:
     def __init__(self, config):

@@ -3,9 +3,9 @@
 import pandas as pd
 import pytest
 
-from helpers.analysis import format_ci
-from helpers.explorer import GridExplorer, LiveExplorer
-from helpers.features import HeadConfig, run_head, toy_feature_set
+from helpers.reporting.verdicts import format_ci
+from helpers.teaching.explorer import GridExplorer, LiveExplorer
+from helpers.learning.features import HeadConfig, run_head, toy_feature_set
 
 DATA = toy_feature_set(num_classes=3, per_class=40, dim=8, seed=3)
 STUDENT = HeadConfig(layer=1, hidden=8, epochs=3, batch_size=32, learning_rate=5e-3)
@@ -58,7 +58,7 @@ def test_live_explorer_trains_the_student_the_sliders_describe():
     erm = run_head(STUDENT.replace(seed=1), DATA).metrics
     assert app.state["entropy"] == pytest.approx(ls["entropy"])
     assert app.state["entropy_vs_erm"] == pytest.approx(ls["entropy"] - erm["entropy"])
-    assert app.state["config"].label() == "L1 LS α=0.9"  # the one readable spelling (helpers.results)
+    assert app.state["config"].label() == "L1 LS α=0.9"  # the one readable spelling (helpers.learning.results)
 
 
 def test_live_explorer_scale_slider_changes_the_teacher():

@@ -4,10 +4,10 @@ import pandas as pd
 import pytest
 import torch
 
-from helpers import features
-from helpers.losses import cross_entropy_loss, distillation_loss, label_smoothing_loss
-from helpers.results import RESULT_COLUMNS
-from helpers.features import (
+from helpers.learning import features
+from helpers.maths.losses import cross_entropy_loss, distillation_loss, label_smoothing_loss
+from helpers.learning.results import RESULT_COLUMNS
+from helpers.learning.features import (
     HeadConfig,
     VirtualTeacher,
     build_head,
@@ -20,7 +20,7 @@ from helpers.features import (
     train_head,
     virtual_teacher_logits,
 )
-from helpers.metrics import entropy
+from helpers.maths.metrics import entropy
 
 TOY = toy_feature_set(num_classes=3, per_class=60, dim=16, seed=0)
 FAST = dict(hidden=16, epochs=15, batch_size=32, learning_rate=5e-3)
@@ -107,7 +107,7 @@ def test_label_smoothing_raises_entropy_and_the_loss_is_the_kits():
 
 @pytest.mark.parametrize("method, alpha, scale", [("erm", 0.0, 1.0), ("ls", 0.3, 1.0), ("kd", 0.7, 1.0), ("kd", 0.7, 3.0)])
 def test_one_training_step_is_one_adamw_step_on_the_kits_loss(method, alpha, scale):
-    """Full batch, one epoch = one step: the trained head equals a hand-made AdamW step on helpers.losses'
+    """Full batch, one epoch = one step: the trained head equals a hand-made AdamW step on helpers.maths.losses'
     loss (so neither a wrong loss branch nor a dropped teacher-logit scale can pass)."""
     teacher = VirtualTeacher(0.9) if method == "kd" else None
     config = HeadConfig(layer=1, hidden=8, method=method, alpha=alpha, temperature=3.0, teacher=teacher,
@@ -175,8 +175,8 @@ def test_encode_features_mean_pools_every_layer_and_caches_them(tmp_path, monkey
     assert data.features["train"].shape == (len(data.labels["train"]), 7, 384)
 
     # independent check: a plain forward pass of the encoder, masked mean of the last layer
-    from helpers.data import load_task
-    from helpers.models import build_model, load_tokenizer
+    from helpers.learning.data import load_task
+    from helpers.learning.models import build_model, load_tokenizer
 
     encoder = build_model("L6", num_labels=2).base_model.eval()
     tokenizer = load_tokenizer()

@@ -1,11 +1,11 @@
-"""helpers.flops: the counting convention, the JSON-lines tally file and its per-kind sums."""
+"""helpers.infrastructure.flops: the counting convention, the JSON-lines tally file and its per-kind sums."""
 
 import json
 
 import pytest
 import torch
 
-from helpers import flops
+from helpers.infrastructure import flops
 
 
 def test_counts_follow_the_6nt_and_2nt_convention():

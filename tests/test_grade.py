@@ -1,7 +1,7 @@
 """python -m helpers.grade: a crafted class, built here from the real exercise notebooks, gets exactly the rows it
 deserves, and no bad submission crashes or hangs the grading run.
 
-The class: a correct submission (the worked solutions of helpers.exercises.SOLUTIONS), every classic mistake of
+The class: a correct submission (the worked solutions of helpers.teaching.exercises.SOLUTIONS), every classic mistake of
 notebook 01's two checks and one of notebook 02's, a function left blank, a notebook that raises, one that loops
 forever, one with its exercise cells deleted, one with a renamed function, a file that is not JSON and an empty file.
 Every classic mistake of every check is named through ``run_check`` (fast, in process), with the mistakes written
@@ -21,9 +21,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from helpers.assignment import solution_body
-from helpers.exercises import MISTAKES, SOLUTIONS, run_check
-from helpers.grade import COLUMNS, Row, exercises, feedback_markdown, identify, namespace_report, summary
+from helpers.pipeline.assignment import solution_body
+from helpers.teaching.exercises import MISTAKES, SOLUTIONS, run_check
+from helpers.pipeline.grade import COLUMNS, Row, exercises, feedback_markdown, identify, namespace_report, summary
 
 ROOT = Path(__file__).resolve().parents[1]
 NB01 = ROOT / "notebooks" / "01_softmax_temperature_entropy.ipynb"
@@ -254,7 +254,7 @@ def _missing(function: str, defined: list[str] = ()) -> str:
 
 
 def _grade(files: list[Path], out: Path, timeout: int) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "helpers.grade", *map(str, files), "--out", str(out), "--timeout", str(timeout),
+    command = [sys.executable, "-m", "helpers.pipeline.grade", *map(str, files), "--out", str(out), "--timeout", str(timeout),
                "--check-timeout", "60"]
     result = subprocess.run(command, cwd=out.parent, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]

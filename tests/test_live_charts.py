@@ -1,4 +1,4 @@
-"""The live charts' spec builders (helpers.live_charts), without a browser: valid Vega-Lite, one slider per
+"""The live charts' spec builders (helpers.pipeline.live_charts), without a browser: valid Vega-Lite, one slider per
 control of the Python app with the same range, step and first value, and the app recognised from its sliders.
 
 The numbers the browser computes are checked against the Python maths in tests/browser/test_live_charts.py.
@@ -13,7 +13,9 @@ import numpy as np
 import pytest
 import torch
 
-from helpers import live_charts, theory, widgets
+from helpers.pipeline import live_charts
+from helpers.maths import theory
+from helpers.teaching import widgets
 
 vl_convert = pytest.importorskip("vl_convert")
 
@@ -198,7 +200,7 @@ def test_runtime_is_one_self_contained_script(tmp_path):
 def test_the_deck_shows_a_theory_app_live_on_a_slide_of_its_own():
     import nbformat
 
-    from helpers import slides
+    from helpers.pipeline import slides
 
     models = {"app": {"model_name": "VBoxModel", "state": {"children": ["IPY_MODEL_a", "IPY_MODEL_k"]}},
               "a": {"model_name": "FloatSliderModel", "state": {"description": "smoothing α", "value": 0.2}},

@@ -1,4 +1,4 @@
-"""Tests of helpers.losses: LS and KD against hand-written references, properties, validation."""
+"""Tests of helpers.maths.losses: LS and KD against hand-written references, properties, validation."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from strategies import FLOATS, logits_and_targets
 
-from helpers.losses import (
+from helpers.maths.losses import (
     cross_entropy_loss,
     distillation_loss,
     label_smoothing_loss,
@@ -454,7 +454,7 @@ def test_bad_temperatures_are_refused_with_a_reason(temperature):
 
 def test_largest_allowed_temperature_gives_a_finite_loss():
     student, teacher, targets = _float64_case()
-    from helpers.losses import MAX_TEMPERATURE
+    from helpers.maths.losses import MAX_TEMPERATURE
 
     loss = distillation_loss(student.float(), teacher.float(), targets, 0.5, MAX_TEMPERATURE)
     assert torch.isfinite(loss)
@@ -499,7 +499,7 @@ def test_objective_is_validated_once_when_built_and_check_batch_finds_bad_values
 
 
 def test_the_smallest_allowed_temperature_is_the_kits_minimum_and_a_plain_softmax_has_none():
-    from helpers.losses import MIN_TEMPERATURE, validate_temperature
+    from helpers.maths.losses import MIN_TEMPERATURE, validate_temperature
 
     assert MIN_TEMPERATURE == 0.01
     assert validate_temperature(MIN_TEMPERATURE) == MIN_TEMPERATURE

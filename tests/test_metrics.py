@@ -1,4 +1,4 @@
-"""Tests of helpers.metrics: entropy, confidence, NLL, reliability bins, ECE, summarize."""
+"""Tests of helpers.maths.metrics: entropy, confidence, NLL, reliability bins, ECE, summarize."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from strategies import FLOATS, logits_and_targets
 
-from helpers.metrics import (
+from helpers.maths.metrics import (
     accuracy,
     entropy,
     expected_calibration_error,

@@ -4,7 +4,7 @@ import pytest
 import torch
 from transformers import BertConfig, BertForSequenceClassification
 
-from helpers.models import (
+from helpers.learning.models import (
     TrimmedEmbedding,
     build_model,
     count_parameters,
@@ -140,7 +140,7 @@ def test_a_checkpoint_whose_body_does_not_fit_fails_loudly(tmp_path):
 
 
 def test_a_checkpoint_lacking_body_weights_fails_loudly():
-    from helpers.models import check_loading_info
+    from helpers.learning.models import check_loading_info
 
     check_loading_info("ok", {"missing_keys": ["classifier.weight"], "mismatched_keys": [], "unexpected_keys": ["x"]})
     with pytest.raises(ValueError, match="missing.*encoder"):

@@ -2,7 +2,7 @@
 
 A reader on a hosted notebook service (or a plain Python without the kit) runs the first cell first. It must either
 import ``helpers`` or stop with one clear message naming the distribution (``kdls-kit``) and the one-line install.
-The cell is generated, exactly, by ``helpers.notebooks.setup_cell_source()``: from ``[project.urls] Repository``
+The cell is generated, exactly, by ``helpers.pipeline.notebooks.setup_cell_source()``: from ``[project.urls] Repository``
 in pyproject.toml when it is set (``%pip install "kdls-kit @ git+URL"``), else the wheel file and a local clone. No
 placeholder (``<this repository's URL>``) is left anywhere. The test also *runs* the cell in a Python that cannot
 import ``helpers`` (``python -I -S``: no site-packages, no current folder on ``sys.path``).
@@ -18,7 +18,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from helpers.notebooks import install_command, repository_url, setup_cell_source, wheel_name
+from helpers.pipeline.notebooks import install_command, repository_url, setup_cell_source, wheel_name
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -64,7 +64,7 @@ def test_notebooks_found():
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
 def test_first_code_cell_is_the_setup_cell(path):
     assert first_code_cell(path) == setup_cell_source(), (
-        f"{path.name}: the first code cell must be exactly helpers.notebooks.setup_cell_source() "
+        f"{path.name}: the first code cell must be exactly helpers.pipeline.notebooks.setup_cell_source() "
         "(print it with `python -m helpers.notebooks setup-cell`)")
 
 

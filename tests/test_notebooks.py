@@ -8,11 +8,11 @@ import shutil
 import nbformat
 import pytest
 
-from helpers.cache import COMPUTED_ENV
-from helpers.notebooks import execute_notebook, list_notebooks
+from helpers.learning.cache import COMPUTED_ENV
+from helpers.pipeline.notebooks import execute_notebook, list_notebooks
 
 NOTEBOOKS = list_notebooks()
-# calls that go through the results cache (helpers.training.run, the grids, the feature tier's disk cache)
+# calls that go through the results cache (helpers.learning.finetune.run, the grids, the feature tier's disk cache)
 CACHED_CALLS = re.compile(r"\b(run|run_grid|run_with_checkpoints|feature_data|encode_features)\(")
 
 
@@ -27,7 +27,7 @@ def _outputs(notebook) -> list[dict]:
 
 
 def _locks(folder) -> list:
-    """The lock files left by cache look-ups (``helpers.cache.run_lock`` and the feature tier's lock, one per key)."""
+    """The lock files left by cache look-ups (``helpers.learning.cache.run_lock`` and the feature tier's lock, one per key)."""
     return sorted(folder.rglob(".*.lock"))
 
 

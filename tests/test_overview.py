@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from helpers.overview import class_table, examples, length_table, model_table, task_table, token_lengths
+from helpers.reporting.overview import class_table, examples, length_table, model_table, task_table, token_lengths
 
 
 def test_task_table_reports_split_sizes_and_classes():
@@ -48,7 +48,7 @@ def test_model_table_counts_parameters():
 
 import pandas as pd  # noqa: E402
 
-from helpers.overview import class_text, length_text, model_text, teacher_text, training_plan, training_plan_text  # noqa: E402
+from helpers.reporting.overview import class_text, length_text, model_text, teacher_text, training_plan, training_plan_text  # noqa: E402
 
 
 def test_class_text_names_the_rarest_class_and_the_test_shift():
@@ -81,7 +81,7 @@ def test_teacher_text_compares_the_splits():
 
 
 def test_training_plan_counts_the_missing_runs_and_calibrates_on_cached_ones():
-    from helpers.training import TrainConfig
+    from helpers.learning.finetune import TrainConfig
 
     configs = [TrainConfig(student="L2", epochs=2, train_subset=100, seed=s) for s in range(4)]
     cached = {configs[0]: {"timings": {"setup_seconds": 1.0, "train_seconds": 2 * (1.5e-3 * 2 * 2 * 100 + 3.0) - 1.0,

@@ -24,7 +24,7 @@ PACKAGE = ROOT / "helpers"
 RUNTIME_WITHOUT_IMPORT = {
     "accelerate": "transformers.Trainer needs it",
     "tokenizers": "the fast tokenizer behind AutoTokenizer",
-    "ipykernel": "the kernel helpers.notebooks and the notebooks run in",
+    "ipykernel": "the kernel helpers.pipeline.notebooks and the notebooks run in",
     "jupyter_client": "nbclient's kernel manager",
 }
 # needed by a call rather than an import: (text in a helpers/ module, the distribution it needs)
@@ -202,19 +202,19 @@ def test_grading_pins_agree():
 def test_wheel_is_the_whole_kit(tmp_path):
     """Every package under helpers/ (subpackages too), the shipped results and the student notebooks are in the wheel;
     nothing of the checkout outside them (tests, data/cache) is."""
-    from helpers.notebooks import course_files
-    from helpers.shipped import SHIPPED_DIR
+    from helpers.pipeline.notebooks import course_files
+    from helpers.pipeline.shipped import SHIPPED_DIR
 
     source = _source_copy(tmp_path)
     wheel = _build(source, "build_wheel", tmp_path / "dist")
     names = set(zipfile.ZipFile(wheel).namelist())
     modules = {path.relative_to(source).as_posix() for path in (source / PACKAGE.name).rglob("*.py")}
     assert modules <= names, sorted(modules - names)
-    assert "helpers/paper/__init__.py" in names
+    assert "helpers/experiments/paper_scale/__init__.py" in names
     shipped = {f"helpers/{path.relative_to(PACKAGE).as_posix()}" for path in SHIPPED_DIR.rglob("*") if path.is_file()}
     assert SHIPPED_DIR.parent == PACKAGE and shipped and shipped <= names, sorted(shipped - names)
-    notebooks = {f"helpers/student_notebooks/{name.as_posix()}" for name in course_files(ROOT / "notebooks")}
-    assert "helpers/student_notebooks/TEACHING.md" in notebooks and len(notebooks) >= 20
+    notebooks = {f"helpers/pipeline/student_notebooks/{name.as_posix()}" for name in course_files(ROOT / "notebooks")}
+    assert "helpers/pipeline/student_notebooks/TEACHING.md" in notebooks and len(notebooks) >= 20
     assert notebooks <= names, sorted(notebooks - names)
     strays = sorted(name for name in names if not name.startswith(("helpers/", "kdls_kit-")))
     assert not strays, strays

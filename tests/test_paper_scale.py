@@ -1,4 +1,4 @@
-"""Tests of the paper-scale path (helpers.paper, ``python -m helpers.paper_scale``): tasks, the generated
+"""Tests of the paper-scale path (helpers.experiments.paper_scale, ``python -m helpers.paper_scale``): tasks, the generated
 command line, results.csv rows checked against their saved logits, the teacher cache, notebook 10's
 temporary workspace, and a 2-process (gloo) run."""
 
@@ -21,21 +21,21 @@ from paper_fixtures import cli, numpy_metrics, tiny  # noqa: F401  (tiny is a fi
 from safetensors.torch import load_file
 from transformers import BertForSequenceClassification, DataCollatorWithPadding
 
-import helpers.losses
-from helpers import cache
-from helpers.assets import REPO_ROOT
-from helpers.data import load_task
-from helpers.losses import Objective
-from helpers.models import load_tokenizer
-from helpers.paper import data as paper_data
-from helpers.paper.cli import build_parser, parse_config
-from helpers.paper.config import PaperScaleConfig, per_device_batch_size
-from helpers.paper.data import glue_to_task, load_paper_task, tokenize_task_pairs
-from helpers.paper.demo import WORKSPACE_PREFIX, demo_workspace, make_tiny_offline_setup
-from helpers.paper.run import teacher_folder
-from helpers.paper.sources import check_model_source
+import helpers.maths.losses
+from helpers.learning import cache
+from helpers.infrastructure.assets import REPO_ROOT
+from helpers.learning.data import load_task
+from helpers.maths.losses import Objective
+from helpers.learning.models import load_tokenizer
+from helpers.experiments.paper_scale import data as paper_data
+from helpers.experiments.paper_scale.cli import build_parser, parse_config
+from helpers.experiments.paper_scale.config import PaperScaleConfig, per_device_batch_size
+from helpers.experiments.paper_scale.glue_data import glue_to_task, load_paper_task, tokenize_task_pairs
+from helpers.experiments.paper_scale.demo import WORKSPACE_PREFIX, demo_workspace, make_tiny_offline_setup
+from helpers.experiments.paper_scale.run import teacher_folder
+from helpers.experiments.paper_scale.sources import check_model_source
 from helpers.paper_scale import main
-from helpers.results import RESULT_COLUMNS, read_results
+from helpers.learning.results import RESULT_COLUMNS, read_results
 
 METRICS = ["accuracy", "entropy", "max_prob", "nll", "ece"]
 NOTEBOOK = REPO_ROOT / "notebooks" / "10_paper_scale.ipynb"
@@ -47,15 +47,15 @@ def _results(out: Path) -> pd.DataFrame:
 
 @pytest.fixture()
 def alpha_checks(monkeypatch) -> list[float]:
-    """Every call of ``helpers.losses.validate_alpha`` (made by each ``Objective`` built) is recorded here."""
+    """Every call of ``helpers.maths.losses.validate_alpha`` (made by each ``Objective`` built) is recorded here."""
     calls: list[float] = []
-    original = helpers.losses.validate_alpha
+    original = helpers.maths.losses.validate_alpha
 
     def counting(alpha):
         calls.append(alpha)
         return original(alpha)
 
-    monkeypatch.setattr(helpers.losses, "validate_alpha", counting)
+    monkeypatch.setattr(helpers.maths.losses, "validate_alpha", counting)
     return calls
 
 
@@ -344,7 +344,7 @@ def test_notebook_10s_workspace_is_gone_when_its_python_process_ends(tmp_path):
     """The notebook's own set-up cell, run in a fresh Python with its own temporary folder: nothing stays behind."""
     (setup,) = [cell.source for cell in nbformat.read(NOTEBOOK, as_version=4).cells
                 if cell.cell_type == "code" and "demo_workspace(" in cell.source]
-    imports = "import helpers\nimport pandas as pd\nfrom helpers.paper.demo import demo_workspace\n"  # as the notebook's
+    imports = "import helpers\nimport pandas as pd\nfrom helpers.experiments.paper_scale.demo import demo_workspace\n"  # as the notebook's
     code = imports + setup + "\nassert tiny.pair_csv.is_file() and (tiny.teacher / 'config.json').is_file()\nprint(workspace.folder)\n"
     temporary = tmp_path / "tmp"
     temporary.mkdir()

@@ -1,4 +1,4 @@
-"""Tests of helpers.plotting (headless Agg backend): figures, colours, order, values drawn."""
+"""Tests of helpers.reporting.plotting (headless Agg backend): figures, colours, order, values drawn."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ import torch  # noqa: E402
 from matplotlib.colors import to_rgba  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from helpers.metrics import expected_calibration_error, reliability_bins  # noqa: E402
-from helpers.plotting import (  # noqa: E402
+from helpers.maths.metrics import expected_calibration_error, reliability_bins  # noqa: E402
+from helpers.reporting.plotting import (  # noqa: E402
     METHOD_COLORS,
     METHOD_LABELS,
     METHOD_ORDER,
@@ -282,7 +282,7 @@ def test_plot_before_after_titles_quote_both_eces():
 
 
 def test_plot_finite_training_demo_draws_every_method_and_the_converged_markers():
-    from helpers.theory import FINITE_TRAINING_METHODS, FiniteTrainingDemo
+    from helpers.maths.theory import FINITE_TRAINING_METHODS, FiniteTrainingDemo
 
     steps = [1, 10, 100]
     trajectory = pd.DataFrame([{"method": m, "step": s, "test_entropy": 1.0 / (i + 1) / s, "test_accuracy": 0.5,
@@ -302,7 +302,7 @@ def test_plot_finite_training_demo_draws_every_method_and_the_converged_markers(
 
 
 def test_theory_plots_draw_the_computed_numbers():
-    from helpers import theory
+    from helpers.maths import theory
 
     demo = theory.gradient_descent_demo(num_classes=4, alpha=0.2, steps=50)
     fig = plot_gradient_descent_demo(demo)
@@ -316,8 +316,8 @@ def test_theory_plots_draw_the_computed_numbers():
 def test_reliability_diagram_writes_each_nonempty_bins_count(close_figures):
     import torch
 
-    from helpers.metrics import reliability_bins
-    from helpers.plotting import reliability_diagram
+    from helpers.maths.metrics import reliability_bins
+    from helpers.reporting.plotting import reliability_diagram
 
     generator = torch.Generator().manual_seed(0)
     logits, targets = torch.randn(200, 4, generator=generator) * 2, torch.randint(0, 4, (200,), generator=generator)
@@ -344,7 +344,7 @@ def _assert_legible(fig, minimum=9.0):
 
 
 def test_plain_text_strips_markdown_from_titles():
-    from helpers.plotting import plain_text, set_title
+    from helpers.reporting.plotting import plain_text, set_title
 
     assert plain_text("shipped `full`, **fine-tuned** tier") == "shipped full, fine-tuned tier"
     assert plain_text(None) == ""
@@ -401,7 +401,7 @@ def test_metric_bars_units_and_title_without_backticks():
 
 
 def test_theory_and_distribution_plots_are_legible():
-    from helpers import theory
+    from helpers.maths import theory
 
     _assert_legible(plot_gradient_descent_demo(theory.gradient_descent_demo(num_classes=4, alpha=0.2, steps=50)))
     frame = theory.entropy_vs_teacher_confidence([3.0, 1.0, 0.0], 0.5, 2.0, [0.4, 0.8])

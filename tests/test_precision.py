@@ -1,11 +1,11 @@
-"""helpers.precision: KDLS_PRECISION and a config's own precision decide; bad values are refused clearly."""
+"""helpers.infrastructure.precision: KDLS_PRECISION and a config's own precision decide; bad values are refused clearly."""
 
 import warnings
 
 import pytest
 import torch
 
-from helpers import precision
+from helpers.infrastructure import precision
 
 
 @pytest.fixture()

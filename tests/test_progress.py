@@ -1,6 +1,6 @@
 """Progress: a tqdm bar live, one summary line when executed headless."""
 
-from helpers.progress import HEADLESS_ENV, progress
+from helpers.infrastructure.progress import HEADLESS_ENV, progress
 
 
 def test_headless_progress_prints_one_summary_line(monkeypatch, capsys):

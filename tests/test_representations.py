@@ -9,8 +9,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers.features import HeadConfig, VirtualTeacher, toy_feature_set
-from helpers.representations import (
+from helpers.learning.features import HeadConfig, VirtualTeacher, toy_feature_set
+from helpers.experiments.representations import (
     cluster_tightness,
     head_projection,
     project,

@@ -11,9 +11,9 @@ import nbformat  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from helpers import reproduce  # noqa: E402
-from helpers.experiments import RESULT_COLUMNS  # noqa: E402
-from helpers.reproduce import (  # noqa: E402
+from helpers.pipeline import reproduce  # noqa: E402
+from helpers.experiments.grids import RESULT_COLUMNS  # noqa: E402
+from helpers.pipeline.reproduce import (  # noqa: E402
     FINETUNE_INHERITANCE_RECORD,
     INHERITANCE_RECORD,
     MAIN_RECORD,
@@ -142,10 +142,10 @@ def test_main_runs_notebooks_and_writes_everything(tmp_path, monkeypatch):
         output.write_bytes(path.read_bytes())
         return 1.5
 
-    import helpers.notebooks
+    import helpers.pipeline.notebooks
 
-    monkeypatch.setattr(helpers.notebooks, "list_notebooks", lambda: [notebook])
-    monkeypatch.setattr(helpers.notebooks, "execute_notebook", fake_execute)
+    monkeypatch.setattr(helpers.pipeline.notebooks, "list_notebooks", lambda: [notebook])
+    monkeypatch.setattr(helpers.pipeline.notebooks, "execute_notebook", fake_execute)
     out = tmp_path / "out"
     assert reproduce.main(["--out", str(out), "--preset", "smoke"]) == 0
     assert (out / "figures" / "06_erm_ls_kd_fig1.png").exists() and (out / "html" / "06_erm_ls_kd.html").exists()
@@ -161,17 +161,17 @@ def test_main_reports_a_failing_notebook(tmp_path, monkeypatch):
     def failing(path, preset="smoke", output=None, timeout=900):
         raise RuntimeError("cell exploded")
 
-    import helpers.notebooks
+    import helpers.pipeline.notebooks
 
-    monkeypatch.setattr(helpers.notebooks, "list_notebooks", lambda: [notebook])
-    monkeypatch.setattr(helpers.notebooks, "execute_notebook", failing)
+    monkeypatch.setattr(helpers.pipeline.notebooks, "list_notebooks", lambda: [notebook])
+    monkeypatch.setattr(helpers.pipeline.notebooks, "execute_notebook", failing)
     assert reproduce.main(["--out", str(tmp_path / "out"), "--preset", "smoke"]) == 1
     assert "FAILED: RuntimeError: cell exploded" in (tmp_path / "out" / "summary.md").read_text()
 
 
 def test_executed_notebooks_keep_their_figures(tmp_path):
-    """A real kernel started by helpers.notebooks renders headless and still outputs a PNG."""
-    from helpers.notebooks import execute_notebook
+    """A real kernel started by helpers.pipeline.notebooks renders headless and still outputs a PNG."""
+    from helpers.pipeline.notebooks import execute_notebook
 
     path = tmp_path / "fig.ipynb"
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(

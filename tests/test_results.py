@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from helpers.losses import Objective
-from helpers.results import (
+from helpers.maths.losses import Objective
+from helpers.learning.results import (
     RESULT_COLUMNS,
     append_results,
     make_row,
@@ -70,7 +70,7 @@ def test_append_results_creates_then_appends_and_keeps_empty_fields_empty(tmp_pa
 
 
 def test_a_folder_name_with_a_dot_is_a_folder_and_a_file_is_never_a_folder(tmp_path):
-    from helpers.results import results_file
+    from helpers.learning.results import results_file
 
     assert results_file(tmp_path / "run.v2") == tmp_path / "run.v2" / "results.csv"
     assert results_file(tmp_path / "mine.csv") == tmp_path / "mine.csv"
@@ -98,8 +98,8 @@ _WRITER = textwrap.dedent("""
     import sys, time
     from pathlib import Path
     import pandas as pd
-    from helpers.losses import Objective
-    from helpers.results import append_results, make_row, write_results
+    from helpers.maths.losses import Objective
+    from helpers.learning.results import append_results, make_row, write_results
     student, mode, out, go = sys.argv[1], sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4])
     metrics = dict(accuracy=0.5, entropy=0.1, max_prob=0.5, nll=0.7, ece=0.0)
     print("ready", flush=True)

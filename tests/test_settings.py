@@ -1,4 +1,4 @@
-"""helpers.settings: one frozen object read from the environment; the data folder is never a surprise."""
+"""helpers.infrastructure.settings: one frozen object read from the environment; the data folder is never a surprise."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from helpers import assets, settings
-from helpers.settings import Settings, SettingsError, current_settings
+from helpers.infrastructure import assets
+from helpers.infrastructure import settings
+from helpers.infrastructure.settings import Settings, SettingsError, current_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-from helpers.cache import COMPUTED_ENV
-from helpers.data import load_task
-from helpers.experiments import feature_data, get_preset
-from helpers.features import train_head
-from helpers.metrics import summarize
-from helpers.shipped import load_shipped
+from helpers.learning.cache import COMPUTED_ENV
+from helpers.learning.data import load_task
+from helpers.experiments.grids import feature_data, get_preset
+from helpers.learning.features import train_head
+from helpers.maths.metrics import summarize
+from helpers.pipeline.shipped import load_shipped
 
 # Tolerances for re-running the feature tier's TREC teacher head of `full` (20 epochs on frozen features).
 # The head trains in fp32 and is deterministic, but the frozen features are encoded in the machine's precision

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers.statistics import (
+from helpers.maths.statistics import (
     difference_summary,
     direction,
     fit_line,

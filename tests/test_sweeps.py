@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from helpers.features import HeadConfig, run_head, toy_feature_set
-from helpers.metrics import entropy
-from helpers.sweeps import (
+from helpers.learning.features import HeadConfig, run_head, toy_feature_set
+from helpers.maths.metrics import entropy
+from helpers.experiments.sweeps import (
     alpha_temperature_configs,
     inheritance_frame,
     inheritance_points,
@@ -97,8 +97,8 @@ def test_kd_teacher_table_predicts_the_direction_from_the_teachers_confidence():
 
 # ------------------------------------------------------------------ fine-tuned inheritance, teachers, agreement
 
-from helpers.analysis import fit_line  # noqa: E402
-from helpers.sweeps import finetune_inheritance_frame, kd_agreement_summary, teacher_frame  # noqa: E402
+from helpers.reporting.verdicts import fit_line  # noqa: E402
+from helpers.experiments.sweeps import finetune_inheritance_frame, kd_agreement_summary, teacher_frame  # noqa: E402
 
 EARLY = TEACHER.replace(epochs=1)
 
@@ -131,7 +131,7 @@ def test_finetune_inheritance_frame_gives_one_point_per_teacher_even_with_two_te
     assert len(points) == 2 and (points["n"] == 3).all()
     one = kd[kd["label"] == "L6 (1 epoch)"]["entropy"].mean()
     assert points.set_index("teacher").loc["L6 (1 epoch)", "student_entropy"] == pytest.approx(one)
-    from helpers.analysis import inheritance_fit
+    from helpers.reporting.verdicts import inheritance_fit
 
     assert inheritance_fit(points, erm["entropy"].mean()).fit is None  # two teachers: no slope, no r
 

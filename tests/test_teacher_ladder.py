@@ -3,9 +3,9 @@
 import pytest
 import torch
 
-from helpers import cache
-from helpers.experiments import PRESETS, main_grid, rung_label, run_grid, teacher_configs, teacher_ladder
-from helpers.training import TrainConfig, run_with_checkpoints, train
+from helpers.learning import cache
+from helpers.experiments.grids import PRESETS, main_grid, rung_label, run_grid, teacher_configs, teacher_ladder
+from helpers.learning.finetune import TrainConfig, run_with_checkpoints, train
 
 TINY = dict(task="trec", student="L1", train_subset=96, eval_subset=48, max_length=24, batch_size=16, learning_rate=5e-4)
 
@@ -32,7 +32,7 @@ def test_a_checkpoint_taken_inside_a_run_equals_training_its_config_alone(isolat
 def test_run_with_checkpoints_trains_once_and_serves_every_rung_from_the_cache(isolated_runs, monkeypatch):
     whole = TrainConfig(epochs=2, **TINY)
     first = run_with_checkpoints(whole, (1,), progress=False)
-    monkeypatch.setattr("helpers.training.train", lambda *a, **k: pytest.fail("trained again"))
+    monkeypatch.setattr("helpers.learning.finetune.train", lambda *a, **k: pytest.fail("trained again"))
     second = run_with_checkpoints(whole, (1,), progress=False)
     assert [r.config for r in first] == [r.config for r in second] == [whole.replace(epochs=1, schedule_epochs=2), whole]
     assert all(torch.equal(a.test_logits, b.test_logits) for a, b in zip(first, second))
@@ -82,7 +82,7 @@ def test_the_classroom_ladder_has_four_rungs_from_one_teacher_run_and_says_so():
 def test_run_grid_makes_a_ladder_with_one_teacher_training(isolated_runs, monkeypatch):
     preset = PRESETS["smoke"].replace(seeds=(0,), methods=("erm",))
     calls = []
-    import helpers.training as training
+    import helpers.learning.finetune as training
     real = training.train
 
     def counting(config, *args, **kwargs):

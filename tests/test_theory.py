@@ -1,4 +1,4 @@
-"""Tests of helpers.theory: closed forms against independent numerical references."""
+"""Tests of helpers.maths.theory: closed forms against independent numerical references."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from matplotlib.figure import Figure
 
-from helpers import theory
-from helpers.losses import distillation_loss
-from helpers.plotting import plot_entropy_vs_teacher_confidence, plot_gradient_descent_demo
+from helpers.maths import theory, toy_training
+from helpers.maths.losses import distillation_loss
+from helpers.reporting.plotting import plot_entropy_vs_teacher_confidence, plot_gradient_descent_demo
 
 SETTINGS = settings(max_examples=50, deadline=None)
 FLOATS = st.floats(min_value=-15.0, max_value=15.0, allow_nan=False, allow_infinity=False, width=32)
@@ -24,7 +24,7 @@ ALPHAS = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
 
 
 def _np_entropy(p) -> float:
-    """-sum p log p in float64 numpy, 0 log 0 = 0 (independent of helpers.metrics)."""
+    """-sum p log p in float64 numpy, 0 log 0 = 0 (independent of helpers.maths.metrics)."""
     p = np.asarray(p, dtype=np.float64)
     nz = p[p > 0]
     return float(-(nz * np.log(nz)).sum())
@@ -189,7 +189,7 @@ def test_kd_optimum_is_a_stationary_point_of_the_kd_loss(teachers, alpha, tau):
        arrays(np.float64, st.tuples(st.just(1), st.integers(2, 7)), elements=st.floats(-8, 8)),
        st.floats(0.0, 1.0), st.floats(0.2, 20.0), st.data())
 def test_kd_newton_derivatives_equal_autograd_on_the_kit_loss(students, _unused, alpha, tau, data):
-    """The hand-written gradient and Hessian of the Newton solver are those of helpers.losses.distillation_loss."""
+    """The hand-written gradient and Hessian of the Newton solver are those of helpers.maths.losses.distillation_loss."""
     s = torch.from_numpy(students)
     t = torch.from_numpy(data.draw(arrays(np.float64, s.shape, elements=st.floats(-8, 8))))
     target = data.draw(st.integers(0, s.shape[1] - 1))
@@ -210,8 +210,8 @@ def test_theory_and_calibration_never_import_plotting():
     import subprocess
     import sys
 
-    code = ("import sys, helpers.theory, helpers.calibration; "
-            "bad = [m for m in ('helpers.plotting', 'matplotlib', 'seaborn') if m in sys.modules]; "
+    code = ("import sys, helpers.maths.theory, helpers.maths.calibration; "
+            "bad = [m for m in ('helpers.reporting.plotting', 'matplotlib', 'seaborn') if m in sys.modules]; "
             "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True)
 
@@ -265,7 +265,7 @@ def test_tau_squared_scaling_and_logit_matching_limit():
 
 
 def test_gradient_descent_demo_ce_grows_and_ls_settles():
-    demo = theory.gradient_descent_demo(num_classes=5, alpha=0.2, steps=1500, learning_rate=1.0)
+    demo = toy_training.gradient_descent_demo(num_classes=5, alpha=0.2, steps=1500, learning_rate=1.0)
     expected_gap = math.log((1 - 0.2 + 0.2 / 5) / (0.2 / 5))
     assert demo.predicted_gap == pytest.approx(expected_gap, abs=1e-6)
     assert demo.ls_gap[-1] == pytest.approx(expected_gap, abs=1e-3)
@@ -286,9 +286,9 @@ def test_gradient_descent_demo_ce_grows_and_ls_settles():
 
 def test_gradient_descent_demo_rejects_bad_input():
     with pytest.raises(ValueError, match="alpha"):
-        theory.gradient_descent_demo(alpha=0.0)
+        toy_training.gradient_descent_demo(alpha=0.0)
     with pytest.raises(ValueError, match="steps"):
-        theory.gradient_descent_demo(steps=0)
+        toy_training.gradient_descent_demo(steps=0)
 
 
 # ----------------------------------------------------------------------------- LS versus KD
@@ -356,7 +356,7 @@ def test_entropy_vs_teacher_confidence_table_and_plot():
 
 @pytest.fixture(scope="module")
 def finite_demo():
-    return theory.finite_training_demo(steps=100)
+    return toy_training.finite_training_demo(steps=100)
 
 
 def test_finite_training_kd_below_or_above_erm_depends_on_the_teacher(finite_demo):
@@ -381,25 +381,25 @@ def test_finite_training_at_convergence_erm_is_one_hot_and_lowest(finite_demo):
 
 
 def test_finite_training_summary_is_rendered_from_the_numbers(finite_demo):
-    text = theory.finite_training_summary(finite_demo, 30)
+    text = toy_training.finite_training_summary(finite_demo, 30)
     h = finite_demo.at_step(30)
     assert f"{h['erm']:.3f}" in text and f"{h['kd_confident']:.3f}" in text
     assert "confident teacher is **below**" in text and "unconfident teacher **above**" in text
     assert "the lowest of the four" in text
-    swapped = theory.FiniteTrainingDemo(finite_demo.alpha, finite_demo.temperature, finite_demo.learning_rate,
+    swapped = toy_training.FiniteTrainingDemo(finite_demo.alpha, finite_demo.temperature, finite_demo.learning_rate,
                                         finite_demo.trajectory.replace({"kd_confident": "kd_unconfident",
                                                                         "kd_unconfident": "kd_confident"}),
                                         finite_demo.converged, finite_demo.teachers)
-    assert "confident teacher is **above**" in theory.finite_training_summary(swapped, 30)
+    assert "confident teacher is **above**" in toy_training.finite_training_summary(swapped, 30)
     with pytest.raises(ValueError, match="not recorded"):
         finite_demo.at_step(31)
 
 
 def test_finite_training_demo_rejects_bad_input():
     with pytest.raises(ValueError, match="steps"):
-        theory.finite_training_demo(steps=0)
+        toy_training.finite_training_demo(steps=0)
     with pytest.raises(ValueError, match="alpha"):
-        theory.finite_training_demo(alpha=2.0)
+        toy_training.finite_training_demo(alpha=2.0)
 
 
 # ----------------------------------------------------------------------------- validation

@@ -1,4 +1,4 @@
-"""Tests of helpers.trainer: the kit's losses inside transformers.Trainer (offline, CPU, tiny models)."""
+"""Tests of helpers.learning.hf_trainer: the kit's losses inside transformers.Trainer (offline, CPU, tiny models)."""
 
 from __future__ import annotations
 
@@ -20,9 +20,9 @@ from transformers import (
     TrainingArguments,
 )
 
-from helpers.losses import Objective, distillation_loss
-from helpers.models import load_tokenizer
-from helpers.trainer import TEACHER_LOGITS_COLUMN, DistillationTrainer, compute_metrics, forward_argument_names
+from helpers.maths.losses import Objective, distillation_loss
+from helpers.learning.models import load_tokenizer
+from helpers.learning.hf_trainer import TEACHER_LOGITS_COLUMN, DistillationTrainer, compute_metrics, forward_argument_names
 
 NUM_LABELS = 3
 

@@ -3,9 +3,11 @@
 import pytest
 import torch
 
-from helpers import cache, precision, training
-from helpers.data import padding_collator
-from helpers.training import (
+from helpers.learning import cache
+from helpers.infrastructure import precision
+from helpers.learning import finetune as training
+from helpers.learning.data import padding_collator
+from helpers.learning.finetune import (
     TrainConfig,
     padded_batch,
     padded_columns,

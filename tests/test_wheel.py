@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers.assets import cache_dir
+from helpers.infrastructure.assets import cache_dir
 
 pytestmark = pytest.mark.slow
 
@@ -91,9 +91,9 @@ def test_the_installed_wheel_runs_the_kit_outside_the_checkout(installed):
     probe = textwrap.dedent("""
         import importlib, json, pkgutil, sys
         import helpers
-        from helpers.notebooks import NOTEBOOK_DIR, PACKAGED_NOTEBOOKS
-        from helpers.settings import current_settings
-        from helpers.shipped import load_shipped
+        from helpers.pipeline.notebooks import NOTEBOOK_DIR, PACKAGED_NOTEBOOKS
+        from helpers.infrastructure.settings import current_settings
+        from helpers.pipeline.shipped import load_shipped
         names = [m.name for m in pkgutil.walk_packages(helpers.__path__, "helpers.")]
         for name in names:
             importlib.import_module(name)
@@ -103,12 +103,12 @@ def test_the_installed_wheel_runs_the_kit_outside_the_checkout(installed):
     """)
     found = json.loads(_run([str(python), "-c", probe], cwd=work, env=env).stdout.strip().splitlines()[-1])
     assert Path(found["file"]).is_relative_to(site), found["file"]
-    assert {"helpers.paper.cli", "helpers.settings", "helpers.grade", "helpers.shipped"} <= set(found["modules"])
+    assert {"helpers.experiments.paper_scale.cli", "helpers.infrastructure.settings", "helpers.pipeline.grade", "helpers.pipeline.shipped"} <= set(found["modules"])
     assert found["shipped"] and not found["in_checkout"] and found["notebooks"] == found["packaged"]
 
     # the notebooks come out with one command; a second one refuses to overwrite, --force does
     course = work / "kdls"
-    copy = [str(python), "-m", "helpers.notebooks", "copy", str(course)]
+    copy = [str(python), "-m", "helpers.pipeline.notebooks", "copy", str(course)]
     done = _run(copy, cwd=work, env=env)
     assert "wrote" in done.stdout
     names = _files(course)
@@ -123,7 +123,7 @@ def test_the_installed_wheel_runs_the_kit_outside_the_checkout(installed):
         import sys, time
         from pathlib import Path
         import nbformat
-        from helpers.notebooks import execute_notebook
+        from helpers.pipeline.notebooks import execute_notebook
         course, out = Path(sys.argv[1]), Path(sys.argv[2])
         probe = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
             "import helpers, sys; print(helpers.__file__); print(sys.executable)")])

@@ -1,4 +1,4 @@
-"""Headless tests of helpers.widgets: drive each app's sliders, check what it displays."""
+"""Headless tests of helpers.teaching.widgets: drive each app's sliders, check what it displays."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from helpers import widgets
-from helpers.metrics import entropy, expected_calibration_error, reliability_bins
+from helpers.teaching import widgets
+from helpers.maths.metrics import entropy, expected_calibration_error, reliability_bins
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

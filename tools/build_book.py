@@ -11,12 +11,12 @@ Steps: stage a Sphinx source folder (``--stage``, default ``build/book-src``) wi
 * ``notebooks/NN_*.ipynb`` — the executed notebooks, with every ipywidgets output made static
   (:func:`static_widget_outputs`): a static page cannot run the kernel behind a slider, so an app shows the
   picture and read-out of its first view; the four theory apps (notebooks 01-04) also get their **live twin**
-  (:mod:`helpers.live_charts`: a Vega-Lite chart whose sliders move in the browser, started at the app's
+  (:mod:`helpers.pipeline.live_charts`: a Vega-Lite chart whose sliders move in the browser, started at the app's
   values, with the note "Live figure: move the sliders"), any other app the note :data:`SLIDER_NOTE`; a
   progress bar shows its last text;
 
 then run Sphinx with ``book/conf.py`` (MyST-NB, no execution; MathJax served from the book itself), and write
-the Vega runtime once into the site's ``_static/`` (:data:`helpers.live_charts.RUNTIME_FILE`), which every page
+the Vega runtime once into the site's ``_static/`` (:data:`helpers.pipeline.live_charts.RUNTIME_FILE`), which every page
 with a live chart loads once, by a relative path: the book needs no network.
 
 ``--stage`` and ``--out`` are deleted and rebuilt on every build, but only when this script made them (the
@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script from a checkout: the kit's helpers (live charts) beside it
     sys.path.insert(0, str(ROOT))
 
-from helpers import live_charts  # noqa: E402
+from helpers.pipeline import live_charts  # noqa: E402
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
@@ -81,7 +81,7 @@ def static_widget_outputs(output: dict, models: dict, live: "LivePage | None" = 
 
     * a slider app: a note (the sliders' first values, the app's read-outs) and the app's pictures (its
       ``Image`` widgets' PNGs, saved in the notebook's widget state). When ``live`` is given and the app is one
-      of the four theory apps (:func:`helpers.live_charts.chart_for_sliders`), its live chart comes first and
+      of the four theory apps (:func:`helpers.pipeline.live_charts.chart_for_sliders`), its live chart comes first and
       the note says the picture is a still of the Python app; otherwise the note ends with :data:`SLIDER_NOTE`;
     * anything else (a tqdm progress bar, a table): its text and pictures, without the note;
     * no saved state: the output's own text fallback.

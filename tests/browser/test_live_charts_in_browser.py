@@ -1,12 +1,12 @@
-"""The live charts (helpers.live_charts) in headless Chromium, offline: the browser's numbers are the Python maths'.
+"""The live charts (helpers.pipeline.live_charts) in headless Chromium, offline: the browser's numbers are the Python maths'.
 
 For each of the four apps a standalone page is written into a temporary folder with the runtime file beside it
-(:func:`helpers.live_charts.write_runtime`) and opened from ``file://`` with every other request refused
+(:func:`helpers.pipeline.live_charts.write_runtime`) and opened from ``file://`` with every other request refused
 (``page.route``). Each slider is moved to its minimum, a quarter, the middle, three quarters and its maximum
 (setting the input's value and dispatching ``input``/``change``, as a hand on the slider does); after every move
 the test reads the chart's parameters and computed data through the Vega view's API
-(``window.kdlsLive.views[id]``: ``view.signal``, ``view.data``) and compares them with :mod:`helpers.theory`,
-:mod:`helpers.losses` and :mod:`helpers.metrics` to 1e-6 (absolute; relative for numbers above 1). A screenshot
+(``window.kdlsLive.views[id]``: ``view.signal``, ``view.data``) and compares them with :mod:`helpers.maths.theory`,
+:mod:`helpers.maths.losses` and :mod:`helpers.maths.metrics` to 1e-6 (absolute; relative for numbers above 1). A screenshot
 before and after one move must differ; the temperature slider is also moved with the keyboard, and its visible
 value reads as a temperature. When a book was built (``$BOOK_DIR``, default ``build/book``), notebook 01's page
 is opened too: its live chart loads from the book's own ``_static`` folder, and moves.
@@ -29,8 +29,11 @@ import numpy as np
 import pytest
 import torch
 
-from helpers import live_charts, losses, metrics, theory
-from helpers.calibration import scale_logits
+from helpers.pipeline import live_charts
+from helpers.maths import losses
+from helpers.maths import metrics
+from helpers.maths import theory
+from helpers.maths.calibration import scale_logits
 
 ROOT = Path(__file__).resolve().parents[2]
 BOOK = Path(os.environ.get("BOOK_DIR", ROOT / "build" / "book"))

@@ -1,8 +1,8 @@
 """The lecture deck works offline: notebook 02's slides open in headless Chromium with every request outside
 the deck's folder refused, reveal.js and MathJax start from the local copies, a slide holding a figure shows it,
-and the slide of the label-smoothing app shows its live chart (helpers.live_charts), which moves.
+and the slide of the label-smoothing app shows its live chart (helpers.pipeline.live_charts), which moves.
 
-Builds the deck of notebook 02 on the smoke preset with :func:`helpers.slides.build_slides` (the pinned npm
+Builds the deck of notebook 02 on the smoke preset with :func:`helpers.pipeline.slides.build_slides` (the pinned npm
 tarballs are downloaded once into the data cache, then reused), opens it from ``file://``, navigates with
 reveal.js's own API to the first slide that holds a figure, checks the image is decoded and visible, and saves
 a screenshot to ``build/slides/slide_with_figure.png``. Then it goes on to the live chart's slide at a projector's
@@ -39,7 +39,7 @@ pytestmark = [
 
 def test_deck_shows_a_figure_offline(tmp_path):
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed in this environment")
-    from helpers.slides import build_slides
+    from helpers.pipeline.slides import build_slides
 
     (deck,) = build_slides(tmp_path / "slides", preset="smoke", notebooks=("02",))
     folder = deck.parent.resolve().as_uri()

@@ -1,0 +1,6 @@
+"""``python -m helpers.experiments``: a preset's grid into ``results.csv`` (see :mod:`helpers.experiments.grids`)."""
+
+from helpers.experiments.grids import main
+
+if __name__ == "__main__":
+    raise SystemExit(main())

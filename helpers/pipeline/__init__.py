@@ -1,0 +1,11 @@
+"""Layer 7, the top: whole-kit runs and what ships.
+
+* ``reproduce`` -- ``make reproduce``: every notebook, headless, into a report.
+* ``notebooks`` -- executing notebooks headless; the copies an installed kit carries.
+* ``shipped`` -- the shipped results (``shipped_results/``) and ``python -m helpers.shipped``.
+* ``environment`` -- notebook 00's check of the machine.
+* ``grade``, ``assignment`` -- grading a class; nbgrader source notebooks.
+* ``live_charts``, ``slides`` -- the slider apps as browser charts; the lecture deck.
+* ``commands/`` -- the two documented ``python -m`` names that predate the layers (``helpers.paper_scale``,
+  ``helpers.shipped``); ``helpers/__init__.py`` puts this folder on the package's search path.
+"""
