@@ -63,7 +63,8 @@ def test_an_upward_import_breaks_a_contract(tmp_path, module, line, contract):
 
 
 def _declared_all(module: str) -> list[str]:
-    tree = ast.parse((ROOT / "helpers" / (module.replace(".", "/") + ".py")).read_text())
+    path = ROOT / "helpers" / module.replace(".", "/")
+    tree = ast.parse((path / "__init__.py" if path.is_dir() else path.with_suffix(".py")).read_text())
     for node in tree.body:
         if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "__all__" for t in node.targets):
             return [element.value for element in node.value.elts]

@@ -21,7 +21,7 @@ TREC = assets.WHEELS["trec"]
 
 
 def test_the_pins_come_from_the_package_data_file():
-    manifest = json.loads(resources.files("helpers").joinpath(assets.MANIFEST).read_text())
+    manifest = json.loads(resources.files("helpers.infrastructure").joinpath(assets.MANIFEST).read_text())
     assert set(manifest["assets"]) == set(assets.WHEELS) == {"trec", "rotten_tomatoes", "minilm"}
     for name, entry in manifest["assets"].items():
         wheel = assets.WHEELS[name]
@@ -37,7 +37,7 @@ def test_moving_the_pins_kept_every_cache_key():
 
 
 def _manifest_text(mutate):
-    manifest = json.loads(resources.files("helpers").joinpath(assets.MANIFEST).read_text())
+    manifest = json.loads(resources.files("helpers.infrastructure").joinpath(assets.MANIFEST).read_text())
     mutate(manifest)
     return json.dumps(manifest)
 

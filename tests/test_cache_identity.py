@@ -58,8 +58,9 @@ def test_the_feature_key_sees_the_feature_tiers_code(monkeypatch, module):
 
 
 def test_the_module_lists_name_the_modules_that_determine_a_result():
-    assert set(cache.FINETUNE_MODULES) == {f"helpers.{m}" for m in ("losses", "training", "models", "data", "precision")}
-    assert set(cache.FEATURE_MODULES) == {f"helpers.{m}" for m in ("losses", "features", "models", "data", "precision")}
+    common = ("maths.losses", "learning.models", "learning.data", "infrastructure.precision")
+    assert set(cache.FINETUNE_MODULES) == {f"helpers.{m}" for m in (*common, "learning.finetune")}
+    assert set(cache.FEATURE_MODULES) == {f"helpers.{m}" for m in (*common, "learning.features")}
     with pytest.raises(ValueError, match="no_such_module"):
         cache.code_fingerprint("helpers.no_such_module")
 

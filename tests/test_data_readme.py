@@ -12,7 +12,7 @@ README = Path(__file__).resolve().parent.parent / "data" / "README.md"
 
 def test_every_pinned_wheel_and_the_manifest_are_documented():
     text = README.read_text()
-    assert f"helpers/{assets.MANIFEST}" in text
+    assert f"helpers/infrastructure/{assets.MANIFEST}" in text
     for wheel in assets.WHEELS.values():
         assert wheel.filename in text
         for member in wheel.members:

@@ -65,7 +65,7 @@ def _source_copy(tmp_path: Path, extra_data: bool = False) -> Path:
     shutil.copytree(PACKAGE, source / PACKAGE.name, ignore=ignore)
     shutil.copytree(ROOT / "notebooks", source / "notebooks", ignore=ignore)
     if extra_data:
-        (source / PACKAGE.name / "packaging_probe.json").write_text('{"probe": true}\n')
+        (source / PACKAGE.name / "infrastructure" / "packaging_probe.json").write_text('{"probe": true}\n')
     return source
 
 
@@ -182,15 +182,15 @@ def test_browser_tools_are_not_in_the_base_requirements():
 
 
 def test_wheel_ships_the_package_data(tmp_path):
-    """helpers/*.json (e.g. the asset manifest) is read at run time: it must be in the wheel."""
+    """helpers/infrastructure/*.json (e.g. the asset manifest) is read at run time: it must be in the wheel."""
     source = _source_copy(tmp_path, extra_data=True)
     wheel = _build(source, "build_wheel", tmp_path / "dist")
     names = set(zipfile.ZipFile(wheel).namelist())
-    data_files = sorted(path.relative_to(source).as_posix() for path in (source / PACKAGE.name).glob("*.json"))
-    assert "helpers/packaging_probe.json" in data_files
+    data_files = sorted(path.relative_to(source).as_posix() for path in (source / PACKAGE.name).rglob("*.json"))
+    assert "helpers/infrastructure/packaging_probe.json" in data_files
     assert set(data_files) <= names, sorted(set(data_files) - names)
     assert "helpers/__init__.py" in names
-    assert json.loads(zipfile.ZipFile(wheel).read("helpers/packaging_probe.json")) == {"probe": True}
+    assert json.loads(zipfile.ZipFile(wheel).read("helpers/infrastructure/packaging_probe.json")) == {"probe": True}
 
 
 def test_grading_pins_agree():
@@ -212,7 +212,7 @@ def test_wheel_is_the_whole_kit(tmp_path):
     assert modules <= names, sorted(modules - names)
     assert "helpers/experiments/paper_scale/__init__.py" in names
     shipped = {f"helpers/{path.relative_to(PACKAGE).as_posix()}" for path in SHIPPED_DIR.rglob("*") if path.is_file()}
-    assert SHIPPED_DIR.parent == PACKAGE and shipped and shipped <= names, sorted(shipped - names)
+    assert SHIPPED_DIR.parent == PACKAGE / "pipeline" and shipped and shipped <= names, sorted(shipped - names)
     notebooks = {f"helpers/pipeline/student_notebooks/{name.as_posix()}" for name in course_files(ROOT / "notebooks")}
     assert "helpers/pipeline/student_notebooks/TEACHING.md" in notebooks and len(notebooks) >= 20
     assert notebooks <= names, sorted(notebooks - names)

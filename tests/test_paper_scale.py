@@ -27,7 +27,7 @@ from helpers.infrastructure.assets import REPO_ROOT
 from helpers.learning.data import load_task
 from helpers.maths.losses import Objective
 from helpers.learning.models import load_tokenizer
-from helpers.experiments.paper_scale import data as paper_data
+from helpers.experiments.paper_scale import glue_data as paper_data
 from helpers.experiments.paper_scale.cli import build_parser, parse_config
 from helpers.experiments.paper_scale.config import PaperScaleConfig, per_device_batch_size
 from helpers.experiments.paper_scale.glue_data import glue_to_task, load_paper_task, tokenize_task_pairs
@@ -229,6 +229,18 @@ def test_the_teacher_folder_changes_with_the_kits_cache_version_and_the_teachers
     assert teacher_folder(config(teacher_epochs=2)) != folder
     monkeypatch.setattr(cache, "CACHE_VERSION", cache.CACHE_VERSION + 1)
     assert teacher_folder(config()) != folder
+
+
+@pytest.mark.parametrize("module", ["helpers.learning.hf_trainer", "helpers.maths.losses"])
+def test_the_teacher_folder_changes_when_the_code_that_trains_it_changes(tiny, tmp_path, monkeypatch, module):
+    """An edited Trainer or loss is a new teacher folder: a cached teacher of other code is never reused."""
+    config = PaperScaleConfig(task=str(tiny.pair_csv), student=str(tiny.student), out=tmp_path, method="kd",
+                              teacher=str(tiny.teacher))
+    before = teacher_folder(config)
+    original = cache._module_source
+    monkeypatch.setattr(cache, "_module_source",
+                        lambda name: original(name) + ("\n_EDITED = True\n" if name == module else ""))
+    assert teacher_folder(config) != before
 
 
 # ---- end to end (a few seconds each) -------------------------------------------------------------------------

@@ -282,7 +282,7 @@ def test_plot_before_after_titles_quote_both_eces():
 
 
 def test_plot_finite_training_demo_draws_every_method_and_the_converged_markers():
-    from helpers.maths.theory import FINITE_TRAINING_METHODS, FiniteTrainingDemo
+    from helpers.maths.toy_training import FINITE_TRAINING_METHODS, FiniteTrainingDemo
 
     steps = [1, 10, 100]
     trajectory = pd.DataFrame([{"method": m, "step": s, "test_entropy": 1.0 / (i + 1) / s, "test_accuracy": 0.5,
@@ -302,9 +302,9 @@ def test_plot_finite_training_demo_draws_every_method_and_the_converged_markers(
 
 
 def test_theory_plots_draw_the_computed_numbers():
-    from helpers.maths import theory
+    from helpers.maths import theory, toy_training
 
-    demo = theory.gradient_descent_demo(num_classes=4, alpha=0.2, steps=50)
+    demo = toy_training.gradient_descent_demo(num_classes=4, alpha=0.2, steps=50)
     fig = plot_gradient_descent_demo(demo)
     np.testing.assert_allclose(fig.axes[0].lines[1].get_ydata(), demo.ls_gap[demo.steps >= 1])
     frame = theory.entropy_vs_teacher_confidence([3.0, 1.0, 0.0], 0.5, 2.0, [0.4, 0.8])
@@ -401,9 +401,9 @@ def test_metric_bars_units_and_title_without_backticks():
 
 
 def test_theory_and_distribution_plots_are_legible():
-    from helpers.maths import theory
+    from helpers.maths import theory, toy_training
 
-    _assert_legible(plot_gradient_descent_demo(theory.gradient_descent_demo(num_classes=4, alpha=0.2, steps=50)))
+    _assert_legible(plot_gradient_descent_demo(toy_training.gradient_descent_demo(num_classes=4, alpha=0.2, steps=50)))
     frame = theory.entropy_vs_teacher_confidence([3.0, 1.0, 0.0], 0.5, 2.0, [0.4, 0.8])
     _assert_legible(plot_entropy_vs_teacher_confidence(frame, 0.5, 2.0, num_classes=3))
     _assert_legible(entropy_distribution(_entropies(), num_classes=6))

@@ -12,18 +12,15 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from helpers.pipeline import reproduce  # noqa: E402
-from helpers.experiments.grids import RESULT_COLUMNS  # noqa: E402
-from helpers.pipeline.reproduce import (  # noqa: E402
+from helpers.learning.results import (  # noqa: E402
     FINETUNE_INHERITANCE_RECORD,
     INHERITANCE_RECORD,
     MAIN_RECORD,
     RECORD_ENV,
-    collect_results,
-    export_html,
-    extract_figures,
+    RESULT_COLUMNS,
     record_results,
-    summary_markdown,
 )
+from helpers.pipeline.reproduce import collect_results, export_html, extract_figures, summary_markdown  # noqa: E402
 
 
 def _frame(seeds=(0, 1, 2), tier="features"):

@@ -224,6 +224,23 @@ def test_a_record_stored_under_another_runs_key_is_refused_and_retrained(isolate
     assert run(ls, progress=False).config == ls
 
 
+def test_the_training_plan_counts_a_record_under_another_runs_key_as_missing(isolated_runs, capsys):
+    """Notebook 05's plan of what a grid will train reads the cache through the same stored-config check as ``run``."""
+    from helpers.learning.finetune import cached_run
+    from helpers.reporting.overview import training_plan
+
+    erm = TrainConfig(student="L1", **TINY)
+    ls = erm.replace(method="ls", alpha=0.1)
+    run(erm, progress=False)
+    run(ls, progress=False)
+    assert training_plan([erm, ls])["missing"] == []
+    cache.run_path(erm.key()).write_bytes(cache.run_path(ls.key()).read_bytes())  # a valid record, but of another run
+    capsys.readouterr()
+    assert cached_run(erm) is None and cached_run(ls).config == ls
+    assert training_plan([erm, ls])["missing"] == [erm]
+    assert str(cache.run_path(erm.key())) in capsys.readouterr().err
+
+
 def test_training_and_storing_happen_under_the_runs_lock(isolated_runs, monkeypatch):
     from filelock import FileLock, Timeout
 

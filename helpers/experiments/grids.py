@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from helpers.infrastructure.settings import current_settings
+from helpers.infrastructure.settings import current_settings, setting
 from helpers.infrastructure.progress import progress as progress_bar
 
 from helpers.reporting.verdicts import claim_a_markdown, claim_a_text, verdict_table
@@ -512,9 +512,9 @@ def _check_model_name(name: str, option: str) -> None:
 
     if re.fullmatch(r"L\d+", name) or name == "scratch" or Path(name).expanduser().is_dir():
         return  # L0 and L7 are refused by TrainConfig with the range in the message
-    if current_settings().allow_hub and "/" in name:
+    if setting("allow_hub") and "/" in name:
         return
-    hub = "" if current_settings().allow_hub else " (hub names need KDLS_ALLOW_HUB=1)"
+    hub = "" if setting("allow_hub") else " (hub names need KDLS_ALLOW_HUB=1)"
     raise ValueError(f"{option}: unknown model {name!r}: use L1..L6, scratch or the folder of a saved model{hub}")
 
 

@@ -13,7 +13,7 @@ from contextlib import AbstractContextManager
 
 import torch
 
-from helpers.infrastructure.settings import current_settings
+from helpers.infrastructure.settings import requested_precision
 
 __all__ = ["PRECISIONS", "PRECISION_ENV", "bf16_supported", "requested_precision", "resolve_precision", "autocast"]
 
@@ -27,12 +27,6 @@ def bf16_supported() -> bool:
         return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
     except (AttributeError, RuntimeError):
         return False
-
-
-def requested_precision() -> str:
-    """``$KDLS_PRECISION`` as :mod:`helpers.infrastructure.settings` reads it (``auto`` when unset or empty); a clear
-    ``ValueError`` (``SettingsError``) for anything else."""
-    return current_settings().precision
 
 
 def resolve_precision(precision: str = "auto") -> str:

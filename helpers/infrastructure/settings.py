@@ -33,7 +33,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Settings", "SettingsError", "VARIABLES", "PACKAGE_DIR", "checkout_root", "current_settings", "SETTINGS"]
+__all__ = ["Settings", "SettingsError", "VARIABLES", "PACKAGE_DIR", "checkout_root", "current_settings", "setting",
+           "requested_precision", "SETTINGS"]
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]  # the helpers package
 PRESETS = ("smoke", "classroom", "full")
@@ -101,13 +102,7 @@ class Settings:
             value = text(name)
             return Path(value).expanduser() if value else None
 
-        preset = text("preset") or "classroom"
-        if preset not in PRESETS:
-            raise SettingsError(f"KDLS_PRESET must be one of {', '.join(PRESETS)}, got {env['KDLS_PRESET']!r}")
-        precision = text("precision").lower() or "auto"
-        if precision not in PRECISIONS:
-            raise SettingsError(f"KDLS_PRECISION must be one of {', '.join(PRECISIONS)}, "
-                                f"got {env['KDLS_PRECISION']!r}")
+        preset, precision = _preset(env), _precision(env)
         return cls(preset=preset, precision=precision, data_dir=_data_dir(env, package_dir),
                    computed_dir=optional_path("computed_dir"), allow_hub=text("allow_hub") == "1",
                    record_dir=optional_path("record_dir"), flops_file=optional_path("flops_file"),
@@ -118,6 +113,42 @@ class Settings:
         rows = ["| setting | variable | value |", "|---|---|---|"]
         rows += [f"| {name} | `{variable}` | {getattr(self, name)} |" for name, variable in VARIABLES.items()]
         return "\n".join(rows)
+
+
+def _preset(env: Mapping[str, str]) -> str:
+    preset = env.get(VARIABLES["preset"], "").strip() or "classroom"
+    if preset not in PRESETS:
+        raise SettingsError(f"KDLS_PRESET must be one of {', '.join(PRESETS)}, got {env['KDLS_PRESET']!r}")
+    return preset
+
+
+def _precision(env: Mapping[str, str]) -> str:
+    precision = env.get(VARIABLES["precision"], "").strip().lower() or "auto"
+    if precision not in PRECISIONS:
+        raise SettingsError(f"KDLS_PRECISION must be one of {', '.join(PRECISIONS)}, got {env['KDLS_PRECISION']!r}")
+    return precision
+
+
+def setting(name: str, environ: Mapping[str, str] | None = None):
+    """One setting alone (validated as :class:`Settings` does), so that a bad value of another variable does not stop
+    code that only needs this one."""
+    env = os.environ if environ is None else environ
+    readers = {"preset": _preset, "precision": _precision, "data_dir": lambda e: _data_dir(e, PACKAGE_DIR)}
+    if name in readers:
+        return readers[name](env)
+    if name not in VARIABLES:
+        raise KeyError(f"no setting {name!r}: the settings are {', '.join(VARIABLES)}")
+    value = env.get(VARIABLES[name], "").strip()
+    if name in ("allow_hub",):
+        return value == "1"
+    if name == "headless":
+        return _flag(value)
+    return Path(value).expanduser() if value else None
+
+
+def requested_precision(environ: Mapping[str, str] | None = None) -> str:
+    """``KDLS_PRECISION`` (``auto`` when unset or empty), validated on its own."""
+    return setting("precision", environ)
 
 
 def _flag(value: str) -> bool:

@@ -40,7 +40,7 @@ from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
 from helpers.infrastructure.assets import cache_dir
-from helpers.infrastructure.settings import current_settings
+from helpers.infrastructure.settings import setting
 
 __all__ = [
     "CACHE_VERSION",
@@ -125,7 +125,7 @@ def computed_dir() -> Path:
     Separate from the downloads so that tests (and anyone who wants a clean slate) can use a
     temporary folder without downloading the assets again.
     """
-    path = current_settings().computed_dir
+    path = setting("computed_dir")
     if path is None:  # unset or empty: the default (never the current folder)
         return cache_dir()
     folder = str(path)

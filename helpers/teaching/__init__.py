@@ -2,5 +2,5 @@
 
 * ``widgets`` -- the ipywidgets slider apps.
 * ``explorer`` -- browsing a grid of results.
-* ``exercises`` -- the exercise checks (one table per notebook) and worked solutions.
+* ``exercises`` -- a package: one module per notebook with its checks and worked solutions, over ``checking`` (the machinery).
 """
