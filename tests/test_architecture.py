@@ -97,6 +97,19 @@ def test_notebooks_import_only_from_the_flat_api():
     assert not offending, offending
 
 
+def test_no_notebook_imports_a_name_its_students_must_write():
+    """``from helpers import softmax_with_temperature`` in notebook 01 would hand the exercise's answer to the
+    student's namespace (the grader would then find the kit's function)."""
+    from helpers.pipeline.grade import exercises
+
+    for exercise in exercises():
+        path = ROOT / "notebooks" / f"{exercise.notebook}.ipynb"
+        source = "\n".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code")
+        for match in re.finditer(r"^\s*from helpers import ([^\n]+(?:\n\s+[^\n]+)*)", source, re.M):
+            names = [n.strip(" ()\n").split(" as ")[-1] for n in match.group(1).split(",")]
+            assert exercise.function not in names, (path.name, exercise.function)
+
+
 @pytest.mark.parametrize("command, module", [
     ("paper_scale", "helpers.experiments.paper_scale.cli"), ("shipped", "helpers.pipeline.shipped"),
     ("grade", "helpers.pipeline.grade"), ("notebooks", "helpers.pipeline.notebooks"),

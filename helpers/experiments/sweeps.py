@@ -261,18 +261,23 @@ def _teacher_of(record, by_config):
     return by_config.get((record.row()["task"], teacher)) if teacher is not None else None
 
 
+def _kd_runs_with_teachers(records: Sequence):
+    """``(record, its results row, its teacher's record)`` for every KD run among ``records`` whose teacher is among
+    them too."""
+    by_config = {(r.row()["task"], r.config): r for r in records}
+    for record in records:
+        teacher = _teacher_of(record, by_config)
+        if teacher is not None:
+            yield record, record.row(), teacher
+
+
 def teacher_frame(records: Sequence) -> pd.DataFrame:
     """Every KD teacher among ``records`` (as its KD students see it, logit scale applied), one row each:
     ``tier, task, teacher`` (the ``results.csv`` spelling), ``teacher_entropy`` / ``teacher_train_entropy``
     (mean test / training-split entropy, nats) and ``teacher_accuracy`` (test). Teachers that are not among
     ``records`` (a virtual teacher) are left out."""
-    by_config = {(r.row()["task"], r.config): r for r in records}
     rows = {}
-    for record in records:
-        teacher = _teacher_of(record, by_config)
-        if teacher is None:
-            continue
-        row = record.row()
+    for record, row, teacher in _kd_runs_with_teachers(records):
         key = (row["tier"], row["task"], row["teacher"])
         if key in rows:
             continue
@@ -293,7 +298,6 @@ def kd_expectations(records: Sequence) -> pd.DataFrame:
     sees it (logit scale applied) — and ``erm_entropy`` / ``erm_ci`` / ``n`` — the ERM students' mean validation
     entropy over seeds (95% half-width) — plus ``expected`` (``'up'``, ``'down'`` or None). Records must include the
     teachers and the ERM students."""
-    by_config = {(r.row()["task"], r.config): r for r in records}
     erm: dict[tuple, list[float]] = {}
     for record in records:
         row = record.row()
@@ -301,11 +305,7 @@ def kd_expectations(records: Sequence) -> pd.DataFrame:
             erm.setdefault((row["tier"], row["task"], row["student"]), []).append(
                 float(entropy(record.logits["validation"]).mean()))
     rows = {}
-    for record in records:
-        teacher = _teacher_of(record, by_config)
-        if teacher is None:
-            continue
-        row = record.row()
+    for record, row, teacher in _kd_runs_with_teachers(records):
         key = (row["tier"], row["task"], row["student"], row["teacher"])
         if key in rows or key[:3] not in erm:
             continue
@@ -331,17 +331,12 @@ def finetune_inheritance_frame(records: Sequence, temperature: float, alpha: flo
     (teacher, seed) student — then ``fit_line`` has one point per student and only as many distinct ``x`` as teachers.
     Raises ValueError when the records hold several tasks or students and none is chosen, or no KD run qualifies.
     """
-    by_config = {(r.row()["task"], r.config): r for r in records}
     chosen = []
-    for record in records:
+    for record, row, teacher in _kd_runs_with_teachers(records):
         config = record.config
-        if config.method != "kd" or float(config.temperature) != float(temperature):
+        if float(config.temperature) != float(temperature) or (alpha is not None and float(config.alpha) != float(alpha)):
             continue
-        if alpha is not None and float(config.alpha) != float(alpha):
-            continue
-        teacher = _teacher_of(record, by_config)
-        row = record.row()
-        if teacher is None or kd_setting(row["student"], teacher.row()["student"]) != "standard":
+        if kd_setting(row["student"], teacher.row()["student"]) != "standard":
             continue
         if (task is not None and row["task"] != task) or (student is not None and row["student"] != student):
             continue

@@ -27,6 +27,7 @@ from transformers import DataCollatorWithPadding, PreTrainedTokenizerBase
 from helpers.infrastructure import assets
 
 __all__ = [
+    "SPLITS",
     "TASKS",
     "SPLIT_SEED",
     "load_task",
@@ -39,6 +40,7 @@ __all__ = [
     "used_token_ids",
 ]
 
+SPLITS = ("train", "validation", "test")  #: every task's three splits, in this order
 SPLIT_SEED = 0
 VALIDATION_FRACTION = 0.1
 TEST_FRACTION = 0.1

@@ -41,15 +41,14 @@ from helpers.infrastructure.progress import progress as progress_bar
 from helpers.infrastructure import assets
 from helpers.learning import cache
 from helpers.infrastructure import flops
-from helpers.learning.data import load_task, padding_collator, take_subset, task_fingerprint, task_name, tokenize_task
-from helpers.maths.losses import Objective
+from helpers.learning.data import SPLITS, load_task, padding_collator, take_subset, task_fingerprint, task_name, tokenize_task
+from helpers.maths.losses import Objective, RunObjective
 from helpers.maths.metrics import summarize
 from helpers.learning.models import PRETRAINED_LAYERS, build_model, load_tokenizer
 from helpers.infrastructure.precision import autocast, resolve_precision
 from helpers.learning.results import make_row, run_label, teacher_label
 
 __all__ = [
-    "SPLITS",
     "FeatureSet",
     "encode_features",
     "features_dir",
@@ -66,9 +65,6 @@ __all__ = [
     "clear_head_cache",
     "head_teacher_logits",
 ]
-
-SPLITS = ("train", "validation", "test")
-
 
 # --------------------------------------------------------------------------------------------
 # Frozen features
@@ -308,7 +304,7 @@ def virtual_teacher_logits(labels: torch.Tensor, num_classes: int, a: float = 0.
 
 
 @dataclass(frozen=True)
-class HeadConfig:
+class HeadConfig(RunObjective):
     """A small head on the frozen features of one encoder layer, and how it is trained.
 
     ``layer``: which layer's pooled features it reads (0..6; 6 stands for the L6 teacher,
@@ -322,32 +318,22 @@ class HeadConfig:
 
     layer: int = 2
     hidden: int = 128
-    method: str = "erm"
-    alpha: float = 0.0
-    temperature: float = 1.0
-    teacher: "HeadConfig | VirtualTeacher | None" = None
-    teacher_logit_scale: float = 1.0
-    seed: int = 0
     epochs: int = 20
     batch_size: int | None = 128
     learning_rate: float = 2e-3
     weight_decay: float = 0.01
     train_subset: int | None = None
 
+    @classmethod
+    def teacher_types(cls) -> tuple[type, ...]:
+        return (cls, VirtualTeacher)
+
     def __post_init__(self) -> None:
         if not isinstance(self.layer, (int, np.integer)) or not 0 <= self.layer <= PRETRAINED_LAYERS:
             raise ValueError(f"layer must be an integer in [0, {PRETRAINED_LAYERS}], got layer={self.layer!r}")
         if not isinstance(self.hidden, (int, np.integer)) or self.hidden < 0:
             raise ValueError(f"hidden must be an integer >= 0, got hidden={self.hidden!r}")
-        Objective(self.method, self.alpha, self.temperature)  # validates method, alpha and temperature
-        object.__setattr__(self, "alpha", float(self.alpha))
-        object.__setattr__(self, "temperature", float(self.temperature))
-        if self.method == "kd" and self.teacher is None:
-            raise ValueError("method='kd' needs a teacher (a HeadConfig or a VirtualTeacher)")
-        if self.method != "kd" and self.teacher is not None:
-            raise ValueError(f"teacher is only used with method='kd', got method={self.method!r}")
-        if self.teacher is not None and not isinstance(self.teacher, (HeadConfig, VirtualTeacher)):
-            raise ValueError(f"teacher must be a HeadConfig or a VirtualTeacher, got {type(self.teacher).__name__}")
+        self.validate_objective("(a HeadConfig or a VirtualTeacher)")
         if not isinstance(self.seed, (int, np.integer)) or isinstance(self.seed, bool) or self.seed < 0:
             raise ValueError(f"seed must be an integer >= 0, got seed={self.seed!r}")
         if not isinstance(self.epochs, (int, np.integer)) or self.epochs < 1:

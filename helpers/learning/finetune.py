@@ -33,8 +33,8 @@ from transformers import get_linear_schedule_with_warmup
 from helpers.infrastructure import assets
 from helpers.learning import cache
 from helpers.infrastructure import flops
-from helpers.learning.data import load_task, take_subset, task_fingerprint, task_name, tokenize_task, used_token_ids
-from helpers.maths.losses import METHODS, Objective
+from helpers.learning.data import SPLITS, load_task, take_subset, task_fingerprint, task_name, tokenize_task, used_token_ids
+from helpers.maths.losses import METHODS, Objective, RunObjective
 from helpers.maths.metrics import summarize
 from helpers.learning.models import PRETRAINED_LAYERS, build_model, load_tokenizer, restore_vocabulary, trim_vocabulary
 from helpers.infrastructure.precision import PRECISIONS, autocast, resolve_precision
@@ -55,11 +55,8 @@ __all__ = [
     "teacher_logits",
 ]
 
-EVAL_SPLITS = ("train", "validation", "test")
-
-
 @dataclass(frozen=True)
-class TrainConfig:
+class TrainConfig(RunObjective):
     """Everything that determines one run.
 
     ``alpha`` weights the soft part (LS's uniform target, KD's teacher); ``temperature`` is
@@ -74,12 +71,6 @@ class TrainConfig:
 
     task: str = "trec"
     student: str = "L2"
-    method: str = "erm"
-    alpha: float = 0.0
-    temperature: float = 1.0
-    teacher: "TrainConfig | None" = None
-    teacher_logit_scale: float = 1.0
-    seed: int = 0
     epochs: float = 3.0
     schedule_epochs: float | None = None
     batch_size: int = 32
@@ -92,15 +83,7 @@ class TrainConfig:
     precision: str = "auto"
 
     def __post_init__(self) -> None:
-        Objective(self.method, self.alpha, self.temperature)  # validates method, alpha and temperature
-        object.__setattr__(self, "alpha", float(self.alpha))
-        object.__setattr__(self, "temperature", float(self.temperature))
-        if self.method == "kd" and self.teacher is None:
-            raise ValueError("method='kd' needs a teacher config (teacher=TrainConfig(...))")
-        if self.method != "kd" and self.teacher is not None:
-            raise ValueError(f"teacher is only used with method='kd', got method={self.method!r}")
-        if self.teacher is not None and not isinstance(self.teacher, TrainConfig):
-            raise ValueError(f"teacher must be a TrainConfig, got {type(self.teacher).__name__}")
+        self.validate_objective("config (teacher=TrainConfig(...))")
         if self.teacher is not None and str(self.teacher.task) != str(self.task):
             raise ValueError(f"teacher task {self.teacher.task!r} differs from student task {self.task!r}")
         if self.teacher is not None and self.teacher.train_subset is not None and self.teacher.train_subset != self.train_subset:
@@ -432,7 +415,7 @@ def _evaluate(config: TrainConfig, model, data, tokenizer, names, *, step: int, 
     KD runs on validation and test only."""
     eval_started = time.perf_counter()
     logits, labels, indices = {}, {}, {}
-    splits = EVAL_SPLITS if config.method == "erm" else tuple(s for s in EVAL_SPLITS if s != "train")
+    splits = SPLITS if config.method == "erm" else tuple(s for s in SPLITS if s != "train")
     eval_tokens = 0
     for split in splits:
         logits[split] = predict_logits(model, data[split], tokenizer, precision=config.precision)

@@ -35,6 +35,7 @@ __all__ = [
     "MAX_TEMPERATURE",
     "Objective",
     "validate_objective",
+    "RunObjective",
     "cross_entropy_loss",
     "label_smoothing_loss",
     "distillation_loss",
@@ -111,6 +112,45 @@ def validate_objective(method: str, alpha: float, temperature: float) -> tuple[f
     if method == "erm" and value != 0.0:
         raise ValueError(f"method='erm' has no soft target: alpha must be 0, got alpha={alpha!r}")
     return value, tau
+
+
+@dataclass(frozen=True)
+class RunObjective:
+    """The fields every run config shares (the fine-tuned tier's ``TrainConfig``, the frozen-feature tier's
+    ``HeadConfig``), validated in one place.
+
+    ``method`` (ERM, LS or KD); ``alpha`` weights the soft part (LS's uniform target, KD's teacher); ``temperature`` is
+    KD's softmax temperature (ignored otherwise); ``teacher`` (KD only, and only then) is a config of the subclass's
+    own tier (:meth:`teacher_types`); ``teacher_logit_scale`` multiplies the teacher's logits before they are used (a
+    way to make a teacher more or less confident); ``seed`` seeds everything random in the run. A subclass's
+    ``__post_init__`` calls :meth:`validate_objective` first.
+    """
+
+    method: str = "erm"
+    alpha: float = 0.0
+    temperature: float = 1.0
+    teacher: object = None
+    teacher_logit_scale: float = 1.0
+    seed: int = 0
+
+    @classmethod
+    def teacher_types(cls) -> tuple[type, ...]:
+        """What a KD teacher may be (default: a config of the same class)."""
+        return (cls,)
+
+    def validate_objective(self, kd_hint: str) -> None:
+        """:func:`validate_objective`, and a teacher exactly when ``method='kd'``, of :meth:`teacher_types`; stores
+        ``alpha`` and ``temperature`` as floats. ``kd_hint`` tells a KD config without a teacher how to give one."""
+        alpha, temperature = validate_objective(self.method, self.alpha, self.temperature)
+        if self.method == "kd" and self.teacher is None:
+            raise ValueError(f"method='kd' needs a teacher {kd_hint}")
+        if self.method != "kd" and self.teacher is not None:
+            raise ValueError(f"teacher is only used with method='kd', got method={self.method!r}")
+        if self.teacher is not None and not isinstance(self.teacher, self.teacher_types()):
+            names = " or a ".join(t.__name__ for t in self.teacher_types())
+            raise ValueError(f"teacher must be a {names}, got {type(self.teacher).__name__}")
+        object.__setattr__(self, "alpha", alpha)
+        object.__setattr__(self, "temperature", temperature)
 
 
 def _compute_dtype(logits: torch.Tensor) -> torch.Tensor:

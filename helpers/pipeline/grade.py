@@ -157,8 +157,11 @@ def namespace_report(namespace: dict, specs: list[list]) -> list[dict]:
     report = []
     for name, function, arguments in specs:
         candidate = namespace.get(function)
-        if not callable(candidate):
+        borrowed = callable(candidate) and str(getattr(candidate, "__module__", "")).startswith("helpers")
+        if not callable(candidate) or borrowed:
             what = "" if function not in namespace else f" (`{function}` is a {type(candidate).__name__})"
+            if borrowed:
+                what = f" (`{function}` is the kit's own, imported from {candidate.__module__}, not the student's)"
             others = f"; the notebook defines: {', '.join(defined)}" if defined else ""
             report.append({"exercise": name, "status": "missing-function", "passed": False, "mistake": "",
                            "message": f"no function `{function}` defined{what}: the check looks for this name "
