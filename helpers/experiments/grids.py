@@ -12,7 +12,7 @@ Presets trade time for fidelity (chosen with ``--preset`` or ``$KDLS_PRESET``); 
 
 * ``smoke`` — tiny subsets, 1-2 layer models, one epoch: checks that everything runs (seconds).
 * ``classroom`` (default) — TREC fine-tuning on a 1,000-question subset (a ladder of four teachers from one L6 run,
-  L1 students, five seeds) plus the feature tier on both tasks with 5 seeds: sized from a FLOP budget (about 40 TFLOP
+  L1 students, five seeds) plus the feature tier on both tasks with 5 seeds: sized from model FLOPs (about 33 TFLOP
   of model FLOPs for the whole ``make reproduce``; its summary gives the measured times).
 * ``full`` — both tasks fine-tuned (1,000 training examples each), five seeds, the three KD settings fine-tuned; the
   feature tier with 10 seeds and finer grids (shipped in ``helpers/pipeline/shipped_results/``).
