@@ -143,6 +143,7 @@ def test_a_file_or_the_source_itself_is_refused(tmp_path, source, no_sphinx):
     assert (tmp_path / "a-file").read_text() == "x" and (source / "02_label_smoothing.ipynb").is_file()
 
 
+@pytest.mark.slow
 def test_the_command_line_refuses_with_a_message(tmp_path, source):
     (tmp_path / "site").mkdir()
     (tmp_path / "site" / "notes.txt").write_text("keep me")

@@ -125,6 +125,7 @@ WRITER = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("round_", range(3))
 def test_kill_9_while_overwriting_leaves_a_complete_record(tmp_path, capsys, round_):
     path = tmp_path / "big.safetensors"

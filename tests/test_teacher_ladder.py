@@ -16,6 +16,7 @@ def isolated_runs(tmp_path, monkeypatch):
     return tmp_path
 
 
+@pytest.mark.slow
 def test_a_checkpoint_taken_inside_a_run_equals_training_its_config_alone(isolated_runs):
     whole = TrainConfig(epochs=2, **TINY)
     record, (checkpoint,) = train(whole, progress=False, checkpoints=(1,))
@@ -79,6 +80,7 @@ def test_the_classroom_ladder_has_four_rungs_from_one_teacher_run_and_says_so():
     assert {(c.teacher, c.teacher_logit_scale) for c in kd if c.temperature == 4.0} == set(ladder)
 
 
+@pytest.mark.slow
 def test_run_grid_makes_a_ladder_with_one_teacher_training(isolated_runs, monkeypatch):
     preset = PRESETS["smoke"].replace(seeds=(0,), methods=("erm",))
     calls = []

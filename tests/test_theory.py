@@ -206,6 +206,7 @@ def test_kd_newton_derivatives_equal_autograd_on_the_kit_loss(students, _unused,
         torch.testing.assert_close(hessian[row], auto_hessian, rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.slow
 def test_theory_and_calibration_never_import_plotting():
     import subprocess
     import sys

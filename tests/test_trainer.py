@@ -96,6 +96,7 @@ def _max_difference(a: dict, b: dict) -> float:
 # ---- training with each method ---------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method,alpha", [("erm", 0.0), ("ls", 0.2), ("kd", 0.5)])
 @pytest.mark.parametrize("pairs", [False, True], ids=["single", "pairs"])
 def test_a_few_steps_train_the_student_and_leave_the_teacher_alone(tokenizer, tmp_path, method, alpha, pairs):
@@ -200,6 +201,7 @@ def _manual_sgd_step(tokenizer, data, loss_of, lr: float = 0.5) -> dict[str, tor
     return _weights(student)
 
 
+@pytest.mark.slow
 def test_ls_in_the_trainer_smooths_the_labels(tokenizer, tmp_path):
     """One SGD step of the Trainer's LS equals one by hand with F.cross_entropy(label_smoothing=0.6), not plain CE's."""
     data = _dataset(tokenizer, 8)
@@ -210,6 +212,7 @@ def test_ls_in_the_trainer_smooths_the_labels(tokenizer, tmp_path):
     assert _max_difference(trained, smoothed) < 1e-5
 
 
+@pytest.mark.slow
 def test_kd_uses_the_teachers_logits(tokenizer, tmp_path):
     """KD with alpha=1 learns only from the teacher: two different teachers give two different students."""
     data = _dataset(tokenizer, 8)
@@ -305,6 +308,7 @@ def _one_sgd_step(tokenizer, tmp_path, rows: int, batch_size: int, accumulation:
     return start, _weights(student)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["erm", "ls", "kd"])
 def test_accumulating_two_batches_of_4_is_one_batch_of_8(tokenizer, tmp_path, method):
     start, big = _one_sgd_step(tokenizer, tmp_path, rows=8, batch_size=8, accumulation=1, method=method)
@@ -314,6 +318,7 @@ def test_accumulating_two_batches_of_4_is_one_batch_of_8(tokenizer, tmp_path, me
     assert _max_difference(big, accumulated) < 1e-5 * max(1.0, step) + 1e-6
 
 
+@pytest.mark.slow
 def test_a_ragged_accumulation_step_is_weighted_per_example(tokenizer, tmp_path):
     """6 examples as micro-batches of 4 + 2 equal one batch of 6 (a mean of means would weight them 1/2 + 1/2)."""
     start, big = _one_sgd_step(tokenizer, tmp_path, rows=6, batch_size=6, accumulation=1, method="erm")
@@ -325,6 +330,7 @@ def test_a_ragged_accumulation_step_is_weighted_per_example(tokenizer, tmp_path)
 # ---- precomputed teacher logits ----------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_precomputed_teacher_logits_give_the_same_training_as_a_live_teacher(tokenizer, tmp_path):
     data = _dataset(tokenizer, 12, pairs=True)
     teacher = _bert(tokenizer, 1, hidden=48)
@@ -362,6 +368,7 @@ def test_kd_batches_without_teacher_logits_and_without_teacher_raise(tokenizer, 
 # ---- a teacher and a student with different inputs ------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_each_model_gets_only_its_own_inputs(tokenizer, tmp_path):
     assert "token_type_ids" in forward_argument_names(_bert(tokenizer, 0))
     assert "token_type_ids" not in forward_argument_names(_distilbert(tokenizer, 0))
