@@ -110,6 +110,16 @@ def test_no_notebook_imports_a_name_its_students_must_write():
             assert exercise.function not in names, (path.name, exercise.function)
 
 
+def test_the_written_solutions_and_the_readme_import_what_exists():
+    """Code a student copies from ``solutions/*.md`` or the README imports names the flat API really lends."""
+    lines = []
+    for path in [*sorted((ROOT / "notebooks" / "solutions").glob("*.md")), ROOT / "README.md"]:
+        lines += [(path.name, line) for line in re.findall(r"^(?:from|import) helpers\b[^\n`\"]*", path.read_text(), re.M)]
+    assert lines
+    for name, line in lines:
+        exec(line, {})  # noqa: S102 - an import statement taken from the docs
+
+
 @pytest.mark.parametrize("command, module", [
     ("paper_scale", "helpers.experiments.paper_scale.cli"), ("shipped", "helpers.pipeline.shipped"),
     ("grade", "helpers.pipeline.grade"), ("notebooks", "helpers.pipeline.notebooks"),
