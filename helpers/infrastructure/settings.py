@@ -94,25 +94,23 @@ class Settings:
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None, package_dir: Path = PACKAGE_DIR) -> Settings:
         env = os.environ if environ is None else environ
-
-        def text(name: str) -> str:
-            return env.get(VARIABLES[name], "").strip()
-
-        def optional_path(name: str) -> Path | None:
-            value = text(name)
-            return Path(value).expanduser() if value else None
-
-        preset, precision = _preset(env), _precision(env)
-        return cls(preset=preset, precision=precision, data_dir=_data_dir(env, package_dir),
-                   computed_dir=optional_path("computed_dir"), allow_hub=text("allow_hub") == "1",
-                   record_dir=optional_path("record_dir"), flops_file=optional_path("flops_file"),
-                   headless=_flag(text("headless")), in_checkout=checkout_root(package_dir) is not None)
+        values = {name: read(env, package_dir) for name, read in _READERS.items()}
+        return cls(**values, in_checkout=checkout_root(package_dir) is not None)
 
     def table(self) -> str:
         """The settings as a Markdown table (setting, variable, value)."""
         rows = ["| setting | variable | value |", "|---|---|---|"]
         rows += [f"| {name} | `{variable}` | {getattr(self, name)} |" for name, variable in VARIABLES.items()]
         return "\n".join(rows)
+
+
+def _text(env: Mapping[str, str], name: str) -> str:
+    return env.get(VARIABLES[name], "").strip()
+
+
+def _optional_path(env: Mapping[str, str], name: str) -> Path | None:
+    value = _text(env, name)
+    return Path(value).expanduser() if value else None
 
 
 def _preset(env: Mapping[str, str]) -> str:
@@ -132,18 +130,9 @@ def _precision(env: Mapping[str, str]) -> str:
 def setting(name: str, environ: Mapping[str, str] | None = None):
     """One setting alone (validated as :class:`Settings` does), so that a bad value of another variable does not stop
     code that only needs this one."""
-    env = os.environ if environ is None else environ
-    readers = {"preset": _preset, "precision": _precision, "data_dir": lambda e: _data_dir(e, PACKAGE_DIR)}
-    if name in readers:
-        return readers[name](env)
-    if name not in VARIABLES:
+    if name not in _READERS:
         raise KeyError(f"no setting {name!r}: the settings are {', '.join(VARIABLES)}")
-    value = env.get(VARIABLES[name], "").strip()
-    if name in ("allow_hub",):
-        return value == "1"
-    if name == "headless":
-        return _flag(value)
-    return Path(value).expanduser() if value else None
+    return _READERS[name](os.environ if environ is None else environ, PACKAGE_DIR)
 
 
 def requested_precision(environ: Mapping[str, str] | None = None) -> str:
@@ -168,6 +157,20 @@ def _data_dir(env: Mapping[str, str], package_dir: Path) -> Path:
         raise SettingsError(f"{variable}={value!r} is a file, not a folder: name a folder for the kit's downloads "
                             "and caches")
     return path
+
+
+#: setting name -> how it is read and validated from an environment (every field of :class:`Settings` but
+#: ``in_checkout``); :meth:`Settings.from_environment` and :func:`setting` both read through it
+_READERS = {
+    "preset": lambda env, _: _preset(env),
+    "precision": lambda env, _: _precision(env),
+    "data_dir": _data_dir,
+    "computed_dir": lambda env, _: _optional_path(env, "computed_dir"),
+    "allow_hub": lambda env, _: _text(env, "allow_hub") == "1",
+    "record_dir": lambda env, _: _optional_path(env, "record_dir"),
+    "flops_file": lambda env, _: _optional_path(env, "flops_file"),
+    "headless": lambda env, _: _flag(_text(env, "headless")),
+}
 
 
 def current_settings(environ: Mapping[str, str] | None = None) -> Settings:

@@ -288,9 +288,14 @@ def predict_logits(model: torch.nn.Module, dataset, tokenizer, batch_size: int =
 
     Rows are batched by length for speed and put back in order afterwards.
     """
+    return _predict_columns(model, padded_columns(dataset, tokenizer.pad_token_id), batch_size, precision)
+
+
+def _predict_columns(model: torch.nn.Module, columns: dict[str, torch.Tensor], batch_size: int = 128,
+                     precision: str = "auto") -> torch.Tensor:
+    """:func:`predict_logits` on a split already in tensors (:func:`padded_columns`)."""
     was_training = model.training
     model.eval()
-    columns = padded_columns(dataset, tokenizer.pad_token_id)
     order = torch.argsort(columns["length"], stable=True).tolist()
     outputs = torch.empty(0)
     chunks = []
@@ -340,8 +345,9 @@ def train(config: TrainConfig, progress: bool = True, return_model: bool = False
     model = build_model(config.student, num_labels=len(names), seed=config.seed)
     vocabulary = trim_vocabulary(model, used_token_ids(data, tokenizer)) if trim_unused_embeddings else None
     train_split = data["train"]
+    columns = padded_columns(train_split, tokenizer.pad_token_id)
     if soft_targets is not None:
-        covered = torch.tensor(train_split.select_columns(["idx"])[:]["idx"])
+        covered = columns["idx"]
         if len(soft_targets) <= int(covered.max()) or torch.isnan(soft_targets[covered]).any():
             raise ValueError("the teacher's cached logits do not cover the student's training split")
 
@@ -356,7 +362,6 @@ def train(config: TrainConfig, progress: bool = True, return_model: bool = False
     checkpoint_records = []
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay, fused=True)
     scheduler = get_linear_schedule_with_warmup(optimizer, int(config.warmup_fraction * schedule_steps), schedule_steps)
-    columns = padded_columns(train_split, tokenizer.pad_token_id)
     lengths = columns["length"].tolist()
     setup_seconds = time.perf_counter() - started
 
@@ -418,10 +423,10 @@ def _evaluate(config: TrainConfig, model, data, tokenizer, names, *, step: int, 
     splits = SPLITS if config.method == "erm" else tuple(s for s in SPLITS if s != "train")
     eval_tokens = 0
     for split in splits:
-        logits[split] = predict_logits(model, data[split], tokenizer, precision=config.precision)
-        columns = data[split].select_columns(["label", "idx", "length"])[:]
-        labels[split], indices[split] = torch.tensor(columns["label"]), torch.tensor(columns["idx"])
-        eval_tokens += sum(columns["length"])
+        columns = padded_columns(data[split], tokenizer.pad_token_id)
+        logits[split] = _predict_columns(model, columns, precision=config.precision)
+        labels[split], indices[split] = columns["label"], columns["idx"]
+        eval_tokens += int(columns["length"].sum())
     eval_seconds = time.perf_counter() - eval_started
     parameters = flops.non_embedding_parameters(model)
     trained = flops.training_flops(parameters, tokens) if count_training else 0
