@@ -282,7 +282,6 @@ def _model_inputs(batch: dict) -> dict:
     return {k: v for k, v in batch.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
 
 
-@torch.no_grad()
 def predict_logits(model: torch.nn.Module, dataset, tokenizer, batch_size: int = 128, precision: str = "auto") -> torch.Tensor:
     """Eval-mode logits (float32, shape ``(N, K)``) for a tokenized split, in the split's row order.
 
@@ -291,6 +290,7 @@ def predict_logits(model: torch.nn.Module, dataset, tokenizer, batch_size: int =
     return _predict_columns(model, padded_columns(dataset, tokenizer.pad_token_id), batch_size, precision)
 
 
+@torch.no_grad()
 def _predict_columns(model: torch.nn.Module, columns: dict[str, torch.Tensor], batch_size: int = 128,
                      precision: str = "auto") -> torch.Tensor:
     """:func:`predict_logits` on a split already in tensors (:func:`padded_columns`)."""
