@@ -185,3 +185,29 @@ def test_sweep_summary_has_the_seed_range():
     ls = frame[(frame["method"] == "ls") & (frame["alpha"] == 0.6)]["accuracy"]
     row = summary[(summary["method"] == "ls") & (summary["alpha"] == 0.6)].iloc[0]
     assert (row["accuracy_min"], row["accuracy_max"]) == pytest.approx((ls.min(), ls.max()))
+
+
+def test_a_teacher_erm_run_never_enters_the_erm_baseline_of_kd_expectations():
+    """The L6 teacher head (its own 20-epoch recipe) is an ERM run of model 'L6', like the reverse-KD L6 students; it
+    must not be pooled into their baseline. Seed-0 students that also teach (self KD) stay in it: they are students."""
+    import torch
+    from helpers.experiments.sweeps import kd_expectations
+    from helpers.learning.features import HeadConfig, HeadRecord
+    from helpers.maths.metrics import entropy
+
+    def record(config, confidence):  # validation logits whose entropy falls as confidence rises
+        logits = torch.tensor([[confidence, 0.0, 0.0]] * 4)
+        metrics = dict.fromkeys(("accuracy", "entropy", "max_prob", "nll", "ece"), 0.0)
+        return HeadRecord(config=config, task="toy", metrics=metrics, validation_metrics=metrics,
+                          logits={"validation": logits, "test": logits, "train": logits},
+                          labels={s: torch.zeros(4, dtype=torch.long) for s in ("validation", "test", "train")})
+
+    teacher = HeadConfig(layer=6, epochs=20)
+    small = HeadConfig(layer=1, epochs=5, seed=0)
+    students = [HeadConfig(layer=6, epochs=5, seed=s) for s in (0, 1)]
+    kd = students[0].replace(method="kd", alpha=0.5, temperature=4.0, teacher=small)
+    records = [record(teacher, 9.0), record(small, 1.0), *(record(c, 2.0) for c in students), record(kd, 1.0)]
+    expected = float(entropy(records[2].logits["validation"]).mean())
+    row = kd_expectations(records).set_index("teacher").iloc[0]
+    assert row["n"] == 2  # the two L6 students, not the teacher head
+    assert row["erm_entropy"] == pytest.approx(expected)

@@ -13,6 +13,7 @@ instant and the explorer (``helpers.teaching.explorer``) can look results up ins
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -292,24 +293,34 @@ def teacher_frame(records: Sequence) -> pd.DataFrame:
                                                       "teacher_train_entropy", "teacher_accuracy"])
 
 
+def student_recipe(config):
+    """What makes runs ERM baselines of one another: ``config`` with its objective (method, α, τ, teacher, logit
+    scale) and seed set to ERM's defaults. An ERM baseline of a KD run has the KD run's recipe: the same tier, task,
+    model and training budget. A teacher run (e.g. a 20-epoch head, or the 6-epoch L6 model) has a recipe of its own,
+    so it never enters a student's baseline."""
+    return dataclasses.replace(config, method="erm", alpha=0.0, temperature=1.0, teacher=None,
+                               teacher_logit_scale=1.0, seed=0)
+
+
 def kd_expectations(records: Sequence) -> pd.DataFrame:
     """The inputs of the kit's KD prediction (``helpers.maths.hypotheses``), one row per (tier, task, student, teacher) of
     the KD runs among ``records``: ``teacher_entropy`` — the teacher's mean **validation** entropy as the student
     sees it (logit scale applied) — and ``erm_entropy`` / ``erm_ci`` / ``n`` — the ERM students' mean validation
-    entropy over seeds (95% half-width) — plus ``expected`` (``'up'``, ``'down'`` or None). Records must include the
+    entropy over seeds (95% half-width; only ERM runs of the KD student's own recipe, :func:`student_recipe`:
+    never a teacher run) — plus ``expected`` (``'up'``, ``'down'`` or None). Records must include the
     teachers and the ERM students."""
     erm: dict[tuple, list[float]] = {}
     for record in records:
-        row = record.row()
-        if record.config.method == "erm" and getattr(record.config, "teacher", None) is None:
-            erm.setdefault((row["tier"], row["task"], row["student"]), []).append(
+        if record.config.method == "erm":
+            erm.setdefault((record.row()["task"], student_recipe(record.config)), []).append(
                 float(entropy(record.logits["validation"]).mean()))
     rows = {}
     for record, row, teacher in _kd_runs_with_teachers(records):
         key = (row["tier"], row["task"], row["student"], row["teacher"])
-        if key in rows or key[:3] not in erm:
+        baseline = erm.get((row["task"], student_recipe(record.config)))
+        if key in rows or not baseline:
             continue
-        ci = mean_ci(erm[key[:3]])
+        ci = mean_ci(baseline)
         teacher_h = float(entropy(teacher.logits["validation"] * record.config.teacher_logit_scale).mean())
         rows[key] = dict(zip(("tier", "task", "student", "teacher"), key), teacher_entropy=teacher_h,
                          erm_entropy=ci.mean, erm_ci=ci.half, n=ci.n, expected=kd_expectation(teacher_h, ci.mean))
