@@ -9,7 +9,8 @@ setting                 variable               meaning (default)
 ``precision``           ``KDLS_PRECISION``     ``auto``, ``fp32`` or ``bf16`` (``auto``: bf16 where the CPU has it natively)
 ``data_dir``            ``KDLS_DATA_DIR``      downloads, extracted assets and run caches (``data/cache`` in a checkout,
                                                else the per-user cache folder, e.g. ``~/.cache/kdls-kit`` on Linux)
-``computed_dir``        ``KDLS_COMPUTED_DIR``  where computed runs are cached, if not under ``data_dir`` (unset)
+``computed_dir``        ``KDLS_COMPUTED_DIR``  where computed runs are cached (unset: ``data_dir``, or the per-user
+                                               cache folder when ``data_dir`` is read-only, e.g. a hub's shared copy)
 ``allow_hub``           ``KDLS_ALLOW_HUB``     ``1``: allow Hugging Face hub downloads (offline otherwise)
 ``record_dir``          ``KDLS_RECORD_DIR``    where notebooks record their result frames (unset: not recorded)
 ``flops_file``          ``KDLS_FLOPS_FILE``    a JSON-lines file tallying model FLOPs (unset: not written)
@@ -24,6 +25,10 @@ read once, the first time it is used. An unset or empty variable means the defau
 **A checkout** is the repository itself (``pyproject.toml`` and ``notebooks/`` beside the package),
 e.g. ``make`` or ``pip install -e .``; an installed wheel is not one, so its data go to the per-user
 cache folder (``platformdirs.user_cache_dir("kdls-kit")``), never inside the installed package.
+
+**A read-only data folder** (:func:`read_only_folder`: not writable by this user, or with no write permission
+bit for anyone) is only read: one copy of the assets prepared once and shared by a class on a hub. Computed runs
+then go to the per-user cache folder (:func:`user_cache_folder`) unless ``KDLS_COMPUTED_DIR`` says otherwise.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = ["Settings", "SettingsError", "VARIABLES", "PACKAGE_DIR", "checkout_root", "current_settings", "setting",
-           "requested_precision", "SETTINGS"]
+           "requested_precision", "user_cache_folder", "read_only_folder", "SETTINGS"]
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]  # the helpers package
 PRESETS = ("smoke", "classroom", "full")
@@ -67,14 +72,26 @@ def checkout_root(package_dir: Path = PACKAGE_DIR) -> Path | None:
     return None
 
 
+def user_cache_folder() -> Path:
+    """This user's cache folder for the kit (``~/.cache/kdls-kit`` on Linux, following ``XDG_CACHE_HOME``)."""
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir(APP_NAME))
+
+
 def default_data_dir(package_dir: Path = PACKAGE_DIR) -> Path:
     """``data/cache`` in a checkout, else the per-user cache folder."""
     root = checkout_root(package_dir)
     if root is not None:
         return root / "data" / "cache"
-    import platformdirs
+    return user_cache_folder()
 
-    return Path(platformdirs.user_cache_dir(APP_NAME))
+
+def read_only_folder(path: Path) -> bool:
+    """Whether the kit only reads ``path`` (an existing folder): this user may not write there, or its mode has no
+    write bit at all (``chmod a-w``), which counts even for root, who may write anywhere."""
+    mode = path.stat().st_mode
+    return not os.access(path, os.W_OK) or not mode & 0o222
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
 from helpers.infrastructure.assets import cache_dir
-from helpers.infrastructure.settings import setting
+from helpers.infrastructure.settings import read_only_folder, setting, user_cache_folder
 
 __all__ = [
     "CACHE_VERSION",
@@ -118,16 +118,24 @@ def code_fingerprint(*module_names: str) -> str:
 
 
 def computed_dir() -> Path:
-    """Folder of computed results (runs, features): ``$KDLS_COMPUTED_DIR``, else the download cache folder.
+    """Folder of computed results (runs, features): ``$KDLS_COMPUTED_DIR``, else the download cache folder, or,
+    when that one is read-only (a class's shared copy on a hub), this user's cache folder.
 
     Unset or empty means the default; a value naming a file (or a path through one) is a ``ValueError``.
 
     Separate from the downloads so that tests (and anyone who wants a clean slate) can use a
-    temporary folder without downloading the assets again.
+    temporary folder without downloading the assets again, and so that many users share one read-only download.
     """
     path = setting("computed_dir")
     if path is None:  # unset or empty: the default (never the current folder)
-        return cache_dir()
+        data = cache_dir()
+        if not read_only_folder(data):
+            return data
+        own = user_cache_folder()
+        if own.resolve() == data.resolve():
+            raise ValueError(f"the data folder {data} is read-only and is this user's cache folder too: set "
+                             f"{COMPUTED_ENV} to a folder you can write, for the computed runs")
+        return own
     folder = str(path)
     for above in (path, *path.parents):
         if above.exists():
