@@ -8,7 +8,16 @@ update) is what the update costs, and moves much less when other jobs share the 
 
     .venv/bin/python bench/widget_latency.py [--updates 60]
 
-Timings depend on the machine and on what else runs on it: treat them as approximate.
+Timings depend on the machine and on what else runs on it: treat them as approximate, and compare two
+versions in the same quiet moment. The target machine is a 2-core CPU without AVX-512; on a faster one,
+restrict PyTorch, oneDNN and MKL to AVX2 kernels to come closer to it (the header line shows PyTorch's
+kernels in use):
+
+    ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2 KDLS_PRECISION=fp32 \
+        .venv/bin/python bench/widget_latency.py
+
+The restriction reaches only PyTorch's share of an update; drawing and PNG encoding (most of it) run the same
+compiled code on every x86 CPU, so the remaining gap to a slower machine is its clock and memory.
 """
 
 from __future__ import annotations
@@ -78,8 +87,8 @@ def main(argv: list[str] | None = None) -> int:
         "distillation_app": widgets.distillation_app,
         "calibration_app (N=500, K=6)": lambda: widgets.calibration_app(logits, targets),
     }
-    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}; "
-          f"target {TARGET_MS:.0f} ms per update\n")
+    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__} "
+          f"({torch.backends.cpu.get_cpu_capability()} kernels); target {TARGET_MS:.0f} ms per update\n")
     print(f"{'app':32s} {'updates':>7s} {'mean ms':>8s} {'p95 ms':>8s} {'max ms':>8s} {'cpu mean':>9s} "
           f"{'cpu p95':>8s}  verdict (wall p95)")
     worst = 0.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import math
 
 import ipywidgets
@@ -28,8 +29,10 @@ def _np_entropy(p) -> float:
     return float(-(p * np.log(p)).sum())
 
 
-def _heights(bars) -> np.ndarray:
-    return np.array([bar.get_height() for bar in bars])
+def _heights(bars: widgets.Bars) -> np.ndarray:
+    """The bars' heights as drawn (read back from the collection's corners, not from its bookkeeping)."""
+    corners = np.array([path.vertices[:4] for path in bars.get_paths()])
+    return corners[:, 2, 1] - corners[:, 0, 1]
 
 
 def _check_common(app: widgets.SliderApp) -> None:
@@ -87,9 +90,7 @@ def test_label_smoothing_app_closed_forms():
     _check_common(app)
     app.sliders["num_classes"].value = 2
     app.sliders["alpha"].value = 0.2
-    visible = [bar for bar in app.artists["bars"] if bar.get_visible()]
-    assert len(visible) == 2
-    np.testing.assert_allclose(_heights(visible), [0.9, 0.1], atol=1e-6)
+    np.testing.assert_allclose(_heights(app.artists["bars"]), [0.9, 0.1], atol=1e-6)  # K bars, no more
     assert "<b>0.900</b>" in app.readout.value
     assert f"<b>{math.log(9):.3f}</b>" in app.readout.value
     floor = -(0.9 * math.log(0.9) + 0.1 * math.log(0.1))
@@ -101,8 +102,8 @@ def test_label_smoothing_app_closed_forms():
     assert ys[i] == pytest.approx(floor, abs=1e-5)
 
     app.sliders["num_classes"].value = 10
-    assert sum(bar.get_visible() for bar in app.artists["bars"]) == 10
-    assert _heights(app.artists["bars"][:10]).sum() == pytest.approx(1.0, abs=1e-6)
+    assert len(_heights(app.artists["bars"])) == 10
+    assert _heights(app.artists["bars"]).sum() == pytest.approx(1.0, abs=1e-6)
     app.sliders["alpha"].value = 0.0
     assert "∞" in app.readout.value and app.state["entropy_floor"] == 0.0
 
@@ -161,6 +162,42 @@ def test_calibration_app_ece_matches_metrics():
     np.testing.assert_allclose(_heights(app.artists["accuracy_bars"]), bins["accuracy"].nan_to_num(0.0).numpy(), atol=1e-6)
     np.testing.assert_allclose(_heights(app.artists["count_bars"]), (bins["count"] / 400).numpy(), atol=1e-6)
     assert _heights(app.artists["count_bars"]).sum() == pytest.approx(1.0, abs=1e-6)
+
+
+def _picture(app: widgets.SliderApp) -> np.ndarray:
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(bytes(app.image.value))).convert("RGB"))
+
+
+@pytest.mark.parametrize("make", [
+    lambda: widgets.temperature_app(),
+    lambda: widgets.label_smoothing_app(),
+    lambda: widgets.distillation_app(),
+    lambda: widgets.calibration_app(torch.randn(200, 4, generator=torch.Generator().manual_seed(1)) * 3,
+                                    torch.arange(200) % 4),
+], ids=["temperature", "label_smoothing", "distillation", "calibration"])
+def test_only_what_moves_is_redrawn_and_nothing_stale_is_left(make):
+    """Every slider moved away and back gives the first picture again, pixel for pixel: the partial redraws
+    (background pasted back, moving artists drawn, legends pasted over them) leave no trace of the other view."""
+    app = make()
+    first = _picture(app)
+    for slider in app.sliders.values():
+        original = slider.value
+        slider.value = slider.max if isinstance(slider, ipywidgets.IntSlider) else (
+            10 ** slider.max if isinstance(slider, ipywidgets.FloatLogSlider) else slider.max)
+        assert not np.array_equal(_picture(app), first), slider.description  # it did move
+        slider.value = original
+        np.testing.assert_array_equal(_picture(app), first, err_msg=slider.description)
+    assert first.shape == (340, 900, 3)
+
+
+def test_the_png_is_the_canvas():
+    app = widgets.temperature_app()
+    canvas = np.asarray(app.figure.canvas.buffer_rgba())
+    np.testing.assert_array_equal(_picture(app), canvas[:, :, :3])
+    with pytest.raises(ValueError, match="uint8"):
+        widgets._png(np.zeros((4, 4, 3), dtype=np.uint8))
 
 
 @pytest.mark.parametrize(
