@@ -35,7 +35,7 @@ test-fast: $(STAMP) assets  ## the edit-test loop: everything but notebook execu
 reproduce: $(STAMP) assets  ## the kit's main job on the classroom preset (or KDLS_PRESET)
 	$(PY) -m helpers.pipeline.reproduce --out $(OUT)
 
-lab: $(STAMP)  ## JupyterLab on the notebooks
+lab: $(STAMP) assets  ## JupyterLab on the notebooks (downloads and verifies the data and weights first)
 	$(VENV)/bin/jupyter lab --KernelManager.transport_encryption=auto notebooks/
 
 $(BROWSER_STAMP): $(STAMP) requirements-browser.txt
@@ -56,7 +56,7 @@ test-book: $(BROWSER_STAMP)  ## the built book in headless Chromium, network blo
 	BOOK_REQUIRED=1 BOOK_SOURCE=$(BOOK_SOURCE) $(PY) -m pytest -m browser -s tests/browser/test_book.py \
 		tests/browser/test_live_charts_in_browser.py::test_live_chart_in_the_book
 
-slides: $(STAMP)  ## lecture deck of notebooks 01-03 (reveal.js, works offline) in build/slides/
+slides: $(STAMP)  ## lecture deck of notebooks 01-03 (reveal.js, works offline) in build/slides/; the first build needs npm
 	$(PY) -m helpers.pipeline.slides --out build/slides --preset $${KDLS_PRESET:-smoke}
 
 bench: $(STAMP) assets  ## training throughput: kit loop vs transformers.Trainer (fp32, and bf16 where native)
@@ -68,3 +68,14 @@ clean-cache:  ## forget cached runs (keeps downloaded assets)
 .PHONY: assignment
 assignment: $(STAMP)  ## nbgrader source version of the exercise notebooks in build/assignment/ (README: Running a course three ways)
 	$(PY) -m helpers.pipeline.assignment --out build/assignment
+
+# The two editions of the wheel (helpers/infrastructure/editions.py, setup.py): the student edition (no worked
+# solutions, hidden grading cases, TEACHING.md or solutions/) is what a class installs; the instructor edition is
+# everything. Each goes into its own folder, so that the two files (one name) are never mixed up. Built with
+# .venv's pinned setuptools (no build isolation: offline).
+.PHONY: wheel-student wheel-instructor
+wheel-student: $(STAMP)  ## the wheel students install, in dist/student/ (KDLS_EDITION=student: no answers in it)
+	KDLS_EDITION=student $(PY) -m pip wheel --disable-pip-version-check -q --no-deps --no-build-isolation -w dist/student .
+
+wheel-instructor: $(STAMP)  ## the whole kit as a wheel, in dist/instructor/ (solutions, TEACHING.md, hidden cases)
+	KDLS_EDITION=instructor $(PY) -m pip wheel --disable-pip-version-check -q --no-deps --no-build-isolation -w dist/instructor .

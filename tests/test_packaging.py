@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import email
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -54,12 +55,16 @@ def third_party_modules(modules: dict[str, set[str]]) -> dict[str, set[str]]:
             if name not in sys.stdlib_module_names and name not in ("__future__", PACKAGE.name)}
 
 
+#: the files at the top of the repository that the build reads (the licences: pyproject.toml's license-files)
+BUILD_FILES = ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "LICENSE", "LICENSE-CONTENT")
+
+
 def _source_copy(tmp_path: Path, extra_data: bool = False) -> Path:
-    """What the build reads (pyproject.toml, setup.py, README.md, helpers/, notebooks/) in a temporary folder (the
-    build writes its own files there)."""
+    """What the build reads (:data:`BUILD_FILES`, helpers/, notebooks/) in a temporary folder (the build writes its
+    own files there)."""
     source = tmp_path / "src"
     source.mkdir()
-    for name in ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md"):
+    for name in BUILD_FILES:
         shutil.copy(ROOT / name, source / name)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints")
     shutil.copytree(PACKAGE, source / PACKAGE.name, ignore=ignore)
@@ -69,13 +74,17 @@ def _source_copy(tmp_path: Path, extra_data: bool = False) -> Path:
     return source
 
 
-def _build(source: Path, hook: str, out: Path) -> Path:
-    """Run one PEP 517 hook of setuptools (no isolation, no network) in a subprocess; the path it wrote."""
+def _build(source: Path, hook: str, out: Path, edition: str | None = None) -> Path:
+    """Run one PEP 517 hook of setuptools (no isolation, no network) in a subprocess, for ``edition`` (``KDLS_EDITION``;
+    None: unset, the build's default); the path it wrote."""
     out.mkdir()
     code = ("import sys, setuptools.build_meta as backend; "
             f"print(backend.{hook}(sys.argv[1]))")
+    env = {key: value for key, value in os.environ.items() if key != "KDLS_EDITION"}
+    if edition is not None:
+        env["KDLS_EDITION"] = edition
     result = subprocess.run([sys.executable, "-c", code, str(out)], cwd=source, capture_output=True, text=True,
-                            timeout=120)
+                            timeout=300, env=env)
     assert result.returncode == 0, result.stderr[-3000:]
     return out / result.stdout.strip().splitlines()[-1]
 
@@ -199,22 +208,36 @@ def test_grading_pins_agree():
     assert pins()["nbgrader"] == pins(ROOT / "requirements-grading.txt")["nbgrader"]
 
 
+def test_the_licences_are_declared_and_shipped(built_metadata):
+    """pyproject.toml's PEP 639 licence expression and licence files reach the metadata; both files exist, each
+    naming what it covers."""
+    assert built_metadata["License-Expression"] == "MIT AND CC-BY-4.0"
+    assert sorted(built_metadata.get_all("License-File") or []) == ["LICENSE", "LICENSE-CONTENT"]
+    code, content = (ROOT / "LICENSE").read_text(), (ROOT / "LICENSE-CONTENT").read_text()
+    assert code.startswith("MIT License") and "LICENSE-CONTENT" in code
+    assert "Attribution 4.0 International" in content and "creativecommons.org/licenses/by/4.0/legalcode" in content
+
+
 def test_wheel_is_the_whole_kit(tmp_path):
-    """Every package under helpers/ (subpackages too), the shipped results and the student notebooks are in the wheel;
-    nothing of the checkout outside them (tests, data/cache) is."""
+    """The instructor edition's wheel: every package under helpers/ (subpackages too), the shipped results, the
+    notebooks with TEACHING.md and solutions/, and the licences are in it; nothing of the checkout outside them
+    (tests, data/cache) is. (The student edition: tests/test_editions.py.)"""
     from helpers.pipeline.notebooks import course_files
-    from helpers.pipeline.shipped import SHIPPED_DIR
+    from helpers.learning.shipped import SHIPPED_DIR
 
     source = _source_copy(tmp_path)
-    wheel = _build(source, "build_wheel", tmp_path / "dist")
+    wheel = _build(source, "build_wheel", tmp_path / "dist", edition="instructor")
     names = set(zipfile.ZipFile(wheel).namelist())
     modules = {path.relative_to(source).as_posix() for path in (source / PACKAGE.name).rglob("*.py")}
     assert modules <= names, sorted(modules - names)
     assert "helpers/experiments/paper_scale/__init__.py" in names
     shipped = {f"helpers/{path.relative_to(PACKAGE).as_posix()}" for path in SHIPPED_DIR.rglob("*") if path.is_file()}
-    assert SHIPPED_DIR.parent == PACKAGE / "pipeline" and shipped and shipped <= names, sorted(shipped - names)
-    notebooks = {f"helpers/pipeline/student_notebooks/{name.as_posix()}" for name in course_files(ROOT / "notebooks")}
+    assert SHIPPED_DIR.parent == PACKAGE / "learning" and shipped and shipped <= names, sorted(shipped - names)
+    notebooks = {f"helpers/pipeline/student_notebooks/{name.as_posix()}"
+                 for name in course_files(ROOT / "notebooks", edition="instructor")}
     assert "helpers/pipeline/student_notebooks/TEACHING.md" in notebooks and len(notebooks) >= 20
     assert notebooks <= names, sorted(notebooks - names)
     strays = sorted(name for name in names if not name.startswith(("helpers/", "kdls_kit-")))
     assert not strays, strays
+    assert {"kdls_kit-0.1.0.dist-info/licenses/LICENSE", "kdls_kit-0.1.0.dist-info/licenses/LICENSE-CONTENT"} <= names
+    assert zipfile.ZipFile(wheel).read("helpers/infrastructure/EDITION").decode().strip() == "instructor"

@@ -1,11 +1,12 @@
-"""The installed wheel is the whole kit, and it runs outside the checkout.
+"""The installed wheel is the whole kit (its student edition, the default build), and it runs outside the checkout.
 
-Builds the wheel (offline, no build isolation), installs it into a fresh virtual environment (``--without-pip``;
-a ``.pth`` file lends it this environment's dependencies, so nothing is downloaded), then, from a temporary folder
-outside the checkout: imports every module of ``helpers``, loads the shipped results, copies the notebooks out with
-``python -m helpers.notebooks copy DIR`` and executes notebooks 01 and 06 there on the smoke preset (the download cache
+Builds the wheel (offline, no build isolation, ``KDLS_EDITION`` unset: the student edition), installs it into a fresh
+virtual environment (``--without-pip``; a ``.pth`` file lends it this environment's dependencies, so nothing is
+downloaded), then, from a temporary folder outside the checkout: imports every module of ``helpers``, loads the shipped
+results, copies the notebooks out with ``python -m helpers.pipeline.notebooks copy DIR`` (the notebooks only: no
+``TEACHING.md``, no ``solutions/``) and executes notebooks 01 and 06 there on the smoke preset (the download cache
 is the checkout's ``data/cache``, computed runs go to a temporary folder). Nothing may be written into the installed
-package. Measured on a 2-core CPU shared with other work: 01 in 7 s, 06 (it trains) in 75 s, the whole test in 2 min
+package. That the student edition holds no answer: tests/test_editions.py. Measured on a 2-core CPU shared with other work: 01 in 7 s, 06 (it trains) in 75 s, the whole test in 2 min
 (06 took up to 4.5 min under heavy load); ``KDLS_WHEEL_NOTEBOOKS=01`` executes 01 only.
 """
 
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import sysconfig
@@ -21,24 +21,13 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from test_packaging import _source_copy
 
 from helpers.infrastructure.assets import cache_dir
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = tuple(os.environ.get("KDLS_WHEEL_NOTEBOOKS", "01,06").split(","))
-
-
-def _source_copy(folder: Path) -> Path:
-    source = folder / "src"
-    source.mkdir()
-    for name in ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md"):
-        shutil.copy(ROOT / name, source / name)
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints")
-    for name in ("helpers", "notebooks"):
-        shutil.copytree(ROOT / name, source / name, ignore=ignore)
-    return source
 
 
 def _run(command: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: int = 300,
@@ -58,8 +47,9 @@ def installed(tmp_path_factory):
     """(python of a fresh venv with the wheel installed, its site-packages, a work folder outside the checkout)."""
     tmp = tmp_path_factory.mktemp("wheel")
     dist = tmp / "dist"
+    env = {key: value for key, value in os.environ.items() if key != "KDLS_EDITION"}
     _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index",
-          "--disable-pip-version-check", "-q", "-w", str(dist), "."], cwd=_source_copy(tmp))
+          "--disable-pip-version-check", "-q", "-w", str(dist), "."], cwd=_source_copy(tmp), env=env)
     (wheel,) = dist.glob("kdls_kit-*.whl")
     venv = tmp / "venv"
     _run([sys.executable, "-m", "venv", "--without-pip", str(venv)], cwd=tmp)
@@ -93,7 +83,7 @@ def test_the_installed_wheel_runs_the_kit_outside_the_checkout(installed):
         import helpers
         from helpers.pipeline.notebooks import NOTEBOOK_DIR, PACKAGED_NOTEBOOKS
         from helpers.infrastructure.settings import current_settings
-        from helpers.pipeline.shipped import load_shipped
+        from helpers.learning.shipped import load_shipped
         names = [m.name for m in pkgutil.walk_packages(helpers.__path__, "helpers.")]
         for name in names:
             importlib.import_module(name)
@@ -106,14 +96,14 @@ def test_the_installed_wheel_runs_the_kit_outside_the_checkout(installed):
     assert {"helpers.experiments.paper_scale.cli", "helpers.infrastructure.settings", "helpers.pipeline.grade", "helpers.pipeline.shipped"} <= set(found["modules"])
     assert found["shipped"] and not found["in_checkout"] and found["notebooks"] == found["packaged"]
 
-    # the notebooks come out with one command; a second one refuses to overwrite, --force does
+    # the notebooks come out with one command, without the answers; a second one refuses to overwrite, --force does
     course = work / "kdls"
     copy = [str(python), "-m", "helpers.pipeline.notebooks", "copy", str(course)]
     done = _run(copy, cwd=work, env=env)
-    assert "wrote" in done.stdout
+    assert "wrote" in done.stdout and "student edition" in done.stdout
     names = _files(course)
-    assert {"01_softmax_temperature_entropy.ipynb", "06_erm_ls_kd.ipynb", "TEACHING.md",
-            "solutions/01_softmax_temperature_entropy.md"} <= names
+    assert {"01_softmax_temperature_entropy.ipynb", "06_erm_ls_kd.ipynb"} <= names
+    assert not {"TEACHING.md", "solutions"} & names
     refused = _run(copy, cwd=work, env=env, check=False)
     assert refused.returncode == 1 and "--force" in refused.stderr and "nothing was written" in refused.stderr
     _run(copy + ["--force"], cwd=work, env=env)

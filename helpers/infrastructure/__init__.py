@@ -5,4 +5,5 @@
 * ``precision`` -- bf16 where native, else fp32.
 * ``flops`` -- model-FLOP accounting of the work actually done.
 * ``progress`` -- one kind of progress bar.
+* ``editions`` -- the student and the instructor edition (what a wheel leaves out; standard library only).
 """

@@ -7,8 +7,9 @@ never over the committed, output-free original.
 
 Where the notebooks are (:data:`NOTEBOOK_DIR`): ``notebooks/`` in a checkout of the repository; in an
 installed wheel, the copy the build put into the package (``helpers/pipeline/student_notebooks/``, see ``setup.py``).
-``python -m helpers.notebooks copy DIR`` writes the student notebooks, ``TEACHING.md`` and ``solutions/``
-into ``DIR`` (a JupyterHub home, a course folder); it never overwrites a file unless ``--force``.
+``python -m helpers.pipeline.notebooks copy DIR`` writes the notebooks of the student edition into ``DIR`` (a
+JupyterHub home, a course folder); ``--edition instructor`` adds ``TEACHING.md`` and ``solutions/`` (a checkout or the
+instructor edition's wheel only: :mod:`helpers.infrastructure.editions`). It never overwrites a file unless ``--force``.
 
 :func:`setup_cell_source` is every notebook's first code cell, generated from one source of truth: the
 repository URL in ``pyproject.toml``'s ``[project.urls] Repository`` when it is set (an install line with
@@ -31,6 +32,7 @@ from nbclient import NotebookClient
 from traitlets.config import Config
 
 from helpers import __version__
+from helpers.infrastructure.editions import DEFAULT_EDITION, EDITIONS, edition_files, installed_edition
 from helpers.infrastructure.progress import HEADLESS_ENV
 from helpers.infrastructure.settings import PACKAGE_DIR, checkout_root
 
@@ -151,23 +153,26 @@ def setup_cell_source(url: str | None = None) -> str:
 # ----------------------------------------------------------------------------------- copying them out
 
 
-def course_files(source: Path | None = None) -> list[Path]:
-    """The files a class needs, relative to the notebook folder: the numbered notebooks, ``TEACHING.md`` and the
-    written answers in ``solutions/``."""
+def course_files(source: Path | None = None, edition: str = DEFAULT_EDITION) -> list[Path]:
+    """The files of ``edition`` a class needs, relative to the notebook folder: the numbered notebooks; the
+    instructor edition adds ``TEACHING.md`` and the written answers in ``solutions/``."""
     source = NOTEBOOK_DIR if source is None else Path(source)
-    files = [path.relative_to(source) for path in list_notebooks(source)]
-    if (source / "TEACHING.md").is_file():
-        files.append(Path("TEACHING.md"))
-    files += sorted(path.relative_to(source) for path in (source / "solutions").glob("*.md"))
-    return files
+    return edition_files(source, edition)
 
 
-def copy_notebooks(destination: Path, force: bool = False, source: Path | None = None) -> list[Path]:
-    """Copy the course files (:func:`course_files`) into ``destination``; the paths written.
+def copy_notebooks(destination: Path, force: bool = False, source: Path | None = None,
+                   edition: str = DEFAULT_EDITION) -> list[Path]:
+    """Copy the course files of ``edition`` (:func:`course_files`; default: the student edition) into
+    ``destination``; the paths written.
 
-    Refuses (``FileExistsError``, nothing written) when any of them exists already, unless ``force``."""
+    Refuses (``FileExistsError``, nothing written) when any of them exists already, unless ``force``; refuses the
+    instructor edition (``FileNotFoundError``) where this installation is the student edition."""
+    if source is None and edition == "instructor" and installed_edition() != "instructor":
+        raise FileNotFoundError("this installation of the kit is the student edition: it has no TEACHING.md or "
+                                "solutions/ (the instructor edition: a clone of the repository, or the wheel that "
+                                "`make wheel-instructor` builds)")
     source = NOTEBOOK_DIR if source is None else Path(source)
-    files = course_files(source)
+    files = course_files(source, edition)
     if not files:
         raise FileNotFoundError(f"no notebooks found in {source}: this installation of the kit lacks them "
                                 "(reinstall it from the wheel, or use a clone of the repository)")
@@ -190,23 +195,27 @@ def copy_notebooks(destination: Path, force: bool = False, source: Path | None =
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m helpers.notebooks",
+    parser = argparse.ArgumentParser(prog="python -m helpers.pipeline.notebooks",
                                      description="The kit's notebooks: copy them out, print the set-up cell.")
     commands = parser.add_subparsers(dest="command", required=True)
-    copy = commands.add_parser("copy", help="write the student notebooks, TEACHING.md and solutions/ into DIR")
+    copy = commands.add_parser("copy", help="write the notebooks into DIR (the student edition: no answers)")
     copy.add_argument("directory", type=Path, metavar="DIR")
     copy.add_argument("--force", action="store_true", help="overwrite files that exist already")
+    copy.add_argument("--edition", choices=EDITIONS, default=DEFAULT_EDITION,
+                      help=f"student: the notebooks only; instructor: with TEACHING.md and solutions/ "
+                           f"(default: {DEFAULT_EDITION})")
     commands.add_parser("setup-cell", help="print every notebook's first code cell")
     args = parser.parse_args(argv)
     if args.command == "setup-cell":
         print(setup_cell_source())
         return 0
     try:
-        written = copy_notebooks(args.directory, force=args.force)
+        written = copy_notebooks(args.directory, force=args.force, edition=args.edition)
     except (FileExistsError, FileNotFoundError, NotADirectoryError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    print(f"wrote {len(written)} files into {args.directory} (open {written[0].name} first)")
+    print(f"wrote {len(written)} files of the {args.edition} edition into {args.directory} "
+          f"(open {written[0].name} first)")
     return 0
 
 
