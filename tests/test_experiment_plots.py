@@ -9,7 +9,8 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from helpers.reporting.verdicts import fit_line, verdict_table  # noqa: E402
+from helpers.maths.regression import fit_line  # noqa: E402
+from helpers.reporting.verdicts import verdict_table  # noqa: E402
 from helpers.reporting.result_plots import (  # noqa: E402
     difference_plot,
     entropies_by_label,
@@ -41,7 +42,7 @@ def test_difference_plot_draws_one_interval_per_comparison():
     assert isinstance(fig, Figure) and len(fig.axes[0].get_yticklabels()) == 2
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     # LS carries its pre-declared prediction; KD has none without the teacher's validation entropy
-    assert "trec · L2 KD α=0.5 τ=4 ← L6 (n=3)" in labels and "trec · L2 LS α=0.1 (n=3) · predicted ↑" in labels
+    assert "trec · L2 KD α=0.5 τ=4 ← L6 (standard; n=3)" in labels and "trec · L2 LS α=0.1 (n=3) · predicted ↑" in labels
     band = [p for p in fig.axes[0].patches if p.get_label().startswith("negligible band")]
     assert band and band[0].get_x() == pytest.approx(-0.01)  # the negligible band is drawn, ±0.01 nats
     with pytest.raises(ValueError, match="lacks column"):
@@ -52,10 +53,15 @@ def test_inheritance_plot_marks_the_crossover():
     points = pd.DataFrame({"knob": ["reference", "ls α", "ls α", "epochs"], "teacher_entropy": [0.1, 0.5, 0.9, 0.3],
                            "student_entropy": [0.15, 0.45, 0.8, 0.3], "student_entropy_ci": [0.01, 0.02, 0.02, np.nan]})
     fit = fit_line(points["teacher_entropy"], points["student_entropy"])
-    fig = inheritance_plot(points, fit, erm_entropy=0.3, erm_ci=0.02)
+    fig = inheritance_plot(points, fit, erm_entropy=0.3, erm_ci=0.02, erm_se=0.01)
     ax = fig.axes[0]
-    vertical = [line for line in ax.get_lines() if len(set(line.get_xdata())) == 1 and len(line.get_xdata()) == 2]
-    assert vertical and vertical[0].get_xdata()[0] == pytest.approx(fit.crossing(0.3))
+    crossing = fit.crossing_interval(0.3, 0.01)
+    span = _crossover_span(ax)  # drawn as its 95% Fieller interval, not as an exact line
+    assert span == pytest.approx((max(crossing.low, 0.0), crossing.high))
+    point = [line for line in ax.get_lines() if list(line.get_xdata()) == [pytest.approx(crossing.point)]]
+    assert point and point[0].get_ydata()[0] == pytest.approx(0.3)
+    assert any(f"95% Fieller interval [{crossing.low:.2f}, {crossing.high:.2f}]" in label for label in _legend_labels(ax))
+    assert not [line for line in ax.get_lines() if len(line.get_xdata()) == 2 and len(set(line.get_xdata())) == 1]
     with pytest.raises(ValueError, match="empty"):
         inheritance_plot(points.iloc[0:0], fit, 0.3)
 
@@ -248,12 +254,22 @@ def _legend_labels(ax):
     return [t.get_text() for t in ax.get_legend().get_texts()]
 
 
+def _crossover_span(ax):
+    """The x extent of the shaded crossover interval (None when none is drawn)."""
+    spans = [patch for patch in ax.patches if patch.get_label().startswith("crossover")]
+    if not spans:
+        return None
+    patch = spans[0]  # axvspan: x in data units, y in axes units
+    xs = [patch.get_x(), patch.get_x() + patch.get_width()] if hasattr(patch, "get_width") else patch.get_xy()[:, 0]
+    return float(min(xs)), float(max(xs))
+
+
 def _density_inputs():
     rng = np.random.default_rng(0)
     same = rng.uniform(0.1, 0.6, 300)
-    return {"teacher L6 (4 epochs)": rng.uniform(0.0, 0.2, 300), "teacher L6 (1 epoch)": rng.uniform(0.5, 1.2, 300),
+    return {"teacher L6 (4 epochs)": rng.uniform(0.0, 0.2, 300), "teacher L6 (1 of 4 epochs)": rng.uniform(0.5, 1.2, 300),
             "L1 ERM": same, "L1 LS α=0.1": rng.uniform(0.4, 1.0, 300),
-            "L1 KD α=0.5 τ=1 ← L6 (4 epochs)": same, "L1 KD α=0.5 τ=1 ← L6 (1 epoch)": rng.uniform(0.3, 1.0, 300)}
+            "L1 KD α=0.5 τ=1 ← L6 (4 epochs)": same, "L1 KD α=0.5 τ=1 ← L6 (1 of 4 epochs)": rng.uniform(0.3, 1.0, 300)}
 
 
 def test_entropy_density_plot_legend_has_one_distinct_legible_key_per_curve():
@@ -332,11 +348,13 @@ def test_inheritance_plot_draws_fit_and_crossover_only_inside_the_observed_teach
     ax = inheritance_plot(points, fit, 0.45).axes[0]
     fitted = [line for line in ax.get_lines() if line.get_label().startswith("fit")][0]
     assert min(fitted.get_xdata()) == pytest.approx(low) and max(fitted.get_xdata()) == pytest.approx(high)
-    vertical = [line for line in ax.get_lines() if len(line.get_xdata()) == 2 and len(set(line.get_xdata())) == 1]
-    assert vertical and low <= vertical[0].get_xdata()[0] <= high
+    band = [c for c in ax.collections if c.get_label() == "the fit's 95% band"]
+    assert band and band[0].get_paths()[0].vertices[:, 0].min() == pytest.approx(low)
+    span = _crossover_span(ax)
+    assert span is not None and low <= fit.crossing(0.45) <= high
     # an ERM entropy the fit meets far left of every teacher: the crossover is an extrapolation, named but not drawn
     ax = inheritance_plot(points, fit, 0.05).axes[0]
-    assert not [line for line in ax.get_lines() if len(line.get_xdata()) == 2 and len(set(line.get_xdata())) == 1]
+    assert _crossover_span(ax) is None
     assert not ax.texts and any("not drawn" in label for label in _legend_labels(ax))
 
 
@@ -380,3 +398,94 @@ def test_sweep_plot_with_one_seed_shows_no_band_swatch():
             for a in (0.0, 0.5) for m, t in (("ls", ""), ("kd", 4.0))]
     ax = sweep_plot(pd.DataFrame(rows)).axes[0]
     assert not ax.collections and "no bands: one seed" in _legend_labels(ax)
+
+
+# ----------------------------------------------------------------------------- one style per method and per teacher
+
+
+def test_a_checkpoint_teachers_legend_key_is_its_one_spelling():
+    from types import SimpleNamespace
+
+    import torch
+
+    from helpers.learning.finetune import TrainConfig
+
+    finished = TrainConfig(task="trec", student="L6", epochs=6)
+    checkpoint = finished.replace(epochs=1, schedule_epochs=6)
+    student = TrainConfig(task="trec", student="L1", epochs=3)
+    kd = student.replace(method="kd", alpha=0.5, temperature=4.0, teacher=checkpoint)
+    logits = {"test": torch.zeros(4, 6)}
+    records = [SimpleNamespace(config=c, logits=logits) for c in (checkpoint, finished, kd)]
+    curves = entropies_by_label(records, teachers=[checkpoint, finished])
+    # the 1-of-6 checkpoint is not "L6 (1 epoch)": the legend uses the spelling its KD student's label uses after ←
+    assert list(curves) == ["teacher L6 (1 of 6 epochs)", "teacher L6 (6 epochs)", "L1 KD α=0.5 τ=4 ← L6 (1 of 6 epochs)"]
+
+
+def test_every_teacher_keeps_its_marker_and_colour_across_panels_and_figures():
+    from helpers.reporting.plotting import METHOD_COLORS, teacher_style
+
+    rungs = ["L6 (1 of 6 epochs)", "L6 (2 of 6 epochs)", "L6 (3 of 6 epochs)", "L6 (6 epochs)"]
+    styles = [teacher_style(label) for label in rungs]
+    assert len(set(styles)) == 4 and len({m for m, _ in styles}) == 4  # shapes alone tell the rungs apart
+    assert not {c for _, c in styles} & {METHOD_COLORS["erm"], METHOD_COLORS["ls"], METHOD_COLORS["kd"]}
+    assert teacher_style("L6 (2 of 6 epochs, seed 2)") == teacher_style("L6 (2 of 6 epochs)")  # runs of one setting
+
+    def panel(labels):
+        points = pd.DataFrame({"knob": "epochs", "label": labels, "teacher_entropy": np.linspace(0.1, 0.9, len(labels)),
+                               "student_entropy": np.linspace(0.2, 0.7, len(labels)), "student_entropy_ci": 0.01,
+                               "n": 5})
+        ax = inheritance_plot(points, None, 0.4).axes[0]
+        return {c.get_label().removeprefix("KD students of "): (c.lines[0].get_marker(), c.lines[0].get_color())
+                for c in ax.containers}
+
+    tau4, tau1 = panel(rungs), panel([rungs[0], rungs[-1]])  # τ = 1 has only the extreme rungs
+    assert tau1[rungs[0]] == tau4[rungs[0]] and tau1[rungs[-1]] == tau4[rungs[-1]]
+    assert tau4 == {label: style for label, style in zip(rungs, styles)}
+    # the density figure: each teacher and its KD student in the teacher's colour and marker, LS in the LS colour
+    lines = {line.get_label().split(" (mean")[0]: line
+             for line in entropy_density_plot(_density_inputs(), num_classes=6).axes[0].get_lines()}
+    for teacher in ("L6 (4 epochs)", "L6 (1 of 4 epochs)"):
+        marker, color = teacher_style(teacher)
+        for key in (f"teacher {teacher}", f"L1 KD α=0.5 τ=1 ← {teacher}"):
+            assert (lines[key].get_marker(), lines[key].get_color()) == (marker, color)
+    assert lines["L1 LS α=0.1"].get_color() == METHOD_COLORS["ls"] != METHOD_COLORS["kd"]
+
+
+def test_inheritance_plot_error_bars_are_paired_when_the_points_have_them_and_the_legend_states_n():
+    points = pd.DataFrame({"knob": "epochs", "label": ["L6 (1 of 6 epochs)", "L6 (2 of 6 epochs)", "L6 (6 epochs)"],
+                           "teacher_entropy": [1.0, 0.4, 0.08], "student_entropy": [0.88, 0.52, 0.2],
+                           "student_entropy_ci": [0.06, 0.07, 0.05], "student_entropy_paired_ci": [0.04, 0.03, 0.02],
+                           "n": [5, 5, 5]})
+    ax = inheritance_plot(points, None, 0.37, erm_ci=0.05).axes[0]
+    labels = _legend_labels(ax)
+    assert "error bars: paired 95% t-interval of KD − ERM (same seed), n = 5 seeds per point" in labels
+    bars = ax.containers[1].lines[2][0].get_segments()[0]  # the 2-of-6 rung's bar
+    assert bars[1][1] - bars[0][1] == pytest.approx(2 * 0.03)
+    assert not [p for p in ax.patches if p.get_label() == "" and p.get_facecolor()[3] == pytest.approx(0.15)]
+    unpaired = inheritance_plot(points.drop(columns=["student_entropy_paired_ci"]), None, 0.37).axes[0]
+    assert "error bars: 95% t-interval over seeds, n = 5 seeds per point" in _legend_labels(unpaired)
+
+
+def test_forest_plot_marks_holm_and_the_setting_and_says_95_percent_t_intervals():
+    runs = _runs()
+    noisy = runs[runs["method"] == "kd"].assign(teacher="L6 (1 of 6 epochs)",
+                                                entropy=lambda f: 0.305 + 0.04 * (f["seed"] - 1.2))
+    verdicts = verdict_table(pd.concat([runs, noisy], ignore_index=True))
+    verdicts.loc[verdicts["teacher"] == "L6 (1 of 6 epochs)", ["direction", "holm"]] = ["up", False]
+    ax = difference_plot(verdicts, title="shipped full, fine-tuned tier").axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert any(label.endswith("†") and "standard, outside paper setting" in label for label in labels)
+    assert "trec · L2 KD α=0.5 τ=4 ← L6 (standard; n=3)" in labels
+    assert ax.get_title().startswith("shipped full, fine-tuned tier\n") and "95% t-intervals" in ax.get_title()
+    assert "† = does not survive Holm's correction" in ax.get_title()
+
+
+def test_the_projection_legend_never_covers_a_panel():
+    frame = pd.DataFrame({"x": [0.0, 1.0, 0.5], "y": [0.0, 0.0, 1.0], "class": ["a", "b", "c"]})
+    vertices = np.array([[0.0, 0.0], [1.0, 0.0], [0.5, 1.0]])
+    fig = projection_plot({"ERM": (frame, vertices, 0.5), "LS": (frame, vertices, 0.2)})
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    legend = next(ax.get_legend() for ax in fig.axes if ax.get_legend() is not None).get_window_extent(renderer)
+    for ax in fig.axes:
+        assert not legend.overlaps(ax.get_window_extent(renderer))

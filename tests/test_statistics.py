@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 from helpers.maths.statistics import (
     difference_summary,
     direction,
-    fit_line,
     format_ci,
     holm,
     mean_ci,
@@ -21,6 +20,7 @@ from helpers.maths.statistics import (
     t_cdf,
     t_quantile,
 )
+from helpers.maths.regression import fit_line
 
 # two-sided critical values from a printed t table
 T_TABLE = [(0.975, 1, 12.706), (0.975, 2, 4.303), (0.975, 4, 2.776), (0.975, 9, 2.262), (0.975, 10, 2.228),
@@ -218,3 +218,110 @@ def test_fit_line_correlation_interval_is_scipys_fisher_interval():
     z, se = np.arctanh(fit.r), 1 / np.sqrt(len(x) - 3)
     q = scipy_stats.norm.ppf(0.975)
     assert np.isclose(fit.r_low, np.tanh(z - q * se)) and np.isclose(fit.r_high, np.tanh(z + q * se))
+
+
+# ------------------------------------------------------------------------- teacher runs as a random effect
+
+
+def _runs_frame(offsets, seeds=5, spread=0.002, shared_seeds=False):
+    """KD − ERM differences of students of several teacher runs: each run shifted by its offset, tiny seed noise."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for run, offset in enumerate(offsets):
+        for seed in range(seeds):
+            rows.append({"tier": "finetune", "task": "trec", "student": "L1", "teacher": "L6 (6 epochs)", "method": "kd",
+                         "alpha": 0.5, "temperature": 4.0, "teacher_run": f"L6 (6 epochs, seed {run})",
+                         "seed": seed if shared_seeds else 100 * run + seed, "value": 0.3,
+                         "baseline_value": 0.3, "difference": offset + spread * rng.standard_normal()})
+    return pd.DataFrame(rows)
+
+
+def test_a_balanced_design_without_shared_seeds_gives_the_t_interval_over_run_means():
+    from helpers.maths.statistics import random_effects_ci
+
+    frame = _runs_frame([0.05, 0.12, 0.02])
+    ci = random_effects_ci(frame)
+    by_run = mean_ci(frame.groupby("teacher_run")["difference"].mean())
+    assert ci.runs == 3 and ci.n == 15 and not ci.crossed
+    assert (ci.mean, ci.low, ci.high) == pytest.approx((by_run.mean, by_run.low, by_run.high), abs=5e-4)
+
+
+def test_students_of_few_teacher_runs_get_a_wider_interval_than_their_seeds_alone_give():
+    # three teacher runs that disagree, each with five students that agree: the seeds alone make the mean look
+    # certain; with the run as a random effect, three runs leave it undecided
+    frame = _runs_frame([0.06, -0.01, 0.005], shared_seeds=True)
+    seeds_only = difference_summary(frame.drop(columns=["teacher_run"]), negligible=0.01).iloc[0]
+    runs = difference_summary(frame, negligible=0.01).iloc[0]
+    assert seeds_only["reading"] == "seeds" and seeds_only["runs"] == 1 and seeds_only["direction"] == "up"
+    assert runs["reading"] == "teacher runs" and runs["runs"] == 3 and runs["n"] == 15
+    assert runs["ci"] > 2 * seeds_only["ci"] and runs["low"] < 0 < runs["high"] and runs["direction"] == "unclear"
+    assert runs["p"] > seeds_only["p"]
+
+
+def test_one_teacher_run_is_read_over_seeds_and_two_runs_are_needed_for_a_random_effect():
+    from helpers.maths.statistics import random_effects_ci
+
+    one = difference_summary(_runs_frame([0.05])).iloc[0]
+    assert one["reading"] == "seeds" and one["runs"] == 1
+    with pytest.raises(ValueError, match="at least 2 teacher runs"):
+        random_effects_ci(_runs_frame([0.05]))
+
+
+def test_identical_differences_per_run_fall_back_to_the_run_means():
+    from helpers.maths.statistics import random_effects_ci
+
+    ci = random_effects_ci(_runs_frame([0.1, 0.2, 0.3], spread=0.0))
+    by_run = mean_ci([0.1, 0.2, 0.3])
+    assert ci.mean == pytest.approx(0.2) and ci.half == pytest.approx(by_run.half, rel=1e-3)
+
+
+# ------------------------------------------------------------------------- line bands, Fieller, leave-one-out
+
+
+def test_the_band_is_narrowest_at_the_mean_of_x():
+    x = np.array([0.1, 0.3, 0.5, 0.9, 1.2])
+    fit = fit_line(x, 0.6 * x + 0.1 + np.array([0.01, -0.02, 0.015, -0.005, 0.0]))
+    low, high = fit.band([x.mean(), x.max()])
+    half_at_mean = (high[0] - low[0]) / 2
+    assert half_at_mean == pytest.approx(t_quantile(0.975, 3) * fit.residual_sd / math.sqrt(5))
+    assert high[1] - low[1] > high[0] - low[0]
+
+
+def test_fieller_interval_holds_the_crossing_and_meets_the_bound_at_its_ends():
+    x = np.array([0.08, 0.25, 0.4, 1.0])
+    fit = fit_line(x, 0.73 * x + 0.1 + np.array([0.0, 0.02, -0.02, 0.0]))
+    y0, y0_se = 0.3, 0.01
+    crossing = fit.crossing_interval(y0, y0_se)
+    assert crossing.bounded and crossing.low < crossing.point < crossing.high
+    assert crossing.point == pytest.approx(fit.crossing(y0))
+    t2 = t_quantile(0.975, fit.n - 2) ** 2
+    s2 = fit.residual_sd ** 2
+
+    def excess(v):  # (y0 − a − b·x)² − t² · Var(y0 − a − b·x): zero at Fieller's ends
+        var = y0_se ** 2 + s2 * (1 / fit.n + (v - fit.x_mean) ** 2 / fit.sxx)
+        return (y0 - fit.intercept - fit.slope * v) ** 2 - t2 * var
+
+    assert excess(crossing.low) == pytest.approx(0, abs=1e-12) and excess(crossing.high) == pytest.approx(0, abs=1e-12)
+    assert excess(crossing.point) < 0
+    wider = fit.crossing_interval(y0, 0.05)
+    assert wider.low < crossing.low and wider.high > crossing.high  # the ERM mean's uncertainty widens it
+
+
+def test_a_crossing_is_unbounded_when_the_slopes_interval_contains_zero():
+    x = np.array([0.1, 0.2, 0.3, 0.4])
+    fit = fit_line(x, np.array([0.3, 0.1, 0.35, 0.2]))
+    assert fit.slope_low < 0 < fit.slope_high
+    crossing = fit.crossing_interval(0.25)
+    assert not crossing.bounded and crossing.low == -math.inf and crossing.high == math.inf
+
+
+def test_leave_one_out_slopes_expose_a_leverage_point():
+    from helpers.maths.regression import leave_one_out_slopes
+
+    x = np.array([0.08, 0.2, 0.4, 1.0])
+    y = np.array([0.1, 0.2, 0.4, 0.7])  # slope 1 through the first three, the last point bends it
+    slopes = leave_one_out_slopes(x, y, ["a", "b", "c", "d"])
+    assert list(slopes) == ["a", "b", "c", "d"]
+    assert slopes["d"] == pytest.approx(fit_line(x[:3], y[:3]).slope) and slopes["d"] > fit_line(x, y).slope + 0.2
+    two = leave_one_out_slopes([0.1, 0.1, 0.5], [0.2, 0.3, 0.4], ["a", "a", "b"])
+    assert math.isnan(two["a"]) and math.isnan(two["b"])  # one distinct x left either way: no slope

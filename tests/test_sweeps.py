@@ -5,6 +5,7 @@ import pytest
 
 from helpers.learning.features import HeadConfig, run_head, toy_feature_set
 from helpers.maths.metrics import entropy
+from helpers.maths.statistics import mean_ci
 from helpers.experiments.sweeps import (
     alpha_temperature_configs,
     inheritance_frame,
@@ -67,6 +68,13 @@ def test_inheritance_frame_records_the_scaled_teachers_entropy():
     # the flatter teacher's students are less confident: inheritance on the toy task
     flat, sharp = points.set_index("knob").loc["logit scale"], points.set_index("knob").loc["reference"]
     assert flat["student_entropy"] > sharp["student_entropy"]
+    # a rescaled teacher shares the training run of the teacher it rescales: not an independent teacher
+    assert flat["training_run"] == sharp["training_run"] == TEACHER.label()
+    # the paired interval: each KD student against the ERM student of its seed
+    erm = frame[frame["method"] == "erm"].set_index("seed")["entropy"]
+    students = kd[kd["knob"] == "logit scale"].set_index("seed")["entropy"]
+    paired = mean_ci(students - erm.loc[students.index])
+    assert flat["difference"] == pytest.approx(paired.mean) and flat["student_entropy_paired_ci"] == pytest.approx(paired.half)
     with pytest.raises(ValueError, match="no KD rows"):
         inheritance_points(frame[frame["method"] != "kd"])
 
@@ -97,7 +105,7 @@ def test_kd_teacher_table_predicts_the_direction_from_the_teachers_confidence():
 
 # ------------------------------------------------------------------ fine-tuned inheritance, teachers, agreement
 
-from helpers.reporting.verdicts import fit_line  # noqa: E402
+from helpers.maths.regression import fit_line  # noqa: E402
 from helpers.experiments.sweeps import finetune_inheritance_frame, kd_agreement_summary, teacher_frame  # noqa: E402
 
 EARLY = TEACHER.replace(epochs=1)
@@ -131,7 +139,7 @@ def test_finetune_inheritance_frame_gives_one_point_per_teacher_even_with_two_te
     assert len(points) == 2 and (points["n"] == 3).all()
     one = kd[kd["label"] == "L6 (1 epoch)"]["entropy"].mean()
     assert points.set_index("teacher").loc["L6 (1 epoch)", "student_entropy"] == pytest.approx(one)
-    from helpers.reporting.verdicts import inheritance_fit
+    from helpers.reporting.inheritance import inheritance_fit
 
     assert inheritance_fit(points, erm["entropy"].mean()).fit is None  # two teachers: no slope, no r
 
@@ -210,4 +218,5 @@ def test_a_teacher_erm_run_never_enters_the_erm_baseline_of_kd_expectations():
     expected = float(entropy(records[2].logits["validation"]).mean())
     row = kd_expectations(records).set_index("teacher").iloc[0]
     assert row["n"] == 2  # the two L6 students, not the teacher head
+    assert row["teacher_val_accuracy"] == 0.0  # the teacher's validation accuracy: the paper's-setting criterion
     assert row["erm_entropy"] == pytest.approx(expected)

@@ -23,6 +23,7 @@ from helpers.infrastructure.progress import progress as progress_bar
 from helpers.maths.hypotheses import kd_expectation, kd_setting
 from helpers.maths.statistics import mean_ci, seed_summary
 from helpers.learning.features import FeatureSet, HeadConfig, run_head
+from helpers.learning.results import parse_teacher_label
 from helpers.maths.metrics import entropy
 
 __all__ = [
@@ -137,7 +138,8 @@ def inheritance_frame(data: FeatureSet, student: HeadConfig, teachers: Sequence[
 
     One row per student run: the ``results.csv`` columns plus ``knob``, ``knob_value``,
     ``teacher_entropy`` and ``teacher_train_entropy`` (the scaled teacher's mean test / training
-    entropy, nats) and ``teacher_accuracy``. ERM students of the same seeds are included
+    entropy, nats), ``teacher_accuracy`` and ``training_run`` (the teacher's training run: a rescaled
+    teacher shares the run of the teacher it rescales). ERM students of the same seeds are included
     (``knob='none'``, teacher entropies NaN) as the crossover reference.
     """
     if student.method != "erm":
@@ -153,36 +155,49 @@ def inheritance_frame(data: FeatureSet, student: HeadConfig, teachers: Sequence[
         config = student.replace(seed=int(seed), method="kd", alpha=alpha, temperature=temperature,
                                  teacher=teacher.head, teacher_logit_scale=teacher.scale)
         row = run_head(config, data).row()
-        row.update(knob=teacher.knob, knob_value=teacher.value, teacher_entropy=entropy(scaled_test).mean().item(),
+        row.update(knob=teacher.knob, knob_value=teacher.value, training_run=teacher.head.label(),
+                   teacher_entropy=entropy(scaled_test).mean().item(),
                    teacher_train_entropy=entropy(scaled_train).mean().item(),
                    teacher_val_entropy=entropy(record.logits["validation"] * teacher.scale).mean().item(),
                    teacher_accuracy=float((scaled_test.argmax(-1) == record.labels["test"]).float().mean()))
         rows.append(row)
     for seed in seeds:
         row = run_head(student.replace(seed=int(seed)), data).row()
-        row.update(knob="none", knob_value=float("nan"), teacher_entropy=float("nan"),
+        row.update(knob="none", knob_value=float("nan"), training_run="", teacher_entropy=float("nan"),
                    teacher_train_entropy=float("nan"), teacher_val_entropy=float("nan"), teacher_accuracy=float("nan"))
         rows.append(row)
     return pd.DataFrame(rows)
 
 
 def inheritance_points(frame: pd.DataFrame) -> pd.DataFrame:
-    """One point per teacher: its entropies and the KD students' mean entropy with the t-interval over seeds.
+    """One point per teacher run: its entropies and the KD students' mean entropy with the t-interval over seeds.
 
-    A frame with a ``point`` column (``finetune_inheritance_frame`` with per-seed points) gives one point per
-    value of it instead; its ``label`` column (the legend's name for a group of points) is kept.
+    Where the frame holds the ERM students of the same seeds (``method='erm'``), each point also carries the **paired**
+    interval of its students against them: ``difference`` (KD − ERM, mean over seeds), ``difference_low`` /
+    ``difference_high`` and ``student_entropy_paired_ci`` (the paired half-width: the error bar that says whether the
+    point differs from ERM). A frame with a ``point`` column (``finetune_inheritance_frame`` with per-seed points)
+    gives one point per value of it instead; its ``label`` (the teacher setting, for legends) and ``training_run``
+    columns are kept.
     """
     kd = frame[frame["method"] == "kd"]
     if kd.empty:
         raise ValueError("frame has no KD rows")
+    erm = frame[frame["method"] == "erm"]
+    erm_by_seed = erm.groupby("seed")["entropy"].mean() if not erm.empty else pd.Series(dtype=float)
     rows = []
     keys = ["knob", "knob_value", "teacher"] + (["point"] if "point" in kd.columns else [])
     for key, group in kd.groupby(keys, sort=False):
         knob, value, teacher = key[:3]
         ci = mean_ci(group["entropy"])
         extra = {"point": key[3]} if "point" in kd.columns else {}
-        if "label" in kd.columns:
-            extra["label"] = group["label"].iloc[0]
+        for column in ("label", "training_run"):
+            if column in kd.columns:
+                extra[column] = group[column].iloc[0]
+        paired = group[group["seed"].isin(erm_by_seed.index)]
+        if len(paired):
+            diff = mean_ci(paired["entropy"].to_numpy(float) - erm_by_seed.loc[paired["seed"]].to_numpy(float))
+            extra.update(difference=diff.mean, difference_low=diff.low, difference_high=diff.high,
+                         student_entropy_paired_ci=diff.half)
         rows.append({**extra, "knob": knob, "knob_value": value, "teacher": teacher,
                      "teacher_entropy": float(group["teacher_entropy"].iloc[0]),
                      "teacher_train_entropy": float(group["teacher_train_entropy"].iloc[0]),
@@ -302,13 +317,22 @@ def student_recipe(config):
                                teacher_logit_scale=1.0, seed=0)
 
 
+EXPECTATION_COLUMNS = ["tier", "task", "student", "teacher", "teacher_entropy", "teacher_val_accuracy", "erm_entropy",
+                       "erm_ci", "n", "expected"]
+
+
 def kd_expectations(records: Sequence) -> pd.DataFrame:
-    """The inputs of the kit's KD prediction (``helpers.maths.hypotheses``), one row per (tier, task, student, teacher) of
-    the KD runs among ``records``: ``teacher_entropy`` — the teacher's mean **validation** entropy as the student
+    """The inputs of the kit's KD prediction (``helpers.maths.hypotheses``), one row per (tier, task, student, teacher run)
+    of the KD runs among ``records``: ``teacher_entropy`` — the teacher's mean **validation** entropy as the student
     sees it (logit scale applied) — and ``erm_entropy`` / ``erm_ci`` / ``n`` — the ERM students' mean validation
     entropy over seeds (95% half-width; only ERM runs of the KD student's own recipe, :func:`student_recipe`:
-    never a teacher run) — plus ``expected`` (``'up'``, ``'down'`` or None). Records must include the
-    teachers and the ERM students."""
+    never a teacher run) — plus ``expected`` (``'up'``, ``'down'`` or None: the teacher outside the ERM interval
+    widened by the negligible band, :func:`helpers.maths.hypotheses.kd_expectation`).
+
+    ``teacher_val_accuracy`` (the teacher's validation accuracy) and the teacher's spelling (``teacher``: a finished run
+    or a checkpoint, rescaled or not, :func:`helpers.learning.results.parse_teacher_label`) decide whether it is in the
+    paper's setting (:func:`helpers.maths.hypotheses.in_paper_setting`). Records must include the teachers and the
+    ERM students."""
     erm: dict[tuple, list[float]] = {}
     for record in records:
         if record.config.method == "erm":
@@ -321,11 +345,13 @@ def kd_expectations(records: Sequence) -> pd.DataFrame:
         if key in rows or not baseline:
             continue
         ci = mean_ci(baseline)
-        teacher_h = float(entropy(teacher.logits["validation"] * record.config.teacher_logit_scale).mean())
+        scale = record.config.teacher_logit_scale
+        teacher_h = float(entropy(teacher.logits["validation"] * scale).mean())
         rows[key] = dict(zip(("tier", "task", "student", "teacher"), key), teacher_entropy=teacher_h,
-                         erm_entropy=ci.mean, erm_ci=ci.half, n=ci.n, expected=kd_expectation(teacher_h, ci.mean))
-    return pd.DataFrame(list(rows.values()), columns=["tier", "task", "student", "teacher", "teacher_entropy",
-                                                      "erm_entropy", "erm_ci", "n", "expected"])
+                         teacher_val_accuracy=float(teacher.validation_metrics["accuracy"]),
+                         erm_entropy=ci.mean, erm_ci=ci.half, n=ci.n,
+                         expected=kd_expectation(teacher_h, ci.mean, erm_half=ci.half))
+    return pd.DataFrame(list(rows.values()), columns=EXPECTATION_COLUMNS)
 
 
 def finetune_inheritance_frame(records: Sequence, temperature: float, alpha: float | None = None, task: str | None = None,
@@ -334,8 +360,10 @@ def finetune_inheritance_frame(records: Sequence, temperature: float, alpha: flo
 
     Takes the standard-KD students (bigger teacher) at ``temperature`` (and ``alpha``, if given) whose teacher run is
     among ``records``, plus the ERM students of the same task, student model and seeds (``knob='none'``). Each teacher
-    is one *dose*: its mean test entropy as the student sees it (logit scale applied). ``knob`` is ``'logit scale'``
-    for a rescaled teacher, else ``'epochs'``; ``label`` is the teacher's spelling (for legends).
+    run is one *dose*: its mean test entropy as the student sees it (logit scale applied). ``knob`` is ``'logit scale'``
+    for a rescaled teacher, else ``'epochs'``; ``label`` is the teacher *setting*'s spelling (for legends: every run of
+    a rung shares it, ``helpers.learning.results.parse_teacher_label``) and ``training_run`` the teacher's training
+    run (the checkpoints and rescalings of one run share it).
 
     ``point`` says what :func:`inheritance_points` makes one point of: the teacher (mean over seeds), or, with
     ``per_seed`` (default: when there are fewer than three teachers, since a line fit needs three points), each
@@ -365,9 +393,11 @@ def finetune_inheritance_frame(records: Sequence, temperature: float, alpha: flo
     for record, teacher, row in chosen:
         scale = record.config.teacher_logit_scale
         test = teacher.logits["test"] * scale
+        spelling = parse_teacher_label(row["teacher"])
         rows.append({**row, "knob": "logit scale" if scale != 1 else "epochs",
                      "knob_value": float(scale) if scale != 1 else float(teacher.config.epochs),
-                     "label": row["teacher"], "point": f"{row['teacher']}, seed {row['seed']}" if per_seed else row["teacher"],
+                     "label": spelling.setting, "training_run": f"{spelling.model} seed {teacher.config.seed}",
+                     "point": f"{row['teacher']}, seed {row['seed']}" if per_seed else row["teacher"],
                      "teacher_entropy": entropy(test).mean().item(),
                      "teacher_val_entropy": entropy(teacher.logits["validation"] * scale).mean().item(),
                      "teacher_train_entropy": entropy(teacher.logits["train"] * scale).mean().item(),
@@ -379,6 +409,7 @@ def finetune_inheritance_frame(records: Sequence, temperature: float, alpha: flo
         if (record.config.method == "erm" and row["task"] == task_name and row["student"] == student_name
                 and row["seed"] in seeds and row["role"] == "student"):
             rows.append({**row, "knob": "none", "knob_value": float("nan"), "label": "ERM", "point": "ERM",
+                         "training_run": "",
                          "teacher_entropy": float("nan"), "teacher_train_entropy": float("nan"),
                          "teacher_accuracy": float("nan")})
     frame = pd.DataFrame(rows)

@@ -20,8 +20,9 @@ Schema (one row per trained model)::
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 
 import numpy as np
 import pandas as pd
@@ -44,6 +45,8 @@ __all__ = [
     "RESULT_COLUMNS",
     "IDENTITY_COLUMNS",
     "teacher_label",
+    "TeacherSpelling",
+    "parse_teacher_label",
     "run_label",
     "make_row",
     "results_frame",
@@ -64,12 +67,14 @@ IDENTITY_COLUMNS = ("tier", "task", "role", "student", "teacher", "method", "alp
 
 
 def teacher_label(name: str, *, objective: Objective | None = None, epochs: float | None = None,
-                  logit_scale: float = 1.0, schedule_epochs: float | None = None) -> str:
+                  logit_scale: float = 1.0, schedule_epochs: float | None = None, seed: int | None = None) -> str:
     """The one spelling of a teacher: its model name, then how it differs from a plain ERM teacher.
 
     ``'L6'``, ``'L6 (logits ×2)'`` (its logits multiplied by 2: sharper), ``'L6 (LS α=0.3)'``,
     ``'L6 (1 epoch)'``, ``'L6 (LS α=0.3, 2 epochs, logits ×0.5)'``; a checkpoint after 2 epochs of a run
-    scheduled for 6: ``'L6 (2 of 6 epochs)'``.
+    scheduled for 6: ``'L6 (2 of 6 epochs)'``. A teacher run of another ``seed`` than 0 ends with it:
+    ``'L6 (2 of 6 epochs, seed 1)'`` (seed 0, the kit's one teacher run per setting before teacher seeds, keeps
+    the plain spelling). :func:`parse_teacher_label` reads a spelling back.
     """
     notes = []
     if objective is not None and objective.method != "erm":
@@ -80,7 +85,38 @@ def teacher_label(name: str, *, objective: Objective | None = None, epochs: floa
         notes.append(f"{epochs:g} epoch{'' if epochs == 1 else 's'}")
     if logit_scale != 1.0:
         notes.append(f"logits ×{logit_scale:g}")
+    if seed:
+        notes.append(f"seed {int(seed)}")
     return f"{name} ({', '.join(notes)})" if notes else str(name)
+
+
+_SEED_NOTE = re.compile(r"(, | \()seed (\d+)\)$")
+_CHECKPOINT_NOTE = re.compile(r"[(,] ?[\d.]+ of [\d.]+ epochs[,)]")
+
+
+class TeacherSpelling(NamedTuple):
+    """A :func:`teacher_label` read back: the ``model`` (``'L6'``), the teacher ``setting`` (the spelling without the
+    run's seed: every run of one setting shares it), the run's ``seed`` (0 when the spelling names none), whether it
+    is an earlier ``checkpoint`` of a longer run (``'2 of 6 epochs'``) and whether its logits are ``rescaled``."""
+
+    model: str
+    setting: str
+    seed: int
+    checkpoint: bool
+    rescaled: bool
+
+
+def parse_teacher_label(label: str) -> TeacherSpelling:
+    """Read a :func:`teacher_label` back: ``'L6 (2 of 6 epochs, seed 1)'`` → model ``'L6'``, setting
+    ``'L6 (2 of 6 epochs)'``, seed 1, a checkpoint, not rescaled; ``'L6 (seed 2)'`` → setting ``'L6'``, seed 2."""
+    label = str(label)
+    setting, seed = label, 0
+    match = _SEED_NOTE.search(label)
+    if match is not None:
+        head = label[: match.start()]
+        setting, seed = (head + ")" if match.group(1) == ", " else head), int(match.group(2))
+    return TeacherSpelling(model=setting.split(" (")[0], setting=setting, seed=seed,
+                           checkpoint=bool(_CHECKPOINT_NOTE.search(setting)), rescaled="logits ×" in setting)
 
 
 def run_label(student: str, objective: Objective, teacher: str = "") -> str:

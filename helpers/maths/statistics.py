@@ -1,4 +1,4 @@
-"""Statistics over seeds: means with 95% t-intervals, paired differences, directions, a family correction, line fits.
+"""Statistics over seeds: means with 95% t-intervals, paired differences, directions, teacher runs, a family correction.
 
 Conventions
 -----------
@@ -8,13 +8,23 @@ Conventions
 * A *paired difference* is ``metric(method run) − metric(ERM run)`` for the same tier, task, student and seed
   (same data order and initialisation); the spread of those differences, not of the raw values, sets the interval.
 * A direction (:func:`direction`) is read from the interval *and* the point estimate against a negligible band
-  ``±negligible`` (entropy: :data:`NEGLIGIBLE_ENTROPY` nats): ``up``/``down`` — the interval excludes 0 and the
+  ``±negligible`` (entropy: :data:`NEGLIGIBLE_ENTROPY` nats; every metric's: :data:`NEGLIGIBLE_BANDS`): ``up``/``down`` — the interval excludes 0 and the
   mean is at least the band; ``up-small``/``down-small`` — the interval excludes 0 but the mean is inside the band
   (real, practically negligible); ``negligible`` — the whole interval inside the band (an equivalence claim, TOST
   logic); ``unclear`` — otherwise. One seed gives no interval: ``up?``/``down?`` (a sign, untested).
 * Many verdicts at 95% each: the family is read with **Holm's** step-down correction of the paired t-tests'
   p-values (:func:`holm`).
-* Entropies are in nats. Correlations are Pearson's r with a Fisher-z interval.
+* **Teacher runs.** Students of one teacher run are not independent evidence about the teacher. A KD comparison whose
+  students come from one teacher run is read *conditional on that run* (the paired t-interval over seeds). With
+  several independent teacher runs (a ``teacher_run`` column), :func:`difference_summary` reads it with the teacher run
+  as a **random effect** (:func:`random_effects_ci`): a linear mixed model (``statsmodels`` MixedLM, REML,
+  ``difference ~ 1``) with a random intercept per teacher run — and, where the runs' students share seeds (and so share
+  their ERM partners), a crossed random intercept per student seed — and a t-interval with ``runs − 1`` degrees of
+  freedom. Why a mixed model and not a bootstrap: with three teacher runs a bootstrap over runs has ten distinct
+  resamples and its percentile interval is far too narrow, while the t reference on ``runs − 1`` degrees of freedom
+  says how little three runs know. In a balanced design without shared seeds the interval equals the t-interval over
+  the runs' mean differences.
+* Entropies are in nats. Line fits, their bands and crossovers live in :mod:`helpers.maths.regression`.
 
 The sentences that report these numbers live in ``helpers.reporting.verdicts``.
 """
@@ -22,6 +32,7 @@ The sentences that report these numbers live in ``helpers.reporting.verdicts``.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -33,6 +44,9 @@ __all__ = [
     "GROUP_COLUMNS",
     "METRICS",
     "NEGLIGIBLE_ENTROPY",
+    "NEGLIGIBLE_BANDS",
+    "negligible_band",
+    "RUN_COLUMN",
     "DIRECTIONS",
     "t_cdf",
     "t_quantile",
@@ -44,17 +58,27 @@ __all__ = [
     "paired_differences",
     "paired_t_pvalue",
     "direction",
+    "RandomEffectsCI",
+    "random_effects_ci",
     "difference_summary",
     "holm",
-    "LineFit",
-    "fit_line",
 ]
 
 NEGLIGIBLE_ENTROPY = 0.01  # nats: a change smaller than this is too small to matter (a constant of the kit, not fitted)
+#: The negligible band of each metric (constants of the kit, not fitted): entropy and NLL in nats, accuracy and ECE
+#: as fractions (0.01 = one percentage point).
+NEGLIGIBLE_BANDS = {"entropy": NEGLIGIBLE_ENTROPY, "nll": 0.01, "accuracy": 0.01, "ece": 0.01, "max_prob": 0.01}
 DIRECTIONS = ("up", "down", "up-small", "down-small", "negligible", "unclear", "up?", "down?")
 
 GROUP_COLUMNS = ["tier", "task", "student", "teacher", "method", "alpha", "temperature"]  # tiers never mix
 METRICS = ["accuracy", "entropy", "max_prob", "nll", "ece"]
+
+
+def negligible_band(metric: str) -> float:
+    """The negligible band of ``metric`` (:data:`NEGLIGIBLE_BANDS`); ValueError for a metric without one."""
+    if metric not in NEGLIGIBLE_BANDS:
+        raise ValueError(f"no negligible band for metric {metric!r}; known: {sorted(NEGLIGIBLE_BANDS)}")
+    return NEGLIGIBLE_BANDS[metric]
 
 
 # --------------------------------------------------------------------------------------------
@@ -171,18 +195,23 @@ def seed_summary(frame: pd.DataFrame, by: Sequence[str] | None = None, metrics: 
     return pd.DataFrame(rows)
 
 
+RUN_COLUMN = "teacher_run"  # the teacher run a KD student learnt from, when a teacher setting has several runs
+
+
 def paired_differences(frame: pd.DataFrame, metric: str = "entropy", baseline: str | Mapping[str, Any] = "erm",
                        pair_on: Sequence[str] = ("tier", "task", "student", "seed")) -> pd.DataFrame:
     """Per-seed ``metric(run) − metric(baseline run)`` of the same task, student and seed.
 
     ``baseline`` is a method name (default ERM) or a mapping ``{column: value}`` selecting the
     baseline runs (e.g. ``{"method": "kd", "teacher": "L6-head"}``). Returns the non-baseline
-    rows with columns ``GROUP_COLUMNS + ['seed', 'value', 'baseline_value', 'difference']``.
+    rows with columns ``GROUP_COLUMNS + ['seed', 'value', 'baseline_value', 'difference']`` (and ``teacher_run`` when
+    ``frame`` has it: the random factor of :func:`difference_summary`).
     Rows without a baseline partner are dropped. Raises ValueError on duplicate baseline runs.
     """
     pair_on = list(pair_on)
     check_columns(frame, list(dict.fromkeys(GROUP_COLUMNS + pair_on + [metric])))
-    keyed = pd.concat([_group_keys(frame, GROUP_COLUMNS), frame[[c for c in pair_on if c not in GROUP_COLUMNS] + [metric]]], axis=1)
+    carried = [c for c in pair_on if c not in GROUP_COLUMNS] + ([RUN_COLUMN] if RUN_COLUMN in frame.columns else [])
+    keyed = pd.concat([_group_keys(frame, GROUP_COLUMNS), frame[carried + [metric]]], axis=1)
     selector = {"method": baseline} if isinstance(baseline, str) else dict(baseline)
     check_columns(keyed, list(selector), "frame")
     is_base = np.logical_and.reduce([keyed[c] == v for c, v in selector.items()]) if selector else np.zeros(len(keyed), bool)
@@ -196,7 +225,7 @@ def paired_differences(frame: pd.DataFrame, metric: str = "entropy", baseline: s
     others = keyed[~is_base].rename(columns={metric: "value"})
     merged = others.merge(base, on=pair_on, how="inner")
     merged["difference"] = merged["value"] - merged["baseline_value"]
-    return merged[GROUP_COLUMNS + [c for c in pair_on if c not in GROUP_COLUMNS] + ["value", "baseline_value", "difference"]]
+    return merged[GROUP_COLUMNS + carried + ["value", "baseline_value", "difference"]]
 
 
 def paired_t_pvalue(differences: Iterable[float]) -> float:
@@ -256,64 +285,107 @@ def holm(p_values: Sequence[float], level: float = 0.05) -> tuple[np.ndarray, np
     return adjusted, rejected
 
 
+@dataclass(frozen=True)
+class RandomEffectsCI:
+    """The mean paired difference over several teacher runs, with the teacher run as a random effect.
+
+    ``half`` is ``t_{level, runs − 1} · se``; ``p`` the two-sided p-value of ``mean = 0`` on ``runs − 1`` degrees of
+    freedom; ``n`` the paired differences (students); ``crossed``: a random intercept per student seed was fitted too.
+    """
+
+    mean: float
+    low: float
+    high: float
+    half: float
+    se: float
+    p: float
+    n: int
+    runs: int
+    crossed: bool
+
+
+def _mixed_model_se(data: pd.DataFrame, crossed: bool) -> tuple[float, float]:
+    """``(intercept, its standard error)`` of ``difference ~ 1`` with a random intercept per teacher run (and per seed,
+    crossed); NaN when the model cannot be fitted or has no residual spread left (e.g. identical differences within
+    every run), where its variance components are not identified."""
+    import statsmodels.formula.api as smf
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # boundary fits (a variance component at 0) are expected with few runs
+            if crossed:
+                model = smf.mixedlm("difference ~ 1", data.assign(_all=1), groups="_all", re_formula="0",
+                                    vc_formula={"run": "0 + C(run)", "seed": "0 + C(seed)"})
+            else:
+                model = smf.mixedlm("difference ~ 1", data, groups=data["run"])
+            fit = model.fit(reml=True)
+        mean, se = float(fit.fe_params.iloc[0]), float(fit.bse_fe.iloc[0])
+    except (ValueError, np.linalg.LinAlgError):
+        return math.nan, math.nan
+    spread = float(data["difference"].var(ddof=1))
+    if not (math.isfinite(se) and se > 0 and fit.converged) or float(fit.scale) <= 1e-8 * spread:
+        return math.nan, math.nan  # no residual spread left: the variance components are not identified
+    return mean, se
+
+
+def random_effects_ci(differences: pd.DataFrame, level: float = 0.95, run: str = RUN_COLUMN,
+                      seed: str = "seed") -> RandomEffectsCI:
+    """The mean of ``differences['difference']`` with the teacher run (``run``) as a random effect.
+
+    A linear mixed model (``statsmodels`` MixedLM, REML) ``difference ~ 1`` with a random intercept per run; where a
+    student seed appears under several runs (the runs' students share their ERM partners) a crossed random intercept
+    per seed is fitted too. The interval is ``mean ± t_{runs − 1} · se``. Needs at least two runs. When the model cannot
+    be fitted (no spread at all) the interval is the t-interval over the runs' mean differences — the same interval
+    in a balanced design without shared seeds.
+    """
+    check_columns(differences, ["difference", run], "differences")
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"level must be in (0, 1), got level={level!r}")
+    data = differences.dropna(subset=["difference"])
+    data = pd.DataFrame({"difference": data["difference"].astype(float), "run": data[run].astype(str),
+                         "seed": data[seed].astype(str) if seed in data.columns else np.arange(len(data)).astype(str)})
+    runs = int(data["run"].nunique())
+    if runs < 2:
+        raise ValueError(f"a random teacher-run effect needs at least 2 teacher runs, got {runs}")
+    crossed = bool((data.groupby("seed")["run"].nunique() > 1).any())
+    mean, se = _mixed_model_se(data, crossed)
+    if not math.isfinite(se):
+        by_run = mean_ci(data.groupby("run")["difference"].mean())
+        mean, se = by_run.mean, by_run.sd / math.sqrt(runs)
+    half = t_quantile(0.5 + level / 2.0, runs - 1) * se if se > 0 else 0.0
+    if se > 0:
+        p = float(2.0 * stats.t.sf(abs(mean) / se, runs - 1))
+    else:
+        p = 1.0 if mean == 0.0 else 0.0
+    return RandomEffectsCI(mean, mean - half, mean + half, half, se, p, len(data), runs, crossed)
+
+
 def difference_summary(differences: pd.DataFrame, level: float = 0.95, negligible: float = 0.0) -> pd.DataFrame:
-    """Per group: mean paired difference, its t-interval, ``n``, the paired t-test's ``p`` and the ``direction``
-    it supports (:func:`direction`; one seed: ``'up?'``/``'down?'``)."""
+    """Per group: mean paired difference, its interval, ``n``, the test's ``p`` and the ``direction`` it supports
+    (:func:`direction`; one seed: ``'up?'``/``'down?'``).
+
+    ``runs`` counts the teacher runs of the group (a ``teacher_run`` column; 1 without it) and ``reading`` says how
+    the interval was read: ``'seeds'`` — the paired t-interval over seeds (conditional on the one teacher run, if any);
+    ``'teacher runs'`` — the teacher run as a random effect (:func:`random_effects_ci`).
+    """
     check_columns(differences, GROUP_COLUMNS + ["difference"], "differences")
+    has_runs = RUN_COLUMN in differences.columns
     rows = []
     for key, group in differences.groupby(GROUP_COLUMNS, sort=False, dropna=False):
-        ci = mean_ci(group["difference"], level)
-        if ci.n == 1:  # no interval: report the sign of the single difference, flagged with '?'
-            moved = "up?" if ci.mean > 0 else "down?" if ci.mean < 0 else "unclear"
+        runs = int(group[RUN_COLUMN].nunique()) if has_runs else 1
+        if runs > 1:
+            ci = random_effects_ci(group, level)
+            mean, low, high, half, n, p, reading = ci.mean, ci.low, ci.high, ci.half, ci.n, ci.p, "teacher runs"
         else:
-            moved = direction(ci.low, ci.high, negligible, ci.mean)
-        rows.append({**dict(zip(GROUP_COLUMNS, key)), "n": ci.n, "difference": ci.mean, "low": ci.low,
-                     "high": ci.high, "ci": ci.half, "p": paired_t_pvalue(group["difference"]), "direction": moved,
+            seeds = mean_ci(group["difference"], level)
+            mean, low, high, half, n = seeds.mean, seeds.low, seeds.high, seeds.half, seeds.n
+            p, reading = paired_t_pvalue(group["difference"]), "seeds"
+        if n == 1:  # no interval: report the sign of the single difference, flagged with '?'
+            moved = "up?" if mean > 0 else "down?" if mean < 0 else "unclear"
+        else:
+            moved = direction(low, high, negligible, mean)
+        rows.append({**dict(zip(GROUP_COLUMNS, key)), "n": n, "runs": runs, "reading": reading, "difference": mean,
+                     "low": low, "high": high, "ci": half, "p": p, "direction": moved,
                      "baseline": float(group["baseline_value"].mean()), "value": float(group["value"].mean())})
-    return pd.DataFrame(rows, columns=GROUP_COLUMNS + ["n", "difference", "low", "high", "ci", "p", "direction",
-                                                       "baseline", "value"])
-
-
-@dataclass(frozen=True)
-class LineFit:
-    """Least-squares line ``y = slope·x + intercept`` with Pearson's r and 95% intervals."""
-
-    slope: float
-    intercept: float
-    r: float
-    r_low: float
-    r_high: float
-    slope_low: float
-    slope_high: float
-    n: int
-
-    def predict(self, x):
-        return self.slope * np.asarray(x, dtype=float) + self.intercept
-
-    def crossing(self, y: float) -> float:
-        """The ``x`` where the line reaches ``y`` (NaN for a flat line)."""
-        return (y - self.intercept) / self.slope if self.slope != 0 else math.nan
-
-
-def fit_line(x: Sequence[float], y: Sequence[float], level: float = 0.95) -> LineFit:
-    """Ordinary least squares of ``y`` on ``x``; r's interval by Fisher's z, the slope's by the t distribution."""
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    if x.shape != y.shape or x.ndim != 1:
-        raise ValueError(f"x and y must be 1-D and of equal length, got shapes {x.shape} and {y.shape}")
-    if x.size < 3:
-        raise ValueError(f"need at least 3 points to fit a line with an interval, got {x.size}")
-    if not (np.isfinite(x).all() and np.isfinite(y).all()):
-        raise ValueError("x and y must be finite")
-    if np.ptp(x) == 0:
-        raise ValueError("x is constant: no line can be fitted")
-    n = x.size
-    fit = stats.linregress(x, y)  # least squares; stderr is the slope's standard error
-    slope, intercept = float(fit.slope), float(fit.intercept)
-    r = float(np.clip(fit.rvalue, -1.0, 1.0)) if np.ptp(y) > 0 else 0.0
-    slope_half = t_quantile(0.5 + level / 2.0, n - 2) * float(fit.stderr)
-    if n > 3 and abs(r) < 1.0:
-        interval = stats.pearsonr(x, y).confidence_interval(confidence_level=level)  # Fisher's z
-        r_low, r_high = float(interval.low), float(interval.high)
-    else:
-        r_low = r_high = r if abs(r) == 1.0 else math.nan
-    return LineFit(slope, intercept, r, r_low, r_high, slope - slope_half, slope + slope_half, n)
+    return pd.DataFrame(rows, columns=GROUP_COLUMNS + ["n", "runs", "reading", "difference", "low", "high", "ci", "p",
+                                                       "direction", "baseline", "value"])

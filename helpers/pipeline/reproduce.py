@@ -95,8 +95,9 @@ def _markdown_table(frame: pd.DataFrame) -> str:
 
 
 def _main_sections(frame: pd.DataFrame, expectations: pd.DataFrame | None = None) -> list[str]:
-    from helpers.reporting.verdicts import (claim_a_markdown, inheritance_check, inheritance_check_markdown, main_table,
-                                  verdict_markdown, verdict_table)
+    from helpers.reporting.findings import (claim_a_markdown, inheritance_check, inheritance_check_markdown,
+                                            transfer_markdown, verdict_markdown)
+    from helpers.reporting.verdicts import main_table, verdict_table
 
     lines = []
     for tier in frame["tier"].unique():
@@ -117,12 +118,16 @@ def _main_sections(frame: pd.DataFrame, expectations: pd.DataFrame | None = None
             lines += [claim_a_markdown(verdicts), ""]
             if (verdicts["method"] == "kd").any():
                 lines += [inheritance_check_markdown(inheritance_check(verdicts)), ""]
+                lines += [transfer_markdown(verdicts, label=f"{TIER_NAMES.get(tier, tier)}, besides confidence"), ""]
     return lines
 
 
 def _inheritance_section(frame: pd.DataFrame, title: str) -> list[str]:
     """Claim (b) per task (and per τ when the frame has ``inheritance_temperature``): the fit over teacher means."""
-    from helpers.reporting.verdicts import inheritance_fit, inheritance_text, tier_name
+    import math
+
+    from helpers.reporting.inheritance import inheritance_fit, inheritance_text
+    from helpers.reporting.verdicts import tier_name
     from helpers.maths.statistics import mean_ci
     from helpers.experiments.sweeps import inheritance_points
 
@@ -136,8 +141,9 @@ def _inheritance_section(frame: pd.DataFrame, title: str) -> list[str]:
         context = (f"{tier_name(part['tier'].iloc[0])}, {key[0]}, {', '.join(dict.fromkeys(kd['student']))} students, "
                    f"KD α={alphas} τ={taus}")
         points = inheritance_points(part.drop(columns=["point"], errors="ignore"))
-        erm = mean_ci(part[part["method"] == "erm"]["entropy"]).mean
-        lines += [f"* {inheritance_text(inheritance_fit(points, erm), context)}"]
+        erm = mean_ci(part[part["method"] == "erm"]["entropy"])
+        erm_se = erm.sd / math.sqrt(erm.n) if erm.n > 1 else 0.0
+        lines += [f"* {inheritance_text(inheritance_fit(points, erm.mean, erm_se=erm_se), context)}"]
     return lines + [""]
 
 
@@ -179,7 +185,9 @@ def summary_markdown(records: dict[str, pd.DataFrame], times: dict[str, tuple[fl
         lines += _inheritance_section(records[INHERITANCE_RECORD], "frozen-feature tier")
     lines += ["Intervals: 95% t-intervals over seeds; a direction is claimed only when the interval of the paired "
               "difference excludes 0; a mean change inside the ±0.01-nat band is reported as negligible; the family is "
-              "also read with Holm's correction (helpers.maths.statistics, helpers.reporting.verdicts).", ""]
+              "also read with Holm's correction (helpers.maths.statistics, helpers.reporting.verdicts); KD from one "
+              "teacher run holds conditional on that run, several runs are read with the teacher run as a random "
+              "effect.", ""]
     return "\n".join(lines)
 
 

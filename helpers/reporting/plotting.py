@@ -47,6 +47,7 @@ __all__ = [
     "method_order",
     "method_color",
     "method_label",
+    "teacher_style",
     "entropy_distribution",
     "reflected_density",
     "reliability_diagram",
@@ -155,6 +156,43 @@ def _color_map(keys: Sequence[str]) -> dict[str, str]:
 def method_color(key: str) -> str:
     """The fixed colour of a method (other keys get the first colour not used by a method)."""
     return METHOD_COLORS.get(key, _OTHER_COLORS[0])
+
+
+#: The teachers' styles, fixed by the teacher's spelling alone (``helpers.learning.results.teacher_label``), so one teacher
+#: keeps its marker and colour in every panel and notebook: a finished run is a star (black for L6, greys for smaller
+#: models); a checkpoint after a
+#: fraction f of its run takes the style of f's fifth (earliest first); a rescaled run a triangle (up: sharper);
+#: an LS-trained teacher a pink square. None of them is the ERM blue, the LS orange or the KD green.
+_CHECKPOINT_STYLES: tuple[tuple[str, str], ...] = (("v", PALETTE[3]), ("s", PALETTE[4]), ("D", PALETTE[5]),
+                                                    ("P", "#6a3d9a"), ("X", "0.45"))
+_FINISHED_STYLE = ("*", "black")
+
+
+def teacher_style(label: str) -> tuple[str, str]:
+    """``(marker, colour)`` of a teacher, from its spelling: ``'L6 (6 epochs)'`` → black star (``'L1 (3 epochs)'``: a
+    grey star); ``'L6 (1 of 6 epochs)'``
+    → the first checkpoint style (the fraction 1/6 lies in the first fifth of the run); ``'L6 (6 epochs, logits ×2)'``
+    → a black triangle up (×0.5: down); ``'L6 (LS α=0.1, 20 epochs)'`` → a pink square. The run's seed does not
+    change the style: every run of a teacher setting looks the same."""
+    import re
+
+    from helpers.learning.results import parse_teacher_label
+
+    spelling = parse_teacher_label(label)
+    checkpoint = re.search(r"([\d.]+) of ([\d.]+) epochs", spelling.setting)
+    scale = re.search(r"logits ×([\d.]+)", spelling.setting)
+    if checkpoint:
+        fraction = float(checkpoint.group(1)) / float(checkpoint.group(2))
+        marker, color = _CHECKPOINT_STYLES[min(int(fraction * len(_CHECKPOINT_STYLES) - 1e-9), len(_CHECKPOINT_STYLES) - 1)]
+    elif "LS α=" in spelling.setting:
+        marker, color = "s", PALETTE[6]
+    else:  # a finished run: a star, black for the biggest model (L6), lighter greys for smaller ones
+        size = re.fullmatch(r"L(\d+)", spelling.model)
+        marker, color = _FINISHED_STYLE[0], _FINISHED_STYLE[1] if not size or int(size.group(1)) >= 6 \
+            else str(round(0.1 * (6 - int(size.group(1))), 2))
+    if scale:
+        marker = "^" if float(scale.group(1)) > 1 else "v"
+    return marker, color
 
 
 def method_label(key: str) -> str:

@@ -1,7 +1,9 @@
 """Plots of the experiment notebooks (05-09), in the kit's style (``helpers.reporting.plotting``).
 
 Every function draws on ``ax`` (or ``axes``) when given, else on a new figure, and returns the
-Figure. Entropies are in nats; intervals are 95% t-intervals over seeds (``helpers.reporting.verdicts``).
+Figure. Entropies are in nats; intervals are 95% t-intervals over seeds (``helpers.reporting.verdicts``). One colour
+and marker per method (``helpers.reporting.plotting.METHOD_COLORS``) and per teacher
+(``helpers.reporting.plotting.teacher_style``, from the teacher's one spelling) in every figure.
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from helpers.reporting.verdicts import tier_name
-from helpers.maths.statistics import NEGLIGIBLE_ENTROPY, LineFit
+from helpers.maths.regression import LineFit
+from helpers.maths.statistics import NEGLIGIBLE_ENTROPY
 from helpers.reporting.plotting import (MIN_FONT_SIZE, METHOD_COLORS, PALETTE, method_color, metric_axis_label, plain_text,
-                              reflected_density, set_title)
+                                        reflected_density, set_title, teacher_style)
+from helpers.reporting.verdicts import comparison_label, tier_name
 
 METRIC_RANGES = {"accuracy": (0.0, 1.0), "max_prob": (0.0, 1.0), "ece": (0.0, 1.0), "entropy": (0.0, math.inf),
                  "nll": (0.0, math.inf)}
@@ -110,23 +113,26 @@ def length_histogram(lengths: Mapping[str, Sequence[int]], ax: Axes | None = Non
 
 
 def difference_plot(verdicts: pd.DataFrame, ax: Axes | None = None, metric: str = "entropy",
-                    negligible: float | None = None) -> Figure:
+                    negligible: float | None = None, title: str | None = None) -> Figure:
     """Forest plot of paired differences (method − ERM, per seed) with their 95% intervals.
 
     ``verdicts`` is a ``helpers.reporting.verdicts.verdict_table``; one row per comparison, LS orange, KD green, labelled
-    with the readable run spelling (``'KD α=0.5 τ=4 ← L6 (4 epochs)'``) and, when several tiers are shown, the tier.
-    The grey band is the negligible band (default ``NEGLIGIBLE_ENTROPY`` for entropy, none otherwise): an interval
-    entirely inside it reads "did not change". A comparison with one seed has no interval: a hollow marker. With an
-    ``expected`` column (the pre-declared prediction), each label ends with the predicted direction (↑ or ↓).
+    with the readable run spelling (``'KD α=0.5 τ=4 ← L6 (4 epochs)'``), its KD setting, ``n`` and, when several tiers are
+    shown, the tier. A † marks a direction that does not survive Holm's correction over the table; a KD teacher outside
+    the paper's setting is marked so; several teacher runs are named (their interval treats the run as a random
+    effect). The grey band is the negligible band (default ``NEGLIGIBLE_ENTROPY`` for entropy, none otherwise): an
+    interval entirely inside it reads "did not change". A comparison with one seed has no interval: a hollow marker.
+    With an ``expected`` column (the pre-declared prediction), each label ends with the predicted direction (↑ or ↓).
+    The title (``title``, then the reading) always says "95% t-intervals".
     """
     _require(verdicts, ["task", "student", "method", "difference", "low", "high", "setting", "alpha", "temperature", "teacher"], "verdicts")
     if negligible is None:
         negligible = NEGLIGIBLE_ENTROPY if metric == "entropy" else 0.0
-    fig, ax = _figure(ax, figsize=(8.0, 0.45 * len(verdicts) + 1.4))
+    fig, ax = _figure(ax, figsize=(9.0, 0.45 * len(verdicts) + 1.6))
     several_tiers = "tier" in verdicts.columns and verdicts["tier"].nunique() > 1
     if negligible > 0:
         ax.axvspan(-negligible, negligible, color="0.85", linewidth=0, label=f"negligible band (±{negligible:g})")
-    labels = []
+    labels, daggers = [], 0
     for i, row in enumerate(verdicts.itertuples()):
         y = len(verdicts) - 1 - i
         low, high = (row.low, row.high) if not math.isnan(row.low) else (row.difference, row.difference)
@@ -134,17 +140,31 @@ def difference_plot(verdicts: pd.DataFrame, ax: Axes | None = None, metric: str 
         ax.plot([low, high], [y, y], color=method_color(row.method), linewidth=3, solid_capstyle="round")
         ax.plot([row.difference], [y], "o", color=method_color(row.method), markersize=7,
                 markerfacecolor="white" if single else method_color(row.method))
-        what = f"LS α={row.alpha:g}" if row.method == "ls" else (
-            f"KD α={row.alpha:g} τ={float(row.temperature):g} ← {row.teacher}" if row.method == "kd" else str(row.method))
+        what = comparison_label(row.method, row.alpha, row.temperature, row.teacher)
         where = f"{tier_name(row.tier)} · " if several_tiers else ""
+        notes = []
+        if row.method == "kd" and isinstance(row.setting, str) and row.setting:
+            outside = getattr(row, "paper", "") == "outside"
+            notes.append(f"{row.setting}{', outside paper setting' if outside else ''}")
+        if hasattr(row, "n"):
+            runs = int(getattr(row, "runs", 1) or 1)
+            notes.append(f"n={row.n}" + (f", {runs} teacher runs" if runs > 1 else ""))
         expected = getattr(row, "expected", None)
         predicted = {"up": " · predicted ↑", "down": " · predicted ↓"}.get(expected if isinstance(expected, str) else "", "")
-        labels.append((y, f"{where}{row.task} · {row.student} {what} (n={row.n}){predicted}" if hasattr(row, "n")
-                       else f"{where}{row.task} · {row.student} {what}{predicted}"))
+        dagger = ""
+        if hasattr(row, "holm") and not row.holm and row.direction not in ("unclear", "negligible") and not single:
+            dagger, daggers = " †", daggers + 1
+        labels.append((y, f"{where}{row.task} · {row.student} {what} ({'; '.join(notes)}){predicted}{dagger}"
+                       if notes else f"{where}{row.task} · {row.student} {what}{predicted}{dagger}"))
     ax.axvline(0.0, color="black", linewidth=1)
     ax.set_yticks([y for y, _ in labels], [text for _, text in labels], fontsize=9)
     ax.set_xlabel(f"Δ {metric} vs ERM of the same student and seed" + (" (nats)" if metric in ("entropy", "nll") else ""))
-    set_title(ax, "paired differences, 95% t-intervals over seeds")
+    reading = "paired differences, 95% t-intervals over seeds"
+    if "runs" in verdicts.columns and (verdicts["runs"] > 1).any():
+        reading += " (teacher runs as a random effect where named)"
+    if "holm" in verdicts.columns:
+        reading += "; † = does not survive Holm's correction"
+    set_title(ax, f"{plain_text(title)}\n{reading}" if title else reading, fontsize=10)
     if negligible > 0:
         ax.legend(fontsize=MIN_FONT_SIZE, loc="best")
     return fig
@@ -169,60 +189,88 @@ def inheritance_title(title: str | None = None, *, alpha: float | None = None, t
     return "\n".join(lines)
 
 
+def _error_bars(points: pd.DataFrame) -> tuple[pd.Series, str]:
+    """The points' error bars and their legend text: the **paired** 95% half-width of KD − ERM (same seed) when the
+    points have it, else the t-interval over the KD students' seeds; either way with n."""
+    n = sorted({int(v) for v in points["n"]}) if "n" in points.columns else []
+    count = f", n = {'–'.join(map(str, (n[0], n[-1]) if len(n) > 1 else n))} seeds per point" if n else ""
+    if "student_entropy_paired_ci" in points.columns and points["student_entropy_paired_ci"].notna().any():
+        return (points["student_entropy_paired_ci"].fillna(0.0),
+                f"error bars: paired 95% t-interval of KD − ERM (same seed){count}")
+    return points["student_entropy_ci"].fillna(0.0), f"error bars: 95% t-interval over seeds{count}"
+
+
 def inheritance_plot(points: pd.DataFrame, fit: LineFit | None, erm_entropy: float, erm_ci: float | None = None,
                      ax: Axes | None = None, title: str | None = None, *, alpha: float | None = None,
-                     temperature: float | None = None, student: str | None = None, tier: str | None = None) -> Figure:
-    """Student entropy against teacher entropy: one marker per teacher, error bars over seeds, the fitted line,
-    ``y = x`` (perfect inheritance) and the ERM student's entropy as the horizontal line where KD's direction flips.
+                     temperature: float | None = None, student: str | None = None, tier: str | None = None,
+                     erm_se: float = 0.0) -> Figure:
+    """Student entropy against teacher entropy: one marker per teacher run, error bars, the fitted line with its 95%
+    band, ``y = x`` (perfect inheritance) and the ERM student's entropy as the horizontal line where KD's direction flips.
 
-    Markers: with a ``label`` column, one shape and colour per label (``'KD students of L6 (4 epochs)'``); else one per
+    Error bars are the **paired** 95% interval of KD − ERM of the same seed when ``points`` has
+    ``student_entropy_paired_ci`` (``helpers.experiments.sweeps.inheritance_points`` with the ERM students in its frame):
+    a bar that misses the ERM line is a difference from ERM. The legend states n. Markers: with a ``label`` column,
+    the teacher's own style (:func:`helpers.reporting.plotting.teacher_style`: the same in every panel); else one per
     knob — the converged teacher a black star, LS-trained teachers squares, early-stopped teachers circles, rescaled
-    teachers triangles. The fit is drawn only over the observed range of teacher entropies, and so is the crossover
-    (the dashed vertical line where the fit meets the ERM line): a crossover outside that range would be an
-    extrapolation and is only named in the legend. ``title`` (Markdown backticks removed) is followed by a line with
-    KD's ``alpha`` and ``temperature``, the ``student`` and the ``tier`` when given (:func:`inheritance_title`).
+    teachers triangles. The fit and its band are drawn only over the observed range of teacher entropies; the
+    **crossover** (where the fit meets the ERM line) is drawn as its 95% Fieller interval (``erm_se``: the ERM mean's
+    standard error), shaded, with its point on the ERM line — only when the slope's interval is above 0 and the point
+    lies inside the observed range (else it is named in the legend). ``title`` (Markdown backticks removed) is followed
+    by a line with KD's ``alpha`` and ``temperature``, the ``student`` and the ``tier`` when given
+    (:func:`inheritance_title`).
     """
     _require(points, ["knob", "teacher_entropy", "student_entropy", "student_entropy_ci"], "points")
     fig, ax = _figure(ax, figsize=(7.6, 5.4))
     top = float(max(points["teacher_entropy"].max(), points["student_entropy"].max(), erm_entropy)) * 1.08
     low_x, high_x = float(points["teacher_entropy"].min()), float(points["teacher_entropy"].max())
     by = "label" if "label" in points.columns else "knob"
-    for i, (name, group) in enumerate(points.groupby(by, sort=False)):
+    yerr, bars = _error_bars(points)
+    paired = bars.startswith("error bars: paired")
+    for name, group in points.groupby(by, sort=False):
         knob = group["knob"].iloc[0]
         if by == "label":
-            marker, color = _GROUP_STYLES[i % len(_GROUP_STYLES)]
-            size, label = 8, f"KD students of {name}"
+            marker, color = teacher_style(name)
+            size, label = (13 if marker == "*" else 8), f"KD students of {name}"
         else:
             marker, color, size, label = _KNOB_STYLES.get(knob, ("D", PALETTE[9], 8, f"teacher varied by {knob}"))
-        ax.errorbar(group["teacher_entropy"], group["student_entropy"], yerr=group["student_entropy_ci"].fillna(0.0),
+        ax.errorbar(group["teacher_entropy"], group["student_entropy"], yerr=yerr.loc[group.index],
                     fmt=marker, color=color, markersize=size, markeredgecolor="white", markeredgewidth=0.6, capsize=3,
                     linestyle="none", alpha=0.9, label=label, zorder=3)
+    ax.plot([], [], linestyle="none", label=bars)
     if fit is not None:
         xs = np.linspace(low_x, high_x, 50)
+        band_low, band_high = fit.band(xs)
+        ax.fill_between(xs, band_low, band_high, color=METHOD_COLORS["kd"], alpha=0.18, linewidth=0,
+                        label="the fit's 95% band")
         ax.plot(xs, fit.predict(xs), color=METHOD_COLORS["kd"], linewidth=2,
-                label=f"fit over the teachers: slope {fit.slope:.2f}, r = {fit.r:.2f}")
+                label=f"fit over the teachers: slope {fit.slope:.2f} [{fit.slope_low:.2f}, {fit.slope_high:.2f}], "
+                      f"r = {fit.r:.2f}")
     else:
-        ax.plot([], [], linestyle="none", label=f"no line: {len(points)} teachers (a fit needs at least 4)")
+        ax.plot([], [], linestyle="none", label=f"no line: {len(points)} teacher points (a fit needs at least 4 teachers)")
     ax.plot([0.0, top], [0.0, top], color="black", linestyle=":", linewidth=1, label="student = teacher")
     ax.axhline(erm_entropy, color=METHOD_COLORS["erm"], linewidth=1.5, label=f"ERM student ({erm_entropy:.3f} nats)")
-    if erm_ci is not None and not math.isnan(erm_ci):
+    if not paired and erm_ci is not None and not math.isnan(erm_ci):
         ax.axhspan(erm_entropy - erm_ci, erm_entropy + erm_ci, color=METHOD_COLORS["erm"], alpha=0.15, linewidth=0)
-    cross = fit.crossing(erm_entropy) if fit is not None else math.nan
     if fit is not None and fit.slope > 0 and fit.slope_low > 0:  # as inheritance_text: only a slope clearly > 0
-        if low_x <= cross <= high_x:  # inside the observed teachers: draw it
-            ax.plot([cross, cross], [0.0, top], color=METHOD_COLORS["erm"], linestyle="--", linewidth=1,
-                    label="crossover (fit meets ERM)")
-            # inside the axes, beside the line and away from the tick labels: to the line's right when it sits in the
-            # left half of the plot, else to its left
-            right = cross < 0.5 * top
+        crossing = fit.crossing_interval(erm_entropy, erm_se)
+        cross = crossing.point
+        if low_x <= cross <= high_x:  # inside the observed teachers: draw it with its interval
+            left, right = max(crossing.low, 0.0), min(crossing.high, top)
+            ax.axvspan(left, right, color=METHOD_COLORS["erm"], alpha=0.12, linewidth=0, hatch="//",
+                       label=f"crossover {cross:.2f}, 95% Fieller interval [{crossing.low:.2f}, {crossing.high:.2f}]")
+            ax.plot([cross], [erm_entropy], "o", color=METHOD_COLORS["erm"], markerfacecolor="white", markersize=8, zorder=4)
+            on_right = cross < 0.5 * top
             height = 0.96 if erm_entropy < 0.5 * top else 0.5 * erm_entropy / top  # clear of the ERM line and legend
-            ax.annotate(f"KD lowers entropy ← {cross:.2f} → KD raises it", xy=(cross, height),
-                        xycoords=("data", "axes fraction"), xytext=(6 if right else -6, 0), textcoords="offset points",
-                        ha="left" if right else "right", va="top", fontsize=MIN_FONT_SIZE,
+            ax.annotate(f"KD lowers entropy ← crossover {cross:.2f} [{crossing.low:.2f}, {crossing.high:.2f}] → KD raises it",
+                        xy=(right if on_right else left, height), xycoords=("data", "axes fraction"),
+                        xytext=(6 if on_right else -6, 0), textcoords="offset points", ha="left" if on_right else "right",
+                        va="top", fontsize=MIN_FONT_SIZE,
                         bbox=dict(boxstyle="round", facecolor="white", edgecolor="none", alpha=0.8))
         else:  # an extrapolation: named, not drawn
             ax.plot([], [], linestyle="none",
                     label=f"fit meets ERM at {cross:.2f} nats: outside the teachers' range ({low_x:.2f}–{high_x:.2f}), not drawn")
+    elif fit is not None:
+        ax.plot([], [], linestyle="none", label="no crossover: the slope's interval is not above 0 (unbounded)")
     ax.set_xlim(0.0, top)
     ax.set_ylim(0.0, top)
     ax.set_xlabel("teacher's mean test entropy (nats)")
@@ -299,7 +347,7 @@ def projection_plot(projections: Mapping[str, tuple[pd.DataFrame, Any, float]], 
     ``projections`` maps a title to ``helpers.experiments.representations.head_projection``'s ``(frame, vertices, tightness)``.
     Every panel has the **same** axis limits (the union of all points and templates, equal aspect) and shows its axes
     — the two coordinates of the templates' plane, in the penultimate layer's activation units — so that the spreads
-    of the panels can be compared by eye.
+    of the panels can be compared by eye. The legend sits beside the last panel, outside every panel's data.
     """
     if not projections:
         raise ValueError("projections must map at least one title to a projection")
@@ -334,7 +382,8 @@ def projection_plot(projections: Mapping[str, tuple[pd.DataFrame, Any, float]], 
         if j == 0:
             ax.set_ylabel("template-plane coordinate 2 (activation units)")
         ax.tick_params(labelleft=True, labelbottom=True)
-    axes[0].legend(fontsize=MIN_FONT_SIZE, loc="best", markerscale=1.5)
+    axes[-1].legend(fontsize=MIN_FONT_SIZE, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0,
+                    markerscale=1.5)  # beside the last panel: never over the points
     if created:
         fig.tight_layout()
     return fig
@@ -342,11 +391,13 @@ def projection_plot(projections: Mapping[str, tuple[pd.DataFrame, Any, float]], 
 
 def _teacher_name(config) -> str:
     """A teacher run's name in the kit's one teacher spelling (``helpers.learning.results.teacher_label``): ``'L6 (4 epochs)'``,
-    ``'L6 (1 epoch)'``, ``'L6 (LS α=0.1, 20 epochs)'`` — the same words a KD student's label uses after ``←``."""
+    ``'L6 (1 of 6 epochs)'`` (a checkpoint), ``'L6 (LS α=0.1, 20 epochs)'`` — the same words a KD student's label uses
+    after ``←``."""
     from helpers.learning.results import teacher_label
 
     name = config.student if isinstance(getattr(config, "student", None), str) else config.name  # TrainConfig / HeadConfig
-    return teacher_label(name, objective=config.objective, epochs=getattr(config, "epochs", None))
+    return teacher_label(name, objective=config.objective, epochs=getattr(config, "epochs", None),
+                         schedule_epochs=getattr(config, "schedule_epochs", None), seed=getattr(config, "seed", None))
 
 
 def entropies_by_label(records: Sequence, teachers: Sequence = ()) -> dict[str, np.ndarray]:
@@ -389,7 +440,7 @@ def _marker_positions(x: np.ndarray, y: np.ndarray, offset: float, spacing: floa
 
 _DENSITY_STYLES = ("-", "-.", (0, (1, 1)), (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1)), ":")
 _DENSITY_MARKERS = ("o", "s", "^", "D", "v", "P", "X")
-_DENSITY_COLORS = tuple(c for c in CURVE_COLORS if c != "black")  # black and greys are the teachers'
+_DENSITY_COLORS = tuple(c for c in CURVE_COLORS if c not in ("black", METHOD_COLORS["kd"]))  # teachers' and KD's kept
 
 
 def entropy_density_plot(entropies: Mapping[str, Any], num_classes: int | None = None, ax: Axes | None = None,
@@ -397,10 +448,13 @@ def entropy_density_plot(entropies: Mapping[str, Any], num_classes: int | None =
     """Densities of per-example predictive entropy, one curve per run, on the support ``[0, log K]`` (boundary-reflected
     kernel densities: see :func:`reflected_density`).
 
-    Keys are legend labels, each with the curve's mean; the legend sits beside the plot in a legible size. Every curve
-    has its own colour, line style *and* marker shape (markers at staggered positions), teachers in grey shades; an
-    ERM curve (a key ``'ERM'`` or ``'<student> ERM'``) is drawn last, dashed and thinner, so a curve that lies on top of
-    it (KD at τ = 1 often sits on ERM) still shows around its dashes and by its markers.
+    Keys are legend labels (``entropies_by_label``), each with the curve's mean; the legend sits beside the plot in a
+    legible size. Colours and markers are the kit's fixed ones: a teacher (``'teacher <spelling>'``) in its own style
+    (:func:`helpers.reporting.plotting.teacher_style`), dotted; a KD student (``'... ← <teacher>'``) in its teacher's
+    colour and marker, solid (a second student of that teacher dash-dotted, ...); LS in the LS orange; other curves
+    in the remaining colours, each with its own line style and marker (markers at staggered positions). An ERM curve
+    (a key ``'ERM'`` or ``'<student> ERM'``) is drawn last, dashed and thinner, so a curve that lies on top of it (KD
+    at τ = 1 often sits on ERM) still shows around its dashes and by its markers.
     ``split`` names the split in the x label (``"test"``); ``None`` leaves it out, for a plot of several splits.
     """
     if not isinstance(entropies, Mapping) or not entropies:
@@ -414,22 +468,31 @@ def entropy_density_plot(entropies: Mapping[str, Any], num_classes: int | None =
     fig, ax = _figure(ax, figsize=(10.0, 4.4))
     is_erm = [key for key in arrays if _is_erm_key(key)]
     order = [k for k in arrays if k not in is_erm] + is_erm
-    teacher_colors = ("0.5", "0.15", "0.7")
-    other = teachers = 0
+    used: dict[str, int] = {}  # curves drawn per colour family: the line style tells them apart
+    other = 0
     curves = {key: reflected_density(arrays[key], upper) for key in order}
     peak = max(float(d.max()) for _, d in curves.values()) or 1.0
     for n, key in enumerate(order):
         x, density = curves[key]
         every = _marker_positions(x / upper, density / peak, offset=(n + 0.5) / len(order))
+        width = 2.6
         if key in is_erm:
             color, style, width, marker = METHOD_COLORS["erm"], (0, (5, 4)), 1.8, None
-        elif key.lower().startswith("teacher"):
-            color, style, width = teacher_colors[teachers % 3], ["-", "-.", (0, (1, 1))][teachers % 3], 2.6
-            marker = "*"
-            teachers += 1
+        elif key.lower().startswith("teacher "):  # the teacher itself: its own style, dotted
+            marker, color = teacher_style(key[len("teacher "):])
+            style = (0, (1, 1))
+        elif " ← " in key:  # a KD student: its teacher's colour and marker, solid (then dash-dot, ...)
+            family = key.split(" ← ", 1)[1]
+            marker, color = teacher_style(family)
+            style = _DENSITY_STYLES[used.get(family, 0) % len(_DENSITY_STYLES)]
+            used[family] = used.get(family, 0) + 1
+        elif " LS " in f" {key} ":
+            color, marker = METHOD_COLORS["ls"], "o"
+            style = _DENSITY_STYLES[used.get("ls", 0) % len(_DENSITY_STYLES)]
+            used["ls"] = used.get("ls", 0) + 1
         else:
             color = _DENSITY_COLORS[other % len(_DENSITY_COLORS)]
-            style, width, marker = _DENSITY_STYLES[other % len(_DENSITY_STYLES)], 2.6, _DENSITY_MARKERS[other % len(_DENSITY_MARKERS)]
+            style, marker = _DENSITY_STYLES[other % len(_DENSITY_STYLES)], _DENSITY_MARKERS[other % len(_DENSITY_MARKERS)]
             other += 1
         ax.plot(x, density, linestyle=style, color=color, linewidth=width, marker=marker, markevery=every,
                 markersize=6, label=f"{plain_text(key)} (mean {arrays[key].mean():.3f} nats)")
