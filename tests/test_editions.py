@@ -145,6 +145,18 @@ def test_the_edition_is_chosen_by_one_variable_and_validated():
     assert installed_edition() == "instructor"  # a checkout is the whole source
 
 
+def test_the_exercises_strip_their_blocks_as_the_build_does():
+    """One stripping: where the exercises package offers its own ``strip_instructor``, it gives the build's result on
+    every module of the kit."""
+    from helpers.teaching import exercises
+
+    theirs = getattr(exercises, "strip_instructor", strip_instructor)
+    for path in sorted(PACKAGE.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        if BEGIN_INSTRUCTOR in text:
+            assert theirs(text) == strip_instructor(text), path
+
+
 def test_the_search_can_find_every_block():
     """Every instructor block has lines found nowhere else (else the searches below could not see it), and the
     worked solution and the hidden cases of every exercise lie inside one."""
