@@ -45,7 +45,7 @@ def test_a_theory_app_gets_its_live_chart_beside_the_picture():
     live, note, picture = notebook.cells[0].outputs
     chart = live["data"]["text/html"]
     assert 'id="kdls-live-02-1"' in chart and 'data-app="label_smoothing"' in chart
-    assert build_book.live_charts.LIVE_NOTE.split(":")[0] in chart
+    assert build_book.live_html.LIVE_NOTE.split(":")[0] in chart
     assert chart.count("<script src=") == 1 and build_book.RUNTIME_SRC in chart
     assert '"value":0.25' in chart and '"value":4' in chart  # started where the picture shows the app
     assert build_book.SLIDER_NOTE not in note["data"]["text/html"]  # "run it in JupyterLab" only where nothing moves
@@ -97,7 +97,7 @@ def no_sphinx(monkeypatch):
         return subprocess.CompletedProcess(command, 0)
 
     monkeypatch.setattr(build_book.subprocess, "run", run)
-    monkeypatch.setattr(build_book.live_charts, "runtime_js", lambda: "/* runtime */")
+    monkeypatch.setattr(build_book.live_html, "runtime_js", lambda: "/* runtime */")
     return calls
 
 
@@ -119,7 +119,7 @@ def test_its_own_folders_are_rebuilt_and_marked(tmp_path, source, no_sphinx):
     out, staging = tmp_path / "site", tmp_path / "stage"
     assert build_book.build(source, out, staging) == 0
     assert (out / build_book.MARKER).is_file() and (staging / build_book.MARKER).is_file()
-    assert (out / "_static" / build_book.live_charts.RUNTIME_FILE).read_text() == "/* runtime */"
+    assert (out / "_static" / build_book.live_html.RUNTIME_FILE).read_text() == "/* runtime */"
     (out / "stale.html").write_text("from the last build")
     assert build_book.build(source, out, staging) == 0  # its own folders: deleted and rebuilt
     assert not (out / "stale.html").exists() and (out / build_book.MARKER).is_file()

@@ -1,7 +1,7 @@
-"""The live charts' spec builders (helpers.pipeline.live_charts), without a browser: valid Vega-Lite, one slider per
+"""The live charts' spec builders (helpers.teaching.live_charts), without a browser: valid Vega-Lite, one slider per
 control of the Python app with the same range, step and first value, and the app recognised from its sliders.
 
-The numbers the browser computes are checked against the Python maths in tests/browser/test_live_charts.py.
+The numbers the browser computes are checked against the Python maths in tests/browser/test_live_charts_in_browser.py.
 """
 
 from __future__ import annotations
@@ -13,9 +13,8 @@ import numpy as np
 import pytest
 import torch
 
-from helpers.pipeline import live_charts
-from helpers.maths import theory
-from helpers.teaching import widgets
+from helpers.teaching import live_charts, live_html, widgets
+from helpers.teaching import slider_defaults as defaults
 
 vl_convert = pytest.importorskip("vl_convert")
 
@@ -97,9 +96,9 @@ def test_temperature_chart_has_the_apps_sliders_and_defaults(close_figures):
     app = widgets.temperature_app()
     chart = live_charts.temperature_chart()
     found = bindings(chart.spec)
-    assert list(found) == ["log_tau"] + [f"z{i}" for i in range(len(theory.TEMPERATURE_APP_LOGITS))]
+    assert list(found) == ["log_tau"] + [f"z{i}" for i in range(len(defaults.TEMPERATURE_APP_LOGITS))]
     assert_same(found["log_tau"], log_slider(app.sliders["temperature"]), "temperature")
-    for i, value in enumerate(theory.TEMPERATURE_APP_LOGITS):
+    for i, value in enumerate(defaults.TEMPERATURE_APP_LOGITS):
         assert_same(found[f"z{i}"], linear_slider(app.sliders[f"logit_{i}"]), f"logit {i}")
         assert found[f"z{i}"]["value"] == value
     assert chart.log_params == {"log_tau": "τ"}
@@ -111,7 +110,7 @@ def test_label_smoothing_chart_has_the_apps_sliders_and_defaults(close_figures):
     assert list(found) == ["alpha", "K"]
     assert_same(found["alpha"], linear_slider(app.sliders["alpha"]), "alpha")
     assert_same(found["K"], linear_slider(app.sliders["num_classes"]), "K")
-    assert (found["alpha"]["value"], found["K"]["value"]) == (theory.LS_APP_ALPHA, theory.LS_APP_NUM_CLASSES)
+    assert (found["alpha"]["value"], found["K"]["value"]) == (defaults.LS_APP_ALPHA, defaults.LS_APP_NUM_CLASSES)
 
 
 def test_distillation_chart_has_the_apps_sliders_and_defaults(close_figures):
@@ -124,13 +123,13 @@ def test_distillation_chart_has_the_apps_sliders_and_defaults(close_figures):
     # the browser's range input stops at the last step of its grid: log10(20) = 1.30103 -> 1.30
     expected["max"] = math.floor(expected["max"] / 0.01) * 0.01
     assert_same(found["log_tau"], expected, "temperature")
-    assert found["confidence"]["value"] == theory.KD_APP_CONFIDENCE
-    assert 10 ** found["log_tau"]["value"] == pytest.approx(theory.KD_APP_TEMPERATURE)
-    assert found["alpha"]["value"] == theory.KD_APP_ALPHA
+    assert found["confidence"]["value"] == defaults.KD_APP_CONFIDENCE
+    assert 10 ** found["log_tau"]["value"] == pytest.approx(defaults.KD_APP_TEMPERATURE)
+    assert found["alpha"]["value"] == defaults.KD_APP_ALPHA
 
 
 def test_distillation_scales_give_the_confidences():
-    base = theory.KD_APP_TEACHER_LOGITS
+    base = defaults.KD_APP_TEACHER_LOGITS
     low, grid = live_charts._confidence_grid(len(base))
     scales = live_charts._teacher_scales(base)
     assert low == math.ceil(100 / len(base)) / 100 and grid[-1] == 0.99 and len(scales) == len(grid)
@@ -179,19 +178,19 @@ def test_an_app_is_recognised_by_its_sliders(calibration_data, close_figures):
 def test_chart_html_is_safe_and_loads_the_runtime_once():
     chart = live_charts.temperature_chart()
     chart.caption = "</script><b>x</b>"
-    first = live_charts.chart_html(chart, "a", runtime_src="_static/" + live_charts.RUNTIME_FILE)
-    second = live_charts.chart_html(chart, "b")
+    first = live_html.chart_html(chart, "a", runtime_src="_static/" + live_html.RUNTIME_FILE)
+    second = live_html.chart_html(chart, "b")
     assert first.count("<script src=") == 1 and "<script src=" not in second
-    assert live_charts.LIVE_NOTE.split(":")[0] in first
+    assert live_html.LIVE_NOTE.split(":")[0] in first
     assert "</script><b>" not in first  # the caption is escaped, the spec's JSON cannot close the script
-    page = live_charts.standalone_html(live_charts.label_smoothing_chart(), live_charts.RUNTIME_FILE)
-    assert page.startswith("<!DOCTYPE html>") and page.count(live_charts.RUNTIME_FILE) == 1
+    page = live_html.standalone_html(live_charts.label_smoothing_chart(), live_html.RUNTIME_FILE)
+    assert page.startswith("<!DOCTYPE html>") and page.count(live_html.RUNTIME_FILE) == 1
 
 
 def test_runtime_is_one_self_contained_script(tmp_path):
-    path = live_charts.write_runtime(tmp_path)
+    path = live_html.write_runtime(tmp_path)
     text = path.read_text(encoding="utf-8")
-    assert path.name == live_charts.RUNTIME_FILE and len(text) > 100_000
+    assert path.name == live_html.RUNTIME_FILE and len(text) > 100_000
     assert "window.kdlsLive" in text and "window.vegaEmbed" in text
     assert not any(line.startswith(("import ", "export ")) for line in text.splitlines())
     assert "http://" not in text.split("window.kdlsLive")[-1]  # the helper fetches nothing
@@ -221,6 +220,6 @@ def test_the_deck_shows_a_theory_app_live_on_a_slide_of_its_own():
     assert first.metadata["slideshow"]["slide_type"] == "slide" and first.metadata["transient"]["remove_source"]
     assert other.metadata["slideshow"]["slide_type"] == "skip"  # not a theory app: stays skipped
     chart = first.outputs[0]["data"]["text/html"]
-    assert chart.count("<script src=") == 1 and f"{slides.LIVE_RUNTIME_DIR}/{live_charts.RUNTIME_FILE}" in chart
+    assert chart.count("<script src=") == 1 and f"{slides.LIVE_RUNTIME_DIR}/{live_html.RUNTIME_FILE}" in chart
     assert "kdls-live-large" in chart and '"value":0.2' in chart and '"value":5' in chart
     assert "<script src=" not in second.outputs[0]["data"]["text/html"]  # the runtime: once per deck

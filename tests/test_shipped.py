@@ -8,7 +8,7 @@ from helpers.learning.data import load_task
 from helpers.experiments.grids import feature_data, get_preset
 from helpers.learning.features import train_head
 from helpers.maths.metrics import summarize
-from helpers.pipeline.shipped import load_shipped
+from helpers.learning.shipped import load_shipped
 
 # Tolerances for re-running the feature tier's TREC teacher head of `full` (20 epochs on frozen features).
 # The head trains in fp32 and is deterministic, but the frozen features are encoded in the machine's precision

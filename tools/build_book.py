@@ -11,12 +11,12 @@ Steps: stage a Sphinx source folder (``--stage``, default ``build/book-src``) wi
 * ``notebooks/NN_*.ipynb`` — the executed notebooks, with every ipywidgets output made static
   (:func:`static_widget_outputs`): a static page cannot run the kernel behind a slider, so an app shows the
   picture and read-out of its first view; the four theory apps (notebooks 01-04) also get their **live twin**
-  (:mod:`helpers.pipeline.live_charts`: a Vega-Lite chart whose sliders move in the browser, started at the app's
+  (:mod:`helpers.teaching.live_charts`: a Vega-Lite chart whose sliders move in the browser, started at the app's
   values, with the note "Live figure: move the sliders"), any other app the note :data:`SLIDER_NOTE`; a
   progress bar shows its last text;
 
 then run Sphinx with ``book/conf.py`` (MyST-NB, no execution; MathJax served from the book itself), and write
-the Vega runtime once into the site's ``_static/`` (:data:`helpers.pipeline.live_charts.RUNTIME_FILE`), which every page
+the Vega runtime once into the site's ``_static/`` (:data:`helpers.teaching.live_html.RUNTIME_FILE`), which every page
 with a live chart loads once, by a relative path: the book needs no network.
 
 ``--stage`` and ``--out`` are deleted and rebuilt on every build, but only when this script made them (the
@@ -40,36 +40,20 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script from a checkout: the kit's helpers (live charts) beside it
     sys.path.insert(0, str(ROOT))
 
-from helpers.pipeline import live_charts  # noqa: E402
+from helpers.teaching import live_charts, live_html  # noqa: E402
+from helpers.teaching.vega import LiveChart  # noqa: E402
+from helpers.teaching.widget_state import WIDGET_VIEW, saved_models, widget_tree  # noqa: E402
 
-WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 SLIDER_NOTE = "Run it in JupyterLab to move the sliders."
 # beside a live chart, the still picture's note says what the picture is
 STILL_NOTE = "Below, the Python app's first view as a still picture; the live figure above is its twin, computed in your browser."
-RUNTIME_SRC = "../_static/" + live_charts.RUNTIME_FILE  # from a notebook's page (notebooks/NN_name.html)
+RUNTIME_SRC = "../_static/" + live_html.RUNTIME_FILE  # from a notebook's page (notebooks/NN_name.html)
 MARKER = ".kdls-build-book"  # in every folder this script made (and may therefore delete)
 NOTEBOOK_PATTERN = "[0-9][0-9]_*.ipynb"
 
 # ----------------------------------------------------------------------------- widgets -> static outputs
 
 _TEXT_MODELS = {"HTMLModel", "HTMLMathModel", "LabelModel"}
-
-
-def _model_id(reference: str) -> str:
-    return reference[len("IPY_MODEL_"):] if reference.startswith("IPY_MODEL_") else reference
-
-
-def _walk(models: dict, model_id: str, seen: set[str] | None = None):
-    """The widget model and its descendants (children, in order), depth first."""
-    seen = set() if seen is None else seen
-    if model_id in seen or model_id not in models:
-        return
-    seen.add(model_id)
-    model = models[model_id]
-    yield model
-    for child in model.get("state", {}).get("children", []) or []:
-        yield from _walk(models, _model_id(child), seen)
 
 
 def _number(value) -> str:
@@ -81,14 +65,14 @@ def static_widget_outputs(output: dict, models: dict, live: "LivePage | None" = 
 
     * a slider app: a note (the sliders' first values, the app's read-outs) and the app's pictures (its
       ``Image`` widgets' PNGs, saved in the notebook's widget state). When ``live`` is given and the app is one
-      of the four theory apps (:func:`helpers.pipeline.live_charts.chart_for_sliders`), its live chart comes first and
+      of the four theory apps (:func:`helpers.teaching.live_charts.chart_for_sliders`), its live chart comes first and
       the note says the picture is a still of the Python app; otherwise the note ends with :data:`SLIDER_NOTE`;
     * anything else (a tqdm progress bar, a table): its text and pictures, without the note;
     * no saved state: the output's own text fallback.
     """
     data = output.get("data", {})
     model_id = data[WIDGET_VIEW].get("model_id", "")
-    tree = list(_walk(models, model_id))
+    tree = list(widget_tree(models, model_id))
     if not tree:
         text = data.get("text/plain", "")
         return [nbformat.v4.new_output("display_data", data={"text/plain": text})] if text else []
@@ -109,7 +93,7 @@ def static_widget_outputs(output: dict, models: dict, live: "LivePage | None" = 
     if chart is not None:
         outputs.append(nbformat.v4.new_output("display_data", data={
             "text/html": live.html(chart),
-            "text/plain": f"{live_charts.LIVE_NOTE} (a {chart.app.replace('_', ' ')} chart; needs JavaScript)"}))
+            "text/plain": f"{live_html.LIVE_NOTE} (a {chart.app.replace('_', ' ')} chart; needs JavaScript)"}))
     if sliders:
         settings = ", ".join(f"{html.escape(str(d))} = {html.escape(_number(v))}" for d, v in sliders)
         ending = STILL_NOTE if chart is not None else SLIDER_NOTE
@@ -134,10 +118,10 @@ class LivePage:
         self.runtime_src = runtime_src
         self.charts = 0
 
-    def html(self, chart: "live_charts.LiveChart") -> str:
+    def html(self, chart: LiveChart) -> str:
         self.charts += 1
-        return live_charts.chart_html(chart, f"kdls-live-{self.name}-{self.charts}",
-                                      runtime_src=self.runtime_src if self.charts == 1 else None)
+        return live_html.chart_html(chart, f"kdls-live-{self.name}-{self.charts}",
+                                    runtime_src=self.runtime_src if self.charts == 1 else None)
 
 
 def make_widgets_static(notebook, live: LivePage | None = None) -> int:
@@ -145,8 +129,7 @@ def make_widgets_static(notebook, live: LivePage | None = None) -> int:
 
     With ``live``, the four theory apps get their live charts too (``live.charts`` counts them).
     """
-    state = notebook.metadata.get("widgets", {}).get(WIDGET_STATE, {})
-    models = state.get("state", {}) if isinstance(state, dict) else {}
+    models = saved_models(notebook)
     replaced = 0
     for cell in notebook.cells:
         if cell.cell_type != "code":
@@ -268,7 +251,7 @@ def build(source: Path, out: Path, staging: Path, root: Path = ROOT) -> int:
     if result.returncode != 0:
         return result.returncode
     if counts["live charts"]:
-        live_charts.write_runtime(out / "_static")  # once for the whole site; pages load it by a relative path
+        live_html.write_runtime(out / "_static")  # once for the whole site; pages load it by a relative path
     pages = sum(1 for page in out.rglob("*.html") if page.name not in ("genindex.html", "search.html"))
     summary = ", ".join(f"{value} {name}" for name, value in counts.items())
     print(f"book: {pages} pages in {out} ({summary}) in {time.perf_counter() - started:.0f} s; "

@@ -75,24 +75,6 @@ __all__ = [
 
 _TINY = 1e-30  # probabilities are clamped to this before taking logs (0 * log 0 = 0)
 
-# The slider apps' defaults and slider ranges: one place read by the Python apps (helpers.teaching.widgets) and their
-# browser twins (helpers.pipeline.live_charts), so that both start from the same view and move over the same values.
-# Ranges are (low, high); a temperature slider moves in steps of 0.01 in log10(temperature).
-TEMPERATURE_APP_LOGITS: tuple[float, ...] = (2.0, 1.0, 0.1, -1.0)  # notebook 01
-TEMPERATURE_APP_RANGE: tuple[float, float] = (0.01, 100.0)
-TEMPERATURE_APP_LOGIT_RANGE: tuple[float, float] = (-6.0, 6.0)  # step 0.1
-LS_APP_ALPHA = 0.1  # notebook 02
-LS_APP_NUM_CLASSES = 6
-LS_APP_MAX_CLASSES = 20
-KD_APP_TEACHER_LOGITS: tuple[float, ...] = (4.0, 2.0, 1.0, 0.0, -1.0, -2.0)  # notebook 03
-KD_APP_CONFIDENCE = 0.9
-KD_APP_TEMPERATURE = 1.0
-KD_APP_ALPHA = 0.5
-KD_APP_TEMPERATURE_RANGE: tuple[float, float] = (1.0, 20.0)
-CALIBRATION_APP_BINS = 15  # notebook 04
-CALIBRATION_APP_TEMPERATURE = 1.0
-CALIBRATION_APP_RANGE: tuple[float, float] = (0.1, 10.0)
-
 
 # ----------------------------------------------------------------------------- basics
 

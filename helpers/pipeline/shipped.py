@@ -1,20 +1,20 @@
-"""Shipped results: a finished run of a preset (``full`` by default), committed under ``helpers/pipeline/shipped_results/`` (package data).
+"""Shipped results: a finished run of a preset (``full`` by default), committed under ``helpers/learning/shipped_results/`` (package data).
 
 A teaching kit should show what its biggest preset gives without anyone spending hours on a laptop.
 ``python -m helpers.shipped --preset full`` runs (or loads from the run cache) the preset's
 fine-tuning grid on every task, its frozen-feature grid and its inheritance experiment, and writes::
 
-    helpers/pipeline/shipped_results/<preset>/results.csv       one row per run (helpers.learning.results schema, plus run_id)
-    helpers/pipeline/shipped_results/<preset>/inheritance.csv   the feature tier's inheritance frame (helpers.experiments.sweeps)
-    helpers/pipeline/shipped_results/<preset>/expectations.csv  every KD teacher's and ERM student's validation entropy: the inputs of
+    helpers/learning/shipped_results/<preset>/results.csv       one row per run (helpers.learning.results schema, plus run_id)
+    helpers/learning/shipped_results/<preset>/inheritance.csv   the feature tier's inheritance frame (helpers.experiments.sweeps)
+    helpers/learning/shipped_results/<preset>/expectations.csv  every KD teacher's and ERM student's validation entropy: the inputs of
                                             the pre-declared predictions (helpers.experiments.sweeps.kd_expectations)
-    helpers/pipeline/shipped_results/<preset>/predictions.npz   per run: test-set probabilities (float16, ``p<run_id>``),
+    helpers/learning/shipped_results/<preset>/predictions.npz   per run: test-set probabilities (float16, ``p<run_id>``),
                                             per task: test labels (``labels_<task>``)
-    helpers/pipeline/shipped_results/<preset>/provenance.json   commit, date, CPU, precision, wall time, the command
+    helpers/learning/shipped_results/<preset>/provenance.json   commit, date, CPU, precision, wall time, the command
 
 No model weights: the predictions are all the plots need (entropies, reliability diagrams).
-``load_shipped()`` reads them back; the notebooks show them beside the live numbers, labelled
-as shipped.
+``load_shipped()`` (:mod:`helpers.learning.shipped`, where the files live) reads them back; the notebooks show
+them beside the live numbers, labelled as shipped.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ import platform
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -36,62 +35,10 @@ import torch
 
 from helpers.infrastructure.assets import REPO_ROOT
 from helpers.learning.cache import atomic_write_bytes
-from helpers.learning.results import read_results, results_frame, write_results
+from helpers.learning.results import results_frame, write_results
+from helpers.learning.shipped import SHIPPED_DIR
 
-__all__ = ["SHIPPED_DIR", "Shipped", "load_shipped", "ship", "main"]
-
-# Inside the package, so that they ship in the wheel (package data); the one place that says where they live.
-SHIPPED_DIR = Path(__file__).resolve().parent / "shipped_results"
-
-
-@dataclass
-class Shipped:
-    """Shipped results of one preset: the runs, the inheritance frame, test predictions, provenance."""
-
-    preset: str
-    results: pd.DataFrame
-    inheritance: pd.DataFrame
-    probabilities: dict[int, np.ndarray]
-    labels: dict[str, np.ndarray]
-    provenance: dict
-    expectations: pd.DataFrame = field(default_factory=pd.DataFrame)
-
-    def predictions(self, run_id: int) -> tuple[np.ndarray, np.ndarray]:
-        """``(probabilities (N, K) float32, labels (N,))`` of one run's test split."""
-        row = self.results.loc[self.results["run_id"] == run_id]
-        if row.empty:
-            raise ValueError(f"no shipped run with run_id={run_id}")
-        return self.probabilities[run_id].astype(np.float32), self.labels[row["task"].iloc[0]]
-
-    def caption(self) -> str:
-        """One line saying where these numbers come from (for notebooks and plots)."""
-        p = self.provenance
-        threads = f", {p['threads']} thread{'s' if p['threads'] != 1 else ''}" if p.get("threads") else ""
-        return (f"shipped `{self.preset}` results: {len(self.results)} runs, computed {p.get('date', '?')[:10]} on "
-                f"{p.get('cpu', '?')} in {p.get('precision', '?')}{threads}, {p.get('wall_seconds', float('nan')) / 60:.0f} "
-                f"min (commit {p.get('commit', '?')[:8]}); regenerate with `{p.get('command', '?')}`")
-
-
-def load_shipped(preset: str = "full", folder: Path | None = None) -> Shipped | None:
-    """The shipped results of ``preset`` (None if that folder does not exist)."""
-    folder = Path(folder) if folder is not None else SHIPPED_DIR / preset
-    if not (folder / "results.csv").is_file():
-        return None
-    results = read_results(folder / "results.csv")
-    inheritance_path = folder / "inheritance.csv"
-    inheritance = pd.read_csv(inheritance_path, keep_default_na=False, na_values={"knob_value": [""], "teacher_entropy": [""],
-                                                                                   "teacher_train_entropy": [""],
-                                                                                   "teacher_val_entropy": [""],
-                                                                                   "teacher_accuracy": [""]}) \
-        if inheritance_path.is_file() else pd.DataFrame()
-    with np.load(folder / "predictions.npz") as arrays:
-        probabilities = {int(name[1:]): arrays[name] for name in arrays.files if name.startswith("p")}
-        labels = {name[len("labels_"):]: arrays[name] for name in arrays.files if name.startswith("labels_")}
-    provenance = json.loads((folder / "provenance.json").read_text(encoding="utf-8"))
-    expectations_path = folder / "expectations.csv"
-    expectations = pd.read_csv(expectations_path, keep_default_na=False, na_values={"expected": [""], "erm_ci": [""]}) \
-        if expectations_path.is_file() else pd.DataFrame()
-    return Shipped(preset, results, inheritance, probabilities, labels, provenance, expectations)
+__all__ = ["ship", "main"]
 
 
 def _commit() -> str:
@@ -171,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers.shipped", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--preset", default="full")
-    parser.add_argument("--out", type=Path, default=None, help="default: helpers/pipeline/shipped_results/<preset>")
+    parser.add_argument("--out", type=Path, default=None, help="default: helpers/learning/shipped_results/<preset>")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
     out = ship(args.preset, args.out or SHIPPED_DIR / args.preset, progress=not args.quiet)

@@ -15,7 +15,7 @@ npm registry's ordinary client), each checked against its sha512 ``integrity`` b
 The tarballs are cached in ``$KDLS_DATA_DIR/npm`` (default ``data/cache/npm``): after the first build no
 network is needed, and the deck itself never needs one. A widget's state needs a kernel, so the Python slider
 apps cannot run in the deck; the theory apps (notebooks 01-04) are shown by their **live twins** instead
-(:mod:`helpers.pipeline.live_charts`: Vega-Lite charts whose sliders move in the browser, sized for a projector), each
+(:mod:`helpers.teaching.live_charts`: Vega-Lite charts whose sliders move in the browser, sized for a projector), each
 on a slide of its own, started at the app's values (:func:`add_live_charts`). The Vega runtime is written once
 into ``OUT/vendor/kdls-live/`` and each deck with a live chart loads it once. Other widget cells stay skipped.
 
@@ -36,16 +36,15 @@ from pathlib import Path
 
 import nbformat
 
-from helpers.pipeline import live_charts
 from helpers.infrastructure.assets import REPO_ROOT, cache_dir
 from helpers.pipeline.notebooks import NOTEBOOK_DIR, execute_notebook
+from helpers.teaching import live_charts, live_html
+from helpers.teaching.widget_state import WIDGET_VIEW, saved_models, widget_sliders
 
 __all__ = ["VENDOR", "DECK_NOTEBOOKS", "LIVE_RUNTIME_DIR", "fetch_vendor", "add_live_charts", "build_slides", "main"]
 
 DECK_NOTEBOOKS = ("01", "02", "03")
 LIVE_RUNTIME_DIR = "vendor/kdls-live"  # the live charts' Vega runtime, relative to the decks
-_WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-_WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 
 
 @dataclass(frozen=True)
@@ -149,30 +148,29 @@ def _exporter():
     return exporter
 
 
-def add_live_charts(notebook, name: str, runtime_src: str = f"{LIVE_RUNTIME_DIR}/{live_charts.RUNTIME_FILE}") -> int:
+def add_live_charts(notebook, name: str, runtime_src: str = f"{LIVE_RUNTIME_DIR}/{live_html.RUNTIME_FILE}") -> int:
     """Give each theory app of an executed ``notebook`` its live chart, on a slide of its own; how many.
 
-    An app is recognised by its sliders in the saved widget state (:func:`helpers.pipeline.live_charts.chart_for_sliders`);
+    An app is recognised by its sliders in the saved widget state (:func:`helpers.teaching.live_charts.chart_for_sliders`);
     its cell's outputs become the live chart (projector-sized, started at the app's values) and the cell a
     ``slide``. The first chart loads the runtime (``runtime_src``, relative to the deck): once per deck.
     """
-    state = notebook.metadata.get("widgets", {}).get(_WIDGET_STATE, {})
-    models = state.get("state", {}) if isinstance(state, dict) else {}
+    models = saved_models(notebook)
     count = 0
     for cell in notebook.cells:
         if cell.cell_type != "code":
             continue
         for output in cell.get("outputs", []):
-            view = output.get("data", {}).get(_WIDGET_VIEW)
-            sliders = live_charts.widget_sliders(models, view.get("model_id", "")) if view else []
+            view = output.get("data", {}).get(WIDGET_VIEW)
+            sliders = widget_sliders(models, view.get("model_id", "")) if view else []
             chart = live_charts.chart_for_sliders(sliders, large=True) if sliders else None
             if chart is None:
                 continue
             count += 1
-            html = live_charts.chart_html(chart, f"kdls-live-{name}-{count}", runtime_src if count == 1 else None,
-                                          large=True)
+            html = live_html.chart_html(chart, f"kdls-live-{name}-{count}", runtime_src if count == 1 else None,
+                                        large=True)
             cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": html,
-                                                                         "text/plain": live_charts.LIVE_NOTE})]
+                                                                         "text/plain": live_html.LIVE_NOTE})]
             cell.metadata.setdefault("slideshow", {})["slide_type"] = "slide"
             cell.metadata.setdefault("transient", {})["remove_source"] = True  # the whole slide for the chart
             break
@@ -184,7 +182,7 @@ def build_slides(out: Path, preset: str = "smoke", notebooks: tuple[str, ...] = 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     fetch_vendor(out)
-    live_charts.write_runtime(out / LIVE_RUNTIME_DIR)
+    live_html.write_runtime(out / LIVE_RUNTIME_DIR)
     exporter = _exporter()
     decks = []
     for number in notebooks:

@@ -43,6 +43,7 @@ from helpers.maths.calibration import scale_logits
 from helpers.maths.losses import validate_alpha
 from helpers.maths.metrics import entropy, max_probability, reliability_bins, summarize
 from helpers.reporting.plotting import METHOD_COLORS, PALETTE
+from helpers.teaching import slider_defaults as defaults
 
 __all__ = [
     "SliderApp",
@@ -163,7 +164,8 @@ def _png(rgba: np.ndarray) -> bytes:
             + chunk(b"IEND", b""))
 
 
-def _log_slider(description: str, value: float, low: float, high: float, step: float = 0.01) -> widgets.FloatLogSlider:
+def _log_slider(description: str, value: float, low: float, high: float,
+                step: float = defaults.LOG_STEP) -> widgets.FloatLogSlider:
     return widgets.FloatLogSlider(value=value, base=10, min=math.log10(low), max=math.log10(high), step=step,
                                   description=description, continuous_update=True, readout_format=".3g",
                                   style=_SLIDER_STYLE, layout=widgets.Layout(width="600px"))
@@ -223,9 +225,9 @@ class _TemperatureApp(SliderApp):
             raise ValueError(f"logits must be one example with 2..8 classes, got shape {tuple(z.shape)}")
         self.num_classes = k = z.shape[0]
         sliders: dict[str, widgets.Widget] = {
-            "temperature": _log_slider("temperature τ", 1.0, *theory.TEMPERATURE_APP_RANGE)}
+            "temperature": _log_slider("temperature τ", 1.0, *defaults.TEMPERATURE_APP_RANGE)}
         for i, value in enumerate(z.tolist()):
-            sliders[f"logit_{i}"] = _slider(f"logit z{i}", value, *theory.TEMPERATURE_APP_LOGIT_RANGE, 0.1)
+            sliders[f"logit_{i}"] = _slider(f"logit z{i}", value, *defaults.TEMPERATURE_APP_LOGIT_RANGE, 0.1)
         fig = Figure(figsize=_FIGSIZE, dpi=_DPI)
         bars_ax, curve_ax = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.2]})
         bars = Bars(bars_ax, np.arange(k) - 0.4, 0.8, color=PALETTE[0])
@@ -234,13 +236,13 @@ class _TemperatureApp(SliderApp):
         bars_ax.set_xticks(range(k), [f"class {i}" for i in range(k)])
         bars_ax.set_ylabel("softmax(z / τ)")
         title = bars_ax.set_title(" ")
-        self.taus = np.geomspace(0.01, 100.0, 120)
+        self.taus = np.geomspace(*defaults.TEMPERATURE_APP_RANGE, 120)
         (curve,) = curve_ax.plot(self.taus, np.zeros_like(self.taus), color=PALETTE[0], linewidth=2)
         (marker,) = curve_ax.plot([1.0], [0.0], "o", color=PALETTE[3], markersize=8)
         curve_ax.axhline(math.log(k), color="black", linestyle=":", linewidth=1)
         curve_ax.text(0.012, math.log(k) * 0.97, "log K (uniform)", va="top", fontsize=9)
         curve_ax.set_xscale("log")
-        curve_ax.set_xlim(0.01, 100.0)
+        curve_ax.set_xlim(*defaults.TEMPERATURE_APP_RANGE)
         curve_ax.set_ylim(0.0, math.log(k) * 1.08)
         curve_ax.set_xlabel("temperature τ (log scale)")
         curve_ax.set_ylabel("entropy (nats)")
@@ -281,7 +283,7 @@ class _TemperatureApp(SliderApp):
         return False
 
 
-def temperature_app(logits: Sequence[float] = theory.TEMPERATURE_APP_LOGITS) -> SliderApp:
+def temperature_app(logits: Sequence[float] = defaults.TEMPERATURE_APP_LOGITS) -> SliderApp:
     """Editable logits and a temperature τ -> bars of ``softmax(z/τ)``, entropy and max-probability live.
 
     Sliders: ``"temperature"`` (log scale, 0.01..100) and ``"logit_0"``.. ``"logit_{K-1}"``.
@@ -294,7 +296,7 @@ def temperature_app(logits: Sequence[float] = theory.TEMPERATURE_APP_LOGITS) -> 
 
 
 class _LabelSmoothingApp(SliderApp):
-    K_MAX = theory.LS_APP_MAX_CLASSES
+    K_MAX = defaults.LS_APP_MAX_CLASSES
 
     def __init__(self, alpha: float, num_classes: int) -> None:
         sliders = {
@@ -361,7 +363,7 @@ class _LabelSmoothingApp(SliderApp):
         return False
 
 
-def label_smoothing_app(alpha: float = theory.LS_APP_ALPHA, num_classes: int = theory.LS_APP_NUM_CLASSES) -> SliderApp:
+def label_smoothing_app(alpha: float = defaults.LS_APP_ALPHA, num_classes: int = defaults.LS_APP_NUM_CLASSES) -> SliderApp:
     """α and K -> the smoothed target (= the loss's optimum), its max-probability, logit gap and entropy floor.
 
     Sliders ``"alpha"`` (0..1) and ``"num_classes"`` (2..20); right panel: entropy floor against α.
@@ -383,10 +385,10 @@ class _DistillationApp(SliderApp):
         self.base = z
         self.num_classes = k = z.shape[0]
         self.target = int(z.argmax())
-        low = math.ceil(100.0 / k) / 100.0
+        low, high = defaults.kd_confidence_range(k)
         sliders = {
-            "teacher_confidence": _slider("teacher confidence (τ=1)", confidence, low, 0.99, 0.01),
-            "temperature": _log_slider("temperature τ", temperature, *theory.KD_APP_TEMPERATURE_RANGE),
+            "teacher_confidence": _slider("teacher confidence (τ=1)", confidence, low, high, 0.01),
+            "temperature": _log_slider("temperature τ", temperature, *defaults.KD_APP_TEMPERATURE_RANGE),
             "alpha": _slider("soft weight α", validate_alpha(alpha), 0.0, 1.0, 0.01),
         }
         fig = Figure(figsize=_FIGSIZE, dpi=_DPI)
@@ -475,9 +477,9 @@ class _DistillationApp(SliderApp):
         return False
 
 
-def distillation_app(teacher_logits: Sequence[float] = theory.KD_APP_TEACHER_LOGITS,
-                     confidence: float = theory.KD_APP_CONFIDENCE, temperature: float = theory.KD_APP_TEMPERATURE,
-                     alpha: float = theory.KD_APP_ALPHA) -> SliderApp:
+def distillation_app(teacher_logits: Sequence[float] = defaults.KD_APP_TEACHER_LOGITS,
+                     confidence: float = defaults.KD_APP_CONFIDENCE, temperature: float = defaults.KD_APP_TEMPERATURE,
+                     alpha: float = defaults.KD_APP_ALPHA) -> SliderApp:
     """Teacher confidence, τ and α -> KD's optimum next to the LS target at the same α, with both entropies.
 
     The teacher is ``teacher_logits`` rescaled to the chosen confidence
@@ -498,7 +500,7 @@ class _CalibrationApp(SliderApp):
         summarize(self.logits, self.targets, n_bins)  # validates shapes, targets and n_bins
         self.n_bins = n_bins
         self.fitted_temperature = fitted_temperature
-        sliders = {"temperature": _log_slider("temperature T", temperature, *theory.CALIBRATION_APP_RANGE)}
+        sliders = {"temperature": _log_slider("temperature T", temperature, *defaults.CALIBRATION_APP_RANGE)}
         fig = Figure(figsize=_FIGSIZE, dpi=_DPI)
         rel_ax, hist_ax = fig.subplots(1, 2)
         edges = np.linspace(0.0, 1.0, n_bins + 1)
@@ -551,8 +553,8 @@ class _CalibrationApp(SliderApp):
         return False
 
 
-def calibration_app(logits: torch.Tensor, targets: torch.Tensor, n_bins: int = theory.CALIBRATION_APP_BINS,
-                    temperature: float = theory.CALIBRATION_APP_TEMPERATURE,
+def calibration_app(logits: torch.Tensor, targets: torch.Tensor, n_bins: int = defaults.CALIBRATION_APP_BINS,
+                    temperature: float = defaults.CALIBRATION_APP_TEMPERATURE,
                     fitted_temperature: float | None = None) -> SliderApp:
     """Post-hoc temperature T -> reliability diagram, confidence histogram, ECE, entropy and NLL, live.
 

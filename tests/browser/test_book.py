@@ -7,7 +7,7 @@ widgets). On each page it checks that the page loads; that the math was typeset 
 the visible text, no MathJax error); that every internal link points to an existing page and anchor; and on a
 notebook's page, that it shows as many figures as the executed notebook (``$BOOK_SOURCE``, default
 ``build/reproduce/notebooks``) has image outputs (a slider app's picture included); that each of the four theory
-apps (notebooks 01-04) has its live chart (helpers.pipeline.live_charts), drawn, with its "Live figure" note, the Vega
+apps (notebooks 01-04) has its live chart (helpers.teaching.live_charts), drawn, with its "Live figure" note, the Vega
 runtime loaded once per page from the book's ``_static``; and the "move the sliders" note for every other slider
 app. A screenshot of notebook 07's page is saved to ``build/browser/``.
 

@@ -1,7 +1,7 @@
-"""The live charts (helpers.pipeline.live_charts) in headless Chromium, offline: the browser's numbers are the Python maths'.
+"""The live charts (helpers.teaching.live_charts) in headless Chromium, offline: the browser's numbers are the Python maths'.
 
 For each of the four apps a standalone page is written into a temporary folder with the runtime file beside it
-(:func:`helpers.pipeline.live_charts.write_runtime`) and opened from ``file://`` with every other request refused
+(:func:`helpers.teaching.live_html.write_runtime`) and opened from ``file://`` with every other request refused
 (``page.route``). Each slider is moved to its minimum, a quarter, the middle, three quarters and its maximum
 (setting the input's value and dispatching ``input``/``change``, as a hand on the slider does); after every move
 the test reads the chart's parameters and computed data through the Vega view's API
@@ -29,7 +29,8 @@ import numpy as np
 import pytest
 import torch
 
-from helpers.pipeline import live_charts
+from helpers.teaching import live_charts, live_html
+from helpers.teaching import slider_defaults as defaults
 from helpers.maths import losses
 from helpers.maths import metrics
 from helpers.maths import theory
@@ -142,7 +143,7 @@ def check_label_smoothing(state: dict) -> None:
 def check_distillation(state: dict) -> None:
     s, data = state["signals"], state["data"]
     confidence, tau, alpha = s["confidence"], 10.0 ** s["log_tau"], s["alpha"]
-    base = theory.KD_APP_TEACHER_LOGITS
+    base = defaults.KD_APP_TEACHER_LOGITS
     label, k = int(np.argmax(base)), len(base)
     teacher = theory.teacher_logits_with_confidence(base, confidence)
     # the bars are folded into one row per (class, series): each row still carries r, mixed and ls
@@ -177,8 +178,8 @@ def check_calibration(state: dict, logits: np.ndarray, targets: np.ndarray) -> N
     t = 10.0 ** s["log_T"]
     scaled = scale_logits(torch.tensor(logits, dtype=torch.float64), t)
     y = torch.tensor(targets)
-    expected = metrics.reliability_bins(scaled, y, theory.CALIBRATION_APP_BINS)
-    summary = metrics.summarize(scaled, y, theory.CALIBRATION_APP_BINS)
+    expected = metrics.reliability_bins(scaled, y, defaults.CALIBRATION_APP_BINS)
+    summary = metrics.summarize(scaled, y, defaults.CALIBRATION_APP_BINS)
     bins = sorted(rows_with(data, "bin", "count", "confidence", "accuracy", "ece"), key=lambda row: row["bin"])
     nonempty = [int(b) for b in torch.nonzero(expected["count"]).flatten()]
     assert [row["bin"] for row in bins] == nonempty, (t, [row["bin"] for row in bins], nonempty)
@@ -196,7 +197,7 @@ def check_calibration(state: dict, logits: np.ndarray, targets: np.ndarray) -> N
 def pages(tmp_path_factory):
     """One standalone page per app in a temporary folder, the runtime file beside them."""
     folder = tmp_path_factory.mktemp("live")
-    live_charts.write_runtime(folder)
+    live_html.write_runtime(folder)
     logits, targets, caption = live_charts.shipped_calibration_data(CALIBRATION_EXAMPLES)
     charts = {"temperature": live_charts.temperature_chart(), "label_smoothing": live_charts.label_smoothing_chart(),
               "distillation": live_charts.distillation_chart(),
@@ -204,7 +205,7 @@ def pages(tmp_path_factory):
     paths = {}
     for app, chart in charts.items():
         paths[app] = folder / f"{app}.html"
-        paths[app].write_text(live_charts.standalone_html(chart, live_charts.RUNTIME_FILE), encoding="utf-8")
+        paths[app].write_text(live_html.standalone_html(chart, live_html.RUNTIME_FILE), encoding="utf-8")
     return folder, paths, (logits, targets)
 
 
@@ -320,7 +321,7 @@ def test_live_chart_in_the_book(browser, tmp_path):
         page.wait_for_selector(".kdls-live[data-ready=true]", timeout=60_000)
         element = page.get_attribute(".kdls-live[data-app=temperature]", "id")
         runtimes = page.evaluate("() => Array.from(document.scripts).map(s => s.src).filter(s => s.endsWith("
-                                 f"'{live_charts.RUNTIME_FILE}'))")
+                                 f"'{live_html.RUNTIME_FILE}'))")
         assert len(runtimes) == 1 and "/_static/" in runtimes[0], runtimes
         assert page.locator(".kdls-live-note").first.inner_text().startswith("Live figure")
         for value in (-2.0, 0.5, 2.0):

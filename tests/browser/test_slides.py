@@ -1,6 +1,6 @@
 """The lecture deck works offline: notebook 02's slides open in headless Chromium with every request outside
 the deck's folder refused, reveal.js and MathJax start from the local copies, a slide holding a figure shows it,
-and the slide of the label-smoothing app shows its live chart (helpers.pipeline.live_charts), which moves.
+and the slide of the label-smoothing app shows its live chart (helpers.teaching.live_charts), which moves.
 
 Builds the deck of notebook 02 on the smoke preset with :func:`helpers.pipeline.slides.build_slides` (the pinned npm
 tarballs are downloaded once into the data cache, then reused), opens it from ``file://``, navigates with

@@ -19,180 +19,53 @@ builder                            what moves, and what is computed in the brows
                                    their gaps, ECE, mean entropy, mean max-probability and NLL
 =================================  ==============================================================================
 
-Defaults and slider ranges are the Python apps' own (the constants in :mod:`helpers.maths.theory`), and the
+Defaults, slider ranges and labels are the Python apps' own (:mod:`helpers.teaching.slider_defaults`), and the
 temperature sliders move, like the apps' log sliders, in steps of 0.01 in ``log10`` of the temperature (the
 read-out next to such a slider shows the temperature itself). Two inputs are precomputed in Python, because a
 Vega expression cannot iterate: the teacher's logit scale for each confidence on the slider's grid
 (:func:`helpers.maths.theory.teacher_logits_with_confidence`, a bisection), and, for notebook 04, the data set
 (:func:`shipped_calibration_data`: the shipped ``full`` preset's TREC teacher, its test predictions).
-``tests/browser/test_live_charts.py`` checks the browser's numbers against :mod:`helpers.maths.theory`,
+``tests/browser/test_live_charts_in_browser.py`` checks the browser's numbers against :mod:`helpers.maths.theory`,
 :mod:`helpers.maths.losses` and :mod:`helpers.maths.metrics` to 1e-6.
 
-Pages load the Vega runtime (Vega, Vega-Lite and vega-embed, bundled by ``vl-convert-python``, plus the small
-:data:`HELPER_JS`) once, from their own files (:func:`write_runtime`): nothing comes from the network.
-:func:`chart_html` is the HTML of one chart (a note saying it is live, the sliders, the chart), and
-:func:`chart_for_sliders` recognises an app from its sliders' labels (as saved in an executed notebook), so that
-the book and the deck can put the live chart beside the app's still picture.
+The building blocks are in :mod:`helpers.teaching.vega`, the page side (the Vega runtime, a chart's HTML) in
+:mod:`helpers.teaching.live_html`. :func:`chart_for_sliders` recognises an app from its sliders' labels (as an
+executed notebook saves them: :func:`helpers.teaching.widget_state.widget_sliders`), so that the book and the deck
+can put the live chart beside the app's still picture.
 """
 
 from __future__ import annotations
 
 import functools
-import html
-import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import altair as alt
 import numpy as np
 
+from helpers.learning.shipped import load_shipped
 from helpers.maths import theory
 from helpers.maths.losses import validate_alpha
 from helpers.reporting.plotting import METHOD_COLORS, PALETTE
+from helpers.teaching import slider_defaults as defaults
+from helpers.teaching import vega
 
 __all__ = [
-    "LIVE_NOTE",
-    "RUNTIME_FILE",
-    "LiveChart",
     "temperature_chart",
     "label_smoothing_chart",
     "distillation_chart",
     "calibration_chart",
     "shipped_calibration_data",
     "live_chart",
-    "widget_sliders",
     "chart_for_sliders",
-    "runtime_js",
-    "write_runtime",
-    "chart_html",
-    "standalone_html",
 ]
-
-LIVE_NOTE = "Live figure: move the sliders (computed in your browser, no Python needed)."
-RUNTIME_FILE = "kdls-live.js"
-# the Vega-Lite version Altair writes specs for (e.g. "6.4"): the bundled runtime compiles that version
-VEGA_LITE_VERSION = ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
-_LOG_STEP = 0.01  # the apps' log sliders move in steps of 0.01 in log10(temperature)
-
-# the slider labels of each Python app (helpers.teaching.widgets), by which an executed notebook's app is recognised
-APP_SLIDERS: dict[str, tuple[str, ...]] = {
-    "temperature": ("temperature τ", "logit z0", "logit z1"),
-    "label_smoothing": ("smoothing α", "classes K"),
-    "distillation": ("teacher confidence (τ=1)", "temperature τ", "soft weight α"),
-    "calibration": ("temperature T",),
-}
-
-
-@dataclass
-class LiveChart:
-    """One live chart: which app it twins, its Vega-Lite spec and the log-scale sliders (param -> symbol)."""
-
-    app: str
-    spec: dict
-    log_params: dict[str, str] = field(default_factory=dict)
-    caption: str = ""
-
-
-# ----------------------------------------------------------------------------------------- expressions
-
-
-def _n(value: float) -> str:
-    """A number as a Vega expression literal (shortest exact repr)."""
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"not a finite number: {value}")
-    return repr(value)
-
-
-def _array(items: Sequence[str]) -> str:
-    return "[" + ", ".join(items) + "]"
-
-
-def _softmax_calcs(prefix: str, terms: Sequence[str]) -> dict[str, str]:
-    """Calculate steps for a numerically stable softmax of ``terms`` (expressions), in order.
-
-    Fields: ``{prefix}s{j}`` (the terms), ``{prefix}m`` (their max), ``{prefix}S`` (sum of exp(s - m)),
-    ``{prefix}H`` (entropy, nats), ``{prefix}maxp`` (max-probability ``1/S``).
-    """
-    k = len(terms)
-    calcs = {f"{prefix}s{j}": term for j, term in enumerate(terms)}
-    s = [f"datum.{prefix}s{j}" for j in range(k)]
-    calcs[f"{prefix}m"] = f"max({', '.join(s)})"
-    m = f"datum.{prefix}m"
-    calcs[f"{prefix}S"] = " + ".join(f"exp({x} - {m})" for x in s)
-    weighted = " + ".join(f"exp({x} - {m}) * ({x} - {m})" for x in s)
-    calcs[f"{prefix}H"] = f"max(0, log(datum.{prefix}S) - ({weighted}) / datum.{prefix}S)"
-    calcs[f"{prefix}maxp"] = f"1 / datum.{prefix}S"
-    return calcs
-
-
-def _prob(prefix: str, k: int, index: str) -> str:
-    """The softmax probability of class ``index`` (an expression) from :func:`_softmax_calcs`' fields."""
-    s = _array([f"datum.{prefix}s{j}" for j in range(k)])
-    return f"exp({s}[{index}] - datum.{prefix}m) / datum.{prefix}S"
-
-
-def _xlogx(expression: str) -> str:
-    return f"(({expression}) > 0 ? -({expression}) * log({expression}) : 0)"
-
-
-def _log_slider(name: str, label: str, value: float, low: float, high: float) -> alt.Parameter:
-    """A temperature slider: the parameter is log10 of the temperature, moving in steps of 0.01, like the apps'."""
-    # the ends on the steps' grid (a browser's range input stops at the last step: 1..20 ends at 10**1.30)
-    low_log = math.ceil(round(math.log10(low) / _LOG_STEP, 6)) * _LOG_STEP
-    high_log = math.floor(round(math.log10(high) / _LOG_STEP, 6)) * _LOG_STEP
-    return alt.param(name=name, value=round(math.log10(value), 6),
-                     bind=alt.binding_range(min=round(low_log, 6), max=round(high_log, 6), step=_LOG_STEP, name=label))
-
-
-def _slider(name: str, label: str, value: float, low: float, high: float, step: float) -> alt.Parameter:
-    return alt.param(name=name, value=value, bind=alt.binding_range(min=low, max=high, step=step, name=label))
-
-
-# ------------------------------------------------------------------------------------------ appearance
-
-
-@dataclass(frozen=True)
-class _Size:
-    width: int
-    height: int
-    font: int
-    title: int
-    readout: int
-
-
-_SIZES = {False: _Size(width=255, height=200, font=12, title=13, readout=13),
-          True: _Size(width=380, height=210, font=17, title=19, readout=19)}  # large: a projector
-
-
-def _readout(rows: list[dict], size: _Size, transforms: dict[str, str], text: str, lines: int = 1,
-             chart: alt.Chart | None = None) -> alt.Chart:
-    """A text read-out (one or more lines) computed from one row of data."""
-    base = chart if chart is not None else alt.Chart(alt.Data(values=rows)).transform_calculate(**transforms)
-    return (base.transform_calculate(readout=text)
-            .mark_text(align="left", baseline="top", fontSize=size.readout, lineBreak="\n", lineHeight=size.readout + 5)
-            .encode(x=alt.value(0), y=alt.value(2), text="readout:N")
-            .properties(width=2 * size.width + 60, height=lines * (size.readout + 5) + 4))
-
-
-def _finish(chart: alt.TopLevelMixin, size: _Size, params: list[alt.Parameter]) -> dict:
-    chart = (chart.add_params(*params)
-             .configure_view(stroke=None)
-             .configure_axis(labelFontSize=size.font, titleFontSize=size.font, titleFontWeight="normal")
-             .configure_legend(labelFontSize=size.font, titleFontSize=size.font, labelLimit=400, orient="top")
-             .configure_title(fontSize=size.title, fontWeight="normal", anchor="start")
-             .configure_concat(spacing=24)
-             .properties(padding={"left": 5, "top": 5, "right": 24, "bottom": 5}))
-    return chart.to_dict()
 
 
 # --------------------------------------------------------------------------------- 01: temperature
 
 
-def temperature_chart(logits: Sequence[float] = theory.TEMPERATURE_APP_LOGITS, temperature: float = 1.0,
-                      large: bool = False) -> LiveChart:
+def temperature_chart(logits: Sequence[float] = defaults.TEMPERATURE_APP_LOGITS, temperature: float = 1.0,
+                      large: bool = False) -> vega.LiveChart:
     """Notebook 01's :func:`helpers.teaching.widgets.temperature_app` in the browser.
 
     Sliders ``log_tau`` (log10 τ over the app's range) and ``z0`` … ``z{K-1}`` (the logits, -6..6 by 0.1).
@@ -203,20 +76,20 @@ def temperature_chart(logits: Sequence[float] = theory.TEMPERATURE_APP_LOGITS, t
     if z.dim() != 1 or z.shape[0] > 8:
         raise ValueError(f"logits must be one example with 2..8 classes, got shape {tuple(z.shape)}")
     k = z.shape[0]
-    size = _SIZES[bool(large)]
-    low, high = theory.TEMPERATURE_APP_RANGE
-    logit_low, logit_high = theory.TEMPERATURE_APP_LOGIT_RANGE
-    params = [_log_slider("log_tau", "temperature τ", temperature, low, high)]
-    params += [_slider(f"z{i}", f"logit z{i}", round(value, 6), logit_low, logit_high, 0.1)
+    size = vega.SIZES[bool(large)]
+    low, high = defaults.TEMPERATURE_APP_RANGE
+    logit_low, logit_high = defaults.TEMPERATURE_APP_LOGIT_RANGE
+    params = [vega.log_slider("log_tau", "temperature τ", temperature, low, high)]
+    params += [vega.slider(f"z{i}", f"logit z{i}", round(value, 6), logit_low, logit_high, 0.1)
                for i, value in enumerate(z.tolist())]
     log_k = math.log(k)
 
     def softmax(tau: str) -> dict[str, str]:
-        return {"tau": tau, **_softmax_calcs("", [f"z{j} / datum.tau" for j in range(k)])}
+        return {"tau": tau, **vega.softmax_calcs("", [f"z{j} / datum.tau" for j in range(k)])}
 
     classes = alt.Chart(alt.Data(values=[{"class": i, "name": f"class {i}"} for i in range(k)]))
     classes = classes.transform_calculate(**softmax("pow(10, log_tau)"),
-                                          p=_prob("", k, "datum['class']"))
+                                          p=vega.prob("", k, "datum['class']"))
     x = alt.X("name:N", title=None, sort=None, axis=alt.Axis(labelAngle=0))
     bars = classes.mark_bar(color=PALETTE[0]).encode(
         x=x, y=alt.Y("p:Q", title="softmax(z / τ)", scale=alt.Scale(domain=[0, 1.12])),
@@ -243,18 +116,18 @@ def temperature_chart(logits: Sequence[float] = theory.TEMPERATURE_APP_LOGITS, t
               .encode(x=alt.X("tau:Q", scale=scale_x), y="H:Q"))
     right = (curve + rule + rule_label + marker).properties(width=size.width, height=size.height)
 
-    readout = _readout(one, size, softmax("pow(10, log_tau)"),
-                       f"'τ = ' + format(datum.tau, '.3~g') + '   ·   entropy H = ' + format(datum.H, '.3f') + "
-                       f"' nats (max log K = {log_k:.3f})   ·   max-probability = ' + format(datum.maxp, '.3f')")
-    spec = _finish(alt.vconcat(readout, alt.hconcat(left, right)), size, params)
-    return LiveChart("temperature", spec, {"log_tau": "τ"})
+    readout = vega.readout(one, size, softmax("pow(10, log_tau)"),
+                           f"'τ = ' + format(datum.tau, '.3~g') + '   ·   entropy H = ' + format(datum.H, '.3f') + "
+                           f"' nats (max log K = {log_k:.3f})   ·   max-probability = ' + format(datum.maxp, '.3f')")
+    spec = vega.finish(alt.vconcat(readout, alt.hconcat(left, right)), size, params)
+    return vega.LiveChart("temperature", spec, {"log_tau": "τ"})
 
 
 # ---------------------------------------------------------------------------- 02: label smoothing
 
 
-def label_smoothing_chart(alpha: float = theory.LS_APP_ALPHA, num_classes: int = theory.LS_APP_NUM_CLASSES,
-                          large: bool = False) -> LiveChart:
+def label_smoothing_chart(alpha: float = defaults.LS_APP_ALPHA, num_classes: int = defaults.LS_APP_NUM_CLASSES,
+                          large: bool = False) -> vega.LiveChart:
     """Notebook 02's :func:`helpers.teaching.widgets.label_smoothing_app` in the browser.
 
     Sliders ``alpha`` (0..1 by 0.01) and ``K`` (2..20). Left: the LS target ``q`` (data ``class``, field ``q``,
@@ -262,15 +135,15 @@ def label_smoothing_chart(alpha: float = theory.LS_APP_ALPHA, num_classes: int =
     per ``gap``), the optimum gap marked (field ``gap_star``; none at α = 0, where it is infinite). Read-out:
     the optimum's max-probability ``1 - α + α/K``, gap and entropy floor ``H(q)``.
     """
-    k_max = theory.LS_APP_MAX_CLASSES
+    k_max = defaults.LS_APP_MAX_CLASSES
     if isinstance(num_classes, bool) or not isinstance(num_classes, int) or not 2 <= num_classes <= k_max:
         raise ValueError(f"num_classes must be an integer in [2, {k_max}], got {num_classes!r}")
     alpha = validate_alpha(alpha)
-    size = _SIZES[bool(large)]
-    params = [_slider("alpha", "smoothing α", alpha, 0.0, 1.0, 0.01), _slider("K", "classes K", num_classes, 2, k_max, 1)]
+    size = vega.SIZES[bool(large)]
+    params = [vega.slider("alpha", "smoothing α", alpha, 0.0, 1.0, 0.01), vega.slider("K", "classes K", num_classes, 2, k_max, 1)]
     optimum = {"p_label": "1 - alpha + alpha / K", "p_other": "alpha / K",
                "gap_star": "alpha > 0 ? log(1 + K * (1 - alpha) / alpha) : null",
-               "floor": f"{_xlogx('datum.p_label')} + (K - 1) * {_xlogx('datum.p_other')}"}
+               "floor": f"{vega.xlogx('datum.p_label')} + (K - 1) * {vega.xlogx('datum.p_other')}"}
     classes = (alt.Chart(alt.Data(values=[{"class": i, "name": "label" if i == 0 else str(i)} for i in range(k_max)]))
                .transform_filter("datum['class'] < K")
                .transform_calculate(**optimum, q="datum['class'] == 0 ? datum.p_label : datum.p_other"))
@@ -300,22 +173,23 @@ def label_smoothing_chart(alpha: float = theory.LS_APP_ALPHA, num_classes: int =
     rule = star.mark_rule(color=PALETTE[3], strokeDash=[4, 3]).encode(x=alt.X("gap:Q", scale=scale_x))
     right = (curve + rule + marker).properties(width=size.width, height=size.height,
                                                title="the loss against the logit gap; ● the optimum")
-    readout = _readout(one, size, optimum,
-                       "'optimum: max-probability 1 − α + α/K = ' + format(datum.p_label, '.3f') + "
-                       "'   ·   logit gap = ' + (datum.gap_star == null ? '∞' : format(datum.gap_star, '.3f')) + "
-                       "'\\nentropy floor H(q) = ' + format(datum.floor, '.3f') + ' nats (log K = ' + "
-                       "format(log(K), '.3f') + ')'", lines=2)
-    spec = _finish(alt.vconcat(readout, alt.hconcat(left, right)), size, params)
-    return LiveChart("label_smoothing", spec)
+    readout = vega.readout(one, size, optimum,
+                           "'optimum: max-probability 1 − α + α/K = ' + format(datum.p_label, '.3f') + "
+                           "'   ·   logit gap = ' + (datum.gap_star == null ? '∞' : format(datum.gap_star, '.3f')) + "
+                           "'\\nentropy floor H(q) = ' + format(datum.floor, '.3f') + ' nats (log K = ' + "
+                           "format(log(K), '.3f') + ')'", lines=2)
+    spec = vega.finish(alt.vconcat(readout, alt.hconcat(left, right)), size, params)
+    return vega.LiveChart("label_smoothing", spec)
 
 
 # ------------------------------------------------------------------------------- 03: distillation
 
 
 def _confidence_grid(k: int) -> tuple[float, list[float]]:
-    """The confidence slider's lowest value (``ceil(100/K)/100``, as the app's) and its grid up to 0.99."""
-    low = math.ceil(100.0 / k) / 100.0
-    steps = int(round((0.99 - low) * 100))
+    """The confidence slider's lowest value (as the app's: :func:`helpers.teaching.slider_defaults.kd_confidence_range`)
+    and its grid, by 0.01, up to the highest."""
+    low, high = defaults.kd_confidence_range(k)
+    steps = int(round((high - low) * 100))
     return low, [round(low + i / 100.0, 2) for i in range(steps + 1)]
 
 
@@ -331,9 +205,9 @@ def _teacher_scales(base: tuple[float, ...]) -> tuple[float, ...]:
     return tuple(scales)
 
 
-def distillation_chart(teacher_logits: Sequence[float] = theory.KD_APP_TEACHER_LOGITS,
-                       confidence: float = theory.KD_APP_CONFIDENCE, temperature: float = theory.KD_APP_TEMPERATURE,
-                       alpha: float = theory.KD_APP_ALPHA, large: bool = False) -> LiveChart:
+def distillation_chart(teacher_logits: Sequence[float] = defaults.KD_APP_TEACHER_LOGITS,
+                       confidence: float = defaults.KD_APP_CONFIDENCE, temperature: float = defaults.KD_APP_TEMPERATURE,
+                       alpha: float = defaults.KD_APP_ALPHA, large: bool = False) -> vega.LiveChart:
     """Notebook 03's :func:`helpers.teaching.widgets.distillation_app` in the browser.
 
     Sliders ``confidence`` (the teacher's max-probability at τ = 1, on the app's grid), ``log_tau`` (log10 τ,
@@ -354,23 +228,23 @@ def distillation_chart(teacher_logits: Sequence[float] = theory.KD_APP_TEACHER_L
     label = int(np.argmax(base))
     low, grid = _confidence_grid(k)
     scales = _teacher_scales(base)
-    size = _SIZES[bool(large)]
-    tau_low, tau_high = theory.KD_APP_TEMPERATURE_RANGE
-    params = [_slider("confidence", "teacher confidence (τ=1)", round(float(confidence), 2), low, grid[-1], 0.01),
-              _log_slider("log_tau", "temperature τ", temperature, tau_low, tau_high),
-              _slider("alpha", "soft weight α", alpha, 0.0, 1.0, 0.01)]
-    scale = f"{_array([_n(c) for c in scales])}[clamp(round((confidence - {_n(low)}) * 100), 0, {len(scales) - 1})]"
+    size = vega.SIZES[bool(large)]
+    tau_low, tau_high = defaults.KD_APP_TEMPERATURE_RANGE
+    params = [vega.slider("confidence", "teacher confidence (τ=1)", round(float(confidence), 2), low, grid[-1], 0.01),
+              vega.log_slider("log_tau", "temperature τ", temperature, tau_low, tau_high),
+              vega.slider("alpha", "soft weight α", alpha, 0.0, 1.0, 0.01)]
+    scale = f"{vega.array([vega.number(c) for c in scales])}[clamp(round((confidence - {vega.number(low)}) * 100), 0, {len(scales) - 1})]"
 
     def teacher(tau: str) -> dict[str, str]:
         calcs = {"c": scale, "tau": tau}
-        calcs.update(_softmax_calcs("t", [f"datum.c * {_n(b)} / datum.tau" for b in base]))
+        calcs.update(vega.softmax_calcs("t", [f"datum.c * {vega.number(b)} / datum.tau" for b in base]))
         return calcs
 
     one_hot = [f"{1 if j == label else 0}" for j in range(k)]
-    r = [_prob("t", k, str(j)) for j in range(k)]
+    r = [vega.prob("t", k, str(j)) for j in range(k)]
     mixed = [f"(1 - alpha) * {y} + alpha * {p}" for y, p in zip(one_hot, r)]
     ls = [f"(1 - alpha) * {y} + alpha / {k}" for y in one_hot]
-    per_class = {**teacher("pow(10, log_tau)"), "r": _prob("t", k, "datum['class']"),
+    per_class = {**teacher("pow(10, log_tau)"), "r": vega.prob("t", k, "datum['class']"),
                  "y": f"datum['class'] == {label} ? 1 : 0",
                  "mixed": "(1 - alpha) * datum.y + alpha * datum.r", "ls": f"(1 - alpha) * datum.y + alpha / {k}"}
     series = {"r": "teacher p_t^τ", "mixed": "KD target (1−α)·y + α·p_t^τ", "ls": "LS target (1−α)·y + α/K"}
@@ -414,7 +288,7 @@ def distillation_chart(teacher_logits: Sequence[float] = theory.KD_APP_TEACHER_L
     mean_base = sum(base) / k
     matching = (alt.Chart(alt.Data(values=one))
                 .transform_calculate(c=scale, matching="sqrt(" + " + ".join(
-                    f"pow(datum.c * {_n(b - mean_base)}, 2)" for b in base) + f") / {k}")
+                    f"pow(datum.c * {vega.number(b - mean_base)}, 2)" for b in base) + f") / {k}")
                 .mark_rule(color="black", strokeDash=[2, 3]).encode(y="matching:Q"))
     marker = (alt.Chart(alt.Data(values=one)).transform_calculate(**gradient | {"tau": "pow(10, log_tau)"})
               .mark_point(filled=True, size=90, color=PALETTE[3], opacity=1)
@@ -425,24 +299,24 @@ def distillation_chart(teacher_logits: Sequence[float] = theory.KD_APP_TEACHER_L
 
     summary = {**teacher("pow(10, log_tau)"), **{f"r{j}": p for j, p in enumerate(r)},
                **{f"mixed{j}": p for j, p in enumerate(mixed)}, **{f"ls{j}": p for j, p in enumerate(ls)}}
-    summary["mixed_H"] = " + ".join(_xlogx(f"datum.mixed{j}") for j in range(k))
-    summary["ls_H"] = " + ".join(_xlogx(f"datum.ls{j}") for j in range(k))
+    summary["mixed_H"] = " + ".join(vega.xlogx(f"datum.mixed{j}") for j in range(k))
+    summary["ls_H"] = " + ".join(vega.xlogx(f"datum.ls{j}") for j in range(k))
     summary["mixed_maxp"] = f"max({', '.join(f'datum.mixed{j}' for j in range(k))})"
     summary["ls_maxp"] = f"max({', '.join(f'datum.ls{j}' for j in range(k))})"
     # the soft term itself on that student: alpha * tau^2 * KL(p_t^tau || uniform) = alpha * tau^2 * (log K - H(p_t^tau))
     summary["soft_term"] = f"alpha * datum.tau * datum.tau * max(0, {math.log(k)!r} - datum.tH)"
-    readout = _readout(one, size, summary,
-                       "'teacher at τ = ' + format(datum.tau, '.3~g') + ': max-prob ' + format(datum.tmaxp, '.3f') + "
-                       "', entropy ' + format(datum.tH, '.3f') + ' nats' + "
-                       "'\\nKD target: max-prob ' + format(datum.mixed_maxp, '.3f') + ', entropy ' + "
-                       "format(datum.mixed_H, '.3f') + ' nats   ·   LS target: max-prob ' + format(datum.ls_maxp, '.3f') "
-                       "+ ', entropy ' + format(datum.ls_H, '.3f') + ' nats' + "
-                       "'\\nsoft term α·τ²·KL(p_t^τ ‖ uniform student) = ' + format(datum.soft_term, '.4f') + "
-                       "(abs(datum.tau - 1) < 1e-9 ? '   (τ = 1: the KD target is the KD optimum)' : "
-                       "'   (τ ≠ 1: the KD optimum stays near softmax(t), see the Python app)')", lines=3)
+    readout = vega.readout(one, size, summary,
+                           "'teacher at τ = ' + format(datum.tau, '.3~g') + ': max-prob ' + format(datum.tmaxp, '.3f') + "
+                           "', entropy ' + format(datum.tH, '.3f') + ' nats' + "
+                           "'\\nKD target: max-prob ' + format(datum.mixed_maxp, '.3f') + ', entropy ' + "
+                           "format(datum.mixed_H, '.3f') + ' nats   ·   LS target: max-prob ' + format(datum.ls_maxp, '.3f') "
+                           "+ ', entropy ' + format(datum.ls_H, '.3f') + ' nats' + "
+                           "'\\nsoft term α·τ²·KL(p_t^τ ‖ uniform student) = ' + format(datum.soft_term, '.4f') + "
+                           "(abs(datum.tau - 1) < 1e-9 ? '   (τ = 1: the KD target is the KD optimum)' : "
+                           "'   (τ ≠ 1: the KD optimum stays near softmax(t), see the Python app)')", lines=3)
     panels = alt.hconcat(bars, right).resolve_scale(color="independent", strokeDash="independent")
-    spec = _finish(alt.vconcat(readout, panels), size, params)
-    return LiveChart("distillation", spec, {"log_tau": "τ"})
+    spec = vega.finish(alt.vconcat(readout, panels), size, params)
+    return vega.LiveChart("distillation", spec, {"log_tau": "τ"})
 
 
 # -------------------------------------------------------------------------------- 04: calibration
@@ -452,15 +326,13 @@ def shipped_calibration_data(max_examples: int | None = None) -> tuple[np.ndarra
     """A fixed data set for the live reliability diagram: ``(logits (N, K), targets (N,), caption)``.
 
     The shipped ``full`` preset's finished fine-tuned TREC teacher (the last teacher row: the top of its ladder without
-    rescaling; ``helpers.pipeline.shipped``): its test-set probabilities,
+    rescaling; :mod:`helpers.learning.shipped`): its test-set probabilities,
     whose logs are logits (up to a constant per example, which a softmax ignores), rounded to 4 decimals so
     that the page holds exactly the numbers the browser computes with.
     """
-    from helpers.pipeline.shipped import load_shipped
-
     shipped = load_shipped("full")
     if shipped is None:
-        raise FileNotFoundError("no shipped results of the full preset (helpers.pipeline.shipped.SHIPPED_DIR)")
+        raise FileNotFoundError("no shipped results of the full preset (helpers.learning.shipped.SHIPPED_DIR)")
     rows = shipped.results
     teacher = rows[(rows["role"] == "teacher") & (rows["tier"] == "finetune") & (rows["task"] == "trec")]
     run_id = int(teacher["run_id"].iloc[-1])
@@ -473,9 +345,9 @@ def shipped_calibration_data(max_examples: int | None = None) -> tuple[np.ndarra
     return logits, np.asarray(labels, dtype=np.int64), caption
 
 
-def calibration_chart(logits=None, targets=None, n_bins: int = theory.CALIBRATION_APP_BINS,
-                      temperature: float = theory.CALIBRATION_APP_TEMPERATURE,
-                      fitted_temperature: float | None = None, large: bool = False, caption: str = "") -> LiveChart:
+def calibration_chart(logits=None, targets=None, n_bins: int = defaults.CALIBRATION_APP_BINS,
+                      temperature: float = defaults.CALIBRATION_APP_TEMPERATURE,
+                      fitted_temperature: float | None = None, large: bool = False, caption: str = "") -> vega.LiveChart:
     """Notebook 04's :func:`helpers.teaching.widgets.calibration_app` in the browser.
 
     ``logits`` ``(N, K)`` and ``targets`` ``(N,)`` are embedded in the page (default:
@@ -496,14 +368,14 @@ def calibration_chart(logits=None, targets=None, n_bins: int = theory.CALIBRATIO
     if isinstance(n_bins, bool) or not isinstance(n_bins, int) or n_bins < 1:
         raise ValueError(f"n_bins must be a positive integer, got {n_bins!r}")
     n, k = logits.shape
-    size = _SIZES[bool(large)]
-    low, high = theory.CALIBRATION_APP_RANGE
-    params = [_log_slider("log_T", "temperature T", temperature, low, high)]
+    size = vega.SIZES[bool(large)]
+    low, high = defaults.CALIBRATION_APP_RANGE
+    params = [vega.log_slider("log_T", "temperature T", temperature, low, high)]
     rows = [{**{f"l{j}": float(v) for j, v in enumerate(row)}, "y": int(y)} for row, y in zip(logits, targets)]
     fields = [f"datum.l{j}" for j in range(k)]
     first_argmax = " : ".join(f"{x} == datum.lmax ? {j}" for j, x in enumerate(fields[:-1])) + f" : {k - 1}"
-    s = _array([f"datum.s{j}" for j in range(k)])
-    per_example = {"T": "pow(10, log_T)", **_softmax_calcs("", [f"{x} / datum.T" for x in fields]),
+    s = vega.array([f"datum.s{j}" for j in range(k)])
+    per_example = {"T": "pow(10, log_T)", **vega.softmax_calcs("", [f"{x} / datum.T" for x in fields]),
                    "lmax": f"max({', '.join(fields)})", "predicted": first_argmax,
                    "correct": "datum.predicted == datum.y ? 1 : 0",
                    "nll": f"log(datum.S) - ({s}[datum.y] - datum.m)",
@@ -551,19 +423,19 @@ def calibration_chart(logits=None, targets=None, n_bins: int = theory.CALIBRATIO
     summary = (binned(alt.Chart(data))
                .transform_aggregate(ece="max(ece)", entropy="max(entropy)", nll="max(nll)",
                                     max_prob="max(max_prob)", accuracy="max(accuracy_all)"))
-    readout = _readout([], size, {}, "'T = ' + format(pow(10, log_T), '.3~g')" + fitted + " + '   ·   ECE = ' + "
-                       "format(datum.ece, '.3f') + '   ·   mean entropy = ' + format(datum.entropy, '.3f') + ' nats' + "
-                       "'\\nmean max-prob = ' + format(datum.max_prob, '.3f') + '   ·   NLL = ' + format(datum.nll, '.3f') "
-                       "+ '   ·   accuracy = ' + format(datum.accuracy, '.3f') + '   (T never changes it)'",
-                       lines=2, chart=summary)
-    spec = _finish(alt.vconcat(readout, alt.hconcat(reliability, histogram)), size, params)
-    return LiveChart("calibration", spec, {"log_T": "T"}, caption=caption)
+    readout = vega.readout([], size, {}, "'T = ' + format(pow(10, log_T), '.3~g')" + fitted + " + '   ·   ECE = ' + "
+                           "format(datum.ece, '.3f') + '   ·   mean entropy = ' + format(datum.entropy, '.3f') + ' nats' + "
+                           "'\\nmean max-prob = ' + format(datum.max_prob, '.3f') + '   ·   NLL = ' + format(datum.nll, '.3f') "
+                           "+ '   ·   accuracy = ' + format(datum.accuracy, '.3f') + '   (T never changes it)'",
+                           lines=2, chart=summary)
+    spec = vega.finish(alt.vconcat(readout, alt.hconcat(reliability, histogram)), size, params)
+    return vega.LiveChart("calibration", spec, {"log_T": "T"}, caption=caption)
 
 
 # ------------------------------------------------------------------------------ recognising an app
 
 
-def live_chart(app: str, large: bool = False, **settings) -> LiveChart:
+def live_chart(app: str, large: bool = False, **settings) -> vega.LiveChart:
     """The live chart of ``app`` (``"temperature"``, ``"label_smoothing"``, ``"distillation"``, ``"calibration"``)."""
     builders = {"temperature": temperature_chart, "label_smoothing": label_smoothing_chart,
                 "distillation": distillation_chart, "calibration": calibration_chart}
@@ -572,150 +444,23 @@ def live_chart(app: str, large: bool = False, **settings) -> LiveChart:
     return builders[app](large=large, **settings)
 
 
-def widget_sliders(models: dict, model_id: str) -> list[tuple[str, object]]:
-    """The sliders ``(label, value)`` of a widget and its descendants, from a notebook's saved widget state
-    (``metadata.widgets[...]["state"]``: model id -> model), in the order they are shown."""
-    found, stack, seen = [], [model_id], set()
-    while stack:
-        current = stack.pop(0)
-        if current in seen or current not in models:
-            continue
-        seen.add(current)
-        model = models[current]
-        state = model.get("state", {})
-        if "Slider" in model.get("model_name", ""):
-            found.append((state.get("description", ""), state.get("value")))
-        children = [str(c).removeprefix("IPY_MODEL_") for c in state.get("children", []) or []]
-        stack[:0] = children
-    return found
-
-
-def chart_for_sliders(sliders: Sequence[tuple[str, object]], large: bool = False) -> LiveChart | None:
+def chart_for_sliders(sliders: Sequence[tuple[str, object]], large: bool = False) -> vega.LiveChart | None:
     """The live twin of a Python slider app recognised by its sliders ``(label, value)`` (as an executed
     notebook's widget state saves them), started at those values; None for any other widget."""
     values = {str(label): value for label, value in sliders}
     labels = set(values)
     try:
-        if {"temperature τ", "logit z0", "logit z1"} <= labels and not labels & {"soft weight α"}:
+        if set(defaults.APP_SLIDERS["temperature"]) <= labels and not set(defaults.APP_SLIDERS["distillation"]) <= labels:
             logits = [float(values[f"logit z{i}"]) for i in range(len(labels)) if f"logit z{i}" in values]
             return temperature_chart(logits, temperature=float(values["temperature τ"]), large=large)
-        if set(APP_SLIDERS["label_smoothing"]) <= labels:
+        if set(defaults.APP_SLIDERS["label_smoothing"]) <= labels:
             return label_smoothing_chart(float(values["smoothing α"]), int(values["classes K"]), large=large)
-        if set(APP_SLIDERS["distillation"]) <= labels:
+        if set(defaults.APP_SLIDERS["distillation"]) <= labels:
             return distillation_chart(confidence=float(values["teacher confidence (τ=1)"]),
                                       temperature=float(values["temperature τ"]),
                                       alpha=float(values["soft weight α"]), large=large)
-        if labels == set(APP_SLIDERS["calibration"]):
+        if labels == set(defaults.APP_SLIDERS["calibration"]):
             return calibration_chart(temperature=float(values["temperature T"]), large=large)
     except (ValueError, TypeError, FileNotFoundError):
         return None
     return None
-
-
-# ----------------------------------------------------------------------------------- the runtime + HTML
-
-HELPER_JS = r"""
-window.vegaEmbed = vegaEmbed; window.vega = vega; window.vegaLite = vegaLite;
-const STYLE = `
-.kdls-live { margin: 0.6em 0 1em; }
-.kdls-live-note { margin: 0 0 0.4em; padding: 0.3em 0.6em; border-left: 4px solid #029e73; background: #f2faf6; }
-.kdls-live-controls .vega-bind { margin: 0.15em 0; }
-.kdls-live-controls .vega-bind label { display: flex; align-items: center; gap: 0.8em; }
-.kdls-live-controls .vega-bind-name { display: inline-block; flex: 0 0 14em; font-weight: 600; }
-.kdls-live-controls input[type=range] { width: 18em; max-width: 50vw; }
-.kdls-live-controls input[type=range]:focus-visible { outline: 3px solid #0173b2; outline-offset: 2px; }
-.kdls-live-value { min-width: 5em; font-variant-numeric: tabular-nums; }
-.kdls-live-large { font-size: 22px; }
-.kdls-live-large .kdls-live-controls input[type=range] { width: 16em; height: 1.4em; }
-.kdls-live-chart { overflow-x: auto; }
-`;
-function addStyle() {
-  if (document.getElementById("kdls-live-style")) return;
-  const style = document.createElement("style");
-  style.id = "kdls-live-style";
-  style.textContent = STYLE;
-  document.head.appendChild(style);
-}
-function showValues(view, root, logParams) {
-  // every slider gets one visible value; a log-scale slider shows the temperature itself, not its log10
-  for (const input of root.querySelectorAll(".kdls-live-controls input[type=range]")) {
-    const name = input.getAttribute("name");
-    const symbol = logParams[name];
-    const own = input.nextElementSibling;
-    if (own) own.style.display = "none";
-    const span = document.createElement("span");
-    span.className = "kdls-live-value";
-    input.after(span);
-    const show = (value) => {
-      const text = symbol ? symbol + " = " + Number(Math.pow(10, +value).toPrecision(3)) : String(+value);
-      span.textContent = text;
-      input.setAttribute("aria-valuetext", text);
-    };
-    show(view.signal(name));
-    view.addSignalListener(name, (_, value) => show(value));
-    input.addEventListener("input", () => show(input.value));
-  }
-}
-async function embed(id, spec, options) {
-  addStyle();
-  const root = document.getElementById(id);
-  const result = await vegaEmbed(root.querySelector(".kdls-live-chart"), spec,
-    {actions: false, renderer: "svg", bind: root.querySelector(".kdls-live-controls")});
-  window.kdlsLive.views[id] = result.view;
-  showValues(result.view, root, (options && options.logParams) || {});
-  root.setAttribute("data-ready", "true");
-  return result.view;
-}
-window.kdlsLive = {embed, views: {}};
-"""
-
-
-@functools.lru_cache(maxsize=1)
-def runtime_js() -> str:
-    """Vega, Vega-Lite and vega-embed (bundled by vl-convert-python) with :data:`HELPER_JS`: one script, no imports."""
-    import vl_convert
-
-    bundle = vl_convert.javascript_bundle(snippet=HELPER_JS, vl_version=VEGA_LITE_VERSION)
-    # a classic script shares the page's global scope: its top-level names (e.g. `_`) would clash with the
-    # page's own (Sphinx defines `_`), so the bundle runs in a function of its own; it publishes window.* names
-    header = ("/* Vega, Vega-Lite, vega-embed (BSD-3-Clause) and their dependencies, bundled by vl-convert-python;"
-              " the kit's helper last */\n")
-    return f"{header}(function () {{\n{bundle}\n}})();\n"
-
-
-def write_runtime(folder: Path) -> Path:
-    """Write the runtime once into ``folder`` (``RUNTIME_FILE``); returns its path."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / RUNTIME_FILE
-    path.write_text(runtime_js(), encoding="utf-8")
-    return path
-
-
-def _script_json(value) -> str:
-    """JSON safe inside a <script> element."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/").replace("<!--", "<\\!--")
-
-
-def chart_html(chart: LiveChart, element_id: str, runtime_src: str | None = None, large: bool = False) -> str:
-    """The HTML of one live chart: the note, its sliders, the chart and the script that draws it.
-
-    ``runtime_src`` (a relative URL of :data:`RUNTIME_FILE`) adds the ``<script>`` that loads the runtime:
-    give it for the first live chart of a page only. The chart waits for the runtime, wherever it is loaded.
-    """
-    note = LIVE_NOTE + (f" Data: {chart.caption}." if chart.caption else "")
-    loader = f'<script src="{html.escape(runtime_src, quote=True)}"></script>\n' if runtime_src else ""
-    options = {"logParams": chart.log_params}
-    return (f'{loader}<div class="kdls-live{" kdls-live-large" if large else ""}" id="{html.escape(element_id)}" '
-            f'data-app="{chart.app}">\n'
-            f'<p class="kdls-live-note"><b>{html.escape(note.split(":")[0])}:</b>{html.escape(note.split(":", 1)[1])}'
-            f"</p>\n<div class=\"kdls-live-controls\"></div>\n<div class=\"kdls-live-chart\"></div>\n</div>\n"
-            f"<script>(function draw() {{ if (window.kdlsLive) {{ window.kdlsLive.embed({_script_json(element_id)}, "
-            f"{_script_json(chart.spec)}, {_script_json(options)}); }} else {{ setTimeout(draw, 25); }} }})();</script>\n")
-
-
-def standalone_html(chart: LiveChart, runtime_src: str, title: str = "Live figure", large: bool = False) -> str:
-    """A whole page holding one live chart (``runtime_src``: where the runtime file is, relative to the page)."""
-    return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
-            "</head>\n<body style=\"font-family: sans-serif\">\n"
-            f"{chart_html(chart, 'kdls-live-' + chart.app, runtime_src, large=large)}</body></html>\n")
