@@ -50,7 +50,7 @@ def test_record_results_writes_where_reproduce_says(monkeypatch, tmp_path):
 
 
 @pytest.mark.parametrize("frame, name, message", [
-    (pd.DataFrame({"task": ["trec"]}), "x", "lacks the results.csv column"), (_frame(), "../up", "name must be"),
+    (pd.DataFrame({"task": ["trec"]}), "x", "lacks column"), (_frame(), "../up", "name must be"),
     ([1, 2], "x", "DataFrame"),
 ])
 def test_record_results_rejects_bad_input(frame, name, message):

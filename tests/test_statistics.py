@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from helpers.maths.statistics import (
+    check_columns,
     difference_summary,
     direction,
     format_ci,
@@ -325,3 +326,26 @@ def test_leave_one_out_slopes_expose_a_leverage_point():
     assert slopes["d"] == pytest.approx(fit_line(x[:3], y[:3]).slope) and slopes["d"] > fit_line(x, y).slope + 0.2
     two = leave_one_out_slopes([0.1, 0.1, 0.5], [0.2, 0.3, 0.4], ["a", "a", "b"])
     assert math.isnan(two["a"]) and math.isnan(two["b"])  # one distinct x left either way: no slope
+
+
+def test_the_one_column_check_names_the_frame_and_what_it_lacks():
+    frame = pd.DataFrame({"a": [1.0]})
+    check_columns(frame, ["a"], "points")
+    check_columns(frame.iloc[:0], ["a"], "points")  # an empty frame passes unless rows are required
+    with pytest.raises(ValueError, match=r"points lacks column\(s\) \['b'\]; it has \['a'\]"):
+        check_columns(frame, ["a", "b"], "points")
+    with pytest.raises(ValueError, match="points is empty"):
+        check_columns(frame.iloc[:0], ["a"], "points", non_empty=True)
+    with pytest.raises(ValueError, match="points must be a pandas DataFrame, got dict"):
+        check_columns({"a": [1.0]}, ["a"], "points")
+
+
+def test_no_other_module_writes_its_own_column_check():
+    """helpers.maths.statistics.check_columns is the kit's one column check (the lowest layer: every layer may use it)."""
+    import re
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parents[1] / "helpers"
+    copies = [str(path.relative_to(package)) for path in sorted(package.rglob("*.py"))
+              if path.name != "statistics.py" and re.search(r"for \w+ in \w+ if \w+ not in \w+\.columns", path.read_text())]
+    assert not copies, f"a column check written again (use helpers.maths.statistics.check_columns): {copies}"

@@ -21,7 +21,7 @@ import pandas as pd
 from helpers.infrastructure.progress import progress as progress_bar
 
 from helpers.maths.hypotheses import kd_expectation, kd_setting
-from helpers.maths.statistics import mean_ci, seed_summary
+from helpers.maths.statistics import check_columns, mean_ci, seed_summary
 from helpers.learning.features import FeatureSet, HeadConfig, run_head
 from helpers.learning.results import parse_teacher_label
 from helpers.maths.metrics import entropy
@@ -256,11 +256,8 @@ def kd_agreement_summary(table: pd.DataFrame) -> pd.DataFrame:
     """:func:`kd_teacher_table` per KD configuration (over seeds): mean entropies and, instead of a mean of
     booleans, ``moved towards teacher`` as a count, e.g. ``'2 of 3 seeds'`` — the seeds in which KD moved the
     student's test entropy in the direction of its teacher's (validation) entropy relative to ERM's."""
-    needed = ["tier", "task", "student", "teacher", "alpha", "temperature", "seed", "teacher_val_entropy",
-              "erm_val_entropy", "kd_minus_erm", "agrees"]
-    missing = [c for c in needed if c not in table.columns]
-    if missing:
-        raise ValueError(f"table lacks column(s) {missing}; pass a kd_teacher_table")
+    check_columns(table, ["tier", "task", "student", "teacher", "alpha", "temperature", "seed", "teacher_val_entropy",
+                          "erm_val_entropy", "kd_minus_erm", "agrees"], "table (a kd_teacher_table)")
     rows = []
     for key, group in table.groupby(["tier", "task", "student", "teacher", "alpha", "temperature"], sort=False):
         agree, n = int(group["agrees"].sum()), len(group)

@@ -31,6 +31,7 @@ from filelock import FileLock
 from helpers.infrastructure.settings import current_settings
 from helpers.learning.cache import atomic_write_bytes
 from helpers.maths.losses import Objective
+from helpers.maths.statistics import check_columns
 
 __all__ = [
     "record_results",
@@ -159,11 +160,8 @@ def results_frame(records: Iterable, teachers: Iterable = ()) -> pd.DataFrame:
 
 
 def _check_frame(frame: pd.DataFrame) -> None:
-    if not isinstance(frame, pd.DataFrame):
-        raise ValueError(f"frame must be a pandas DataFrame, got {type(frame).__name__}")
-    missing = [c for c in RESULT_COLUMNS if c not in frame.columns]
-    if missing:
-        raise ValueError(f"frame lacks the results.csv column(s) {missing}")
+    """A results frame: every ``results.csv`` column, and only known tiers."""
+    check_columns(frame, RESULT_COLUMNS, "results frame")
     bad = set(frame["tier"]) - set(TIERS)
     if bad:
         raise ValueError(f"unknown tier(s) {sorted(bad)}; expected {TIERS}")
@@ -273,11 +271,7 @@ def record_results(frame: pd.DataFrame, name: str, columns: Sequence[str] = RESU
     The frame must hold ``columns`` (default: the ``results.csv`` columns; another table, such as the KD
     expectations, names its own); extra columns (``tier``, ``role``, ...) are kept.
     """
-    if not isinstance(frame, pd.DataFrame):
-        raise ValueError(f"frame must be a pandas DataFrame, got {type(frame).__name__}")
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ValueError(f"frame lacks the results.csv column(s) {missing}")
+    check_columns(frame, columns, "frame")
     if not name or not all(c.isalnum() or c in "_-" for c in name):
         raise ValueError(f"name must be a non-empty word of letters, digits, '_' or '-', got name={name!r}")
     folder = current_settings().record_dir

@@ -156,12 +156,16 @@ def format_ci(mean: float, half: float, digits: int = 3) -> str:
     return f"{mean:.{digits}f} ± {half:.{digits}f}"
 
 
-def check_columns(frame: pd.DataFrame, columns: Sequence[str], name: str = "frame") -> None:
+def check_columns(frame: pd.DataFrame, columns: Sequence[str], name: str = "frame", non_empty: bool = False) -> None:
+    """Refuse, with one line naming ``name``, anything but a DataFrame holding ``columns`` (and, with ``non_empty``,
+    at least one row). The kit's one column check: every layer above imports it from here."""
     if not isinstance(frame, pd.DataFrame):
         raise ValueError(f"{name} must be a pandas DataFrame, got {type(frame).__name__}")
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise ValueError(f"{name} lacks column(s) {missing}; it has {list(frame.columns)}")
+    if non_empty and frame.empty:
+        raise ValueError(f"{name} is empty")
 
 
 def _group_keys(frame: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:

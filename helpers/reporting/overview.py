@@ -15,6 +15,7 @@ import pandas as pd
 
 from helpers.learning.data import load_task, task_name
 from helpers.learning.models import build_model, count_parameters, describe_spec, load_tokenizer
+from helpers.maths.statistics import check_columns
 
 __all__ = ["task_table", "class_table", "token_lengths", "length_table", "examples", "model_table", "class_text",
            "length_text", "model_text", "teacher_text", "SECONDS_PER_UNIT", "training_plan", "training_plan_text"]
@@ -130,10 +131,7 @@ def length_text(lengths: dict[str, np.ndarray], max_length: int | None = None) -
 def model_text(table: pd.DataFrame) -> str:
     """Where the parameters sit, from ``model_table``: the embeddings' share of the biggest model's parameters and
     each smaller pretrained model's share of its parameters and of its non-embedding (per-token compute) parameters."""
-    needed = ["model", "layers", "parameters (M)", "without embeddings (M)"]
-    missing = [c for c in needed if c not in table.columns]
-    if missing:
-        raise ValueError(f"table lacks column(s) {missing}; pass a model_table")
+    check_columns(table, ["model", "layers", "parameters (M)", "without embeddings (M)"], "table (a model_table)")
     big = table.loc[table["parameters (M)"].idxmax()]
     share = 1 - big["without embeddings (M)"] / big["parameters (M)"]
     text = (f"The embedding tables hold {share:.0%} of {big['model']}'s {big['parameters (M)']:.1f} M parameters. ")

@@ -19,7 +19,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from helpers.maths.regression import LineFit
-from helpers.maths.statistics import NEGLIGIBLE_ENTROPY
+from helpers.maths.statistics import NEGLIGIBLE_ENTROPY, check_columns
 from helpers.reporting.plotting import (MIN_FONT_SIZE, METHOD_COLORS, PALETTE, method_color, metric_axis_label, plain_text,
                                         reflected_density, set_title, teacher_style)
 from helpers.reporting.verdicts import comparison_label, tier_name
@@ -61,16 +61,6 @@ def _figure(ax: Axes | None, figsize=(6.4, 4.0)) -> tuple[Figure, Axes]:
         fig, ax = plt.subplots(figsize=figsize)
         return fig, ax
     return ax.figure, ax
-
-
-def _require(frame: pd.DataFrame, columns: Sequence[str], name: str) -> None:
-    if not isinstance(frame, pd.DataFrame):
-        raise ValueError(f"{name} must be a pandas DataFrame, got {type(frame).__name__}")
-    if frame.empty:
-        raise ValueError(f"{name} is empty")
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{name} lacks column(s) {missing}")
 
 
 def entropies_by_run(records: Sequence, teacher=None) -> dict[str, np.ndarray]:
@@ -125,7 +115,8 @@ def difference_plot(verdicts: pd.DataFrame, ax: Axes | None = None, metric: str 
     With an ``expected`` column (the pre-declared prediction), each label ends with the predicted direction (↑ or ↓).
     The title (``title``, then the reading) always says "95% t-intervals".
     """
-    _require(verdicts, ["task", "student", "method", "difference", "low", "high", "setting", "alpha", "temperature", "teacher"], "verdicts")
+    check_columns(verdicts, ["task", "student", "method", "difference", "low", "high", "setting", "alpha", "temperature",
+                             "teacher"], "verdicts", non_empty=True)
     if negligible is None:
         negligible = NEGLIGIBLE_ENTROPY if metric == "entropy" else 0.0
     fig, ax = _figure(ax, figsize=(9.0, 0.45 * len(verdicts) + 1.6))
@@ -219,7 +210,7 @@ def inheritance_plot(points: pd.DataFrame, fit: LineFit | None, erm_entropy: flo
     by a line with KD's ``alpha`` and ``temperature``, the ``student`` and the ``tier`` when given
     (:func:`inheritance_title`).
     """
-    _require(points, ["knob", "teacher_entropy", "student_entropy", "student_entropy_ci"], "points")
+    check_columns(points, ["knob", "teacher_entropy", "student_entropy", "student_entropy_ci"], "points", non_empty=True)
     fig, ax = _figure(ax, figsize=(7.6, 5.4))
     top = float(max(points["teacher_entropy"].max(), points["student_entropy"].max(), erm_entropy)) * 1.08
     low_x, high_x = float(points["teacher_entropy"].min()), float(points["teacher_entropy"].max())
@@ -305,7 +296,7 @@ def sweep_plot(summary: pd.DataFrame, metric: str = "entropy", ax: Axes | None =
     summary has ``<metric>_min``/``_max``, as ``helpers.experiments.sweeps.sweep_summary`` gives), always clipped to the
     metric's range (accuracy, max-probability and ECE in [0, 1]; entropy and NLL ≥ 0). The legend says which.
     """
-    _require(summary, ["method", "alpha", "temperature", metric, f"{metric}_ci"], "summary")
+    check_columns(summary, ["method", "alpha", "temperature", metric, f"{metric}_ci"], "summary", non_empty=True)
     fig, ax = _figure(ax)
     ls = summary[summary["method"] == "ls"].sort_values("alpha")
     curves = [("LS", ls, METHOD_COLORS["ls"], "-", "o")]
@@ -362,7 +353,7 @@ def projection_plot(projections: Mapping[str, tuple[pd.DataFrame, Any, float]], 
         raise ValueError(f"got {len(axes)} axes for {len(projections)} projections")
     xs, ys = [], []
     for title, (frame, vertices, _) in projections.items():
-        _require(frame, ["x", "y", "class"], f"projections[{title!r}] frame")
+        check_columns(frame, ["x", "y", "class"], f"projections[{title!r}] frame", non_empty=True)
         vertices = np.asarray(vertices, dtype=float)
         xs += [frame["x"].to_numpy(float), vertices[:, 0]]
         ys += [frame["y"].to_numpy(float), vertices[:, 1]]
