@@ -45,24 +45,28 @@ def documents() -> dict[str, str]:
 FENCE = re.compile(r"^ *```[^\n]*\n(.*?)^ *```", re.M | re.S)
 
 
-def code_of(text: str) -> list[str]:
-    """The code a Markdown text shows: the lines of fenced and indented blocks, and inline code spans."""
-    lines = [line for block in FENCE.findall(text) for line in block.splitlines()]
+def code_of(text: str) -> list[tuple[str, bool]]:
+    """The code a Markdown text shows, each piece with whether it stands as a command: the lines of fenced and
+    indented blocks (yes), inline code spans (only in a table row, or when the span runs on after its first word: a
+    name in prose, e.g. a file format's, is not a command)."""
+    pieces = [(line, True) for block in FENCE.findall(text) for line in block.splitlines()]
     rest = FENCE.sub("", text)
-    lines += [line for line in rest.splitlines() if line.startswith("    ") and line.strip()]
-    lines += re.findall(r"`([^`\n]+)`", rest)
-    return lines
+    pieces += [(line, True) for line in rest.splitlines() if line.startswith("    ") and line.strip()]
+    for line in rest.splitlines():
+        pieces += [(span, line.startswith("|") or " " in span.strip()) for span in re.findall(r"`([^`\n]+)`", line)]
+    return pieces
 
 
 def named_commands(text: str) -> set[tuple[str, str]]:
     """(kind, name) of every command in a text's code: ``make`` targets, ``-m`` modules, ``kdls-*`` console scripts
     (as the first word of a command) and ``python tools/...py`` / ``bench/...py`` files."""
     found = set()
-    for code in code_of(text):
+    for code, command in code_of(text):
         found |= {("make", m) for m in re.findall(r"(?:^|[\s;&|(])make\s+(?:[A-Z_]+=\S*\s+)*([a-z][\w-]*)", code)}
         found |= {("module", m) for m in re.findall(r"(?:^|\s)-m\s+([A-Za-z_][\w.]*)", code)
                   if "pytest -m" not in code}
-        found |= {("script", m) for m in re.findall(r"(?:^|[;&|]\s*)(kdls-[a-z][a-z-]*)\b", code.strip())}
+        if command:
+            found |= {("script", m) for m in re.findall(r"(?:^|[;&|]\s*)(kdls-[a-z][a-z-]*)\b", code.strip())}
         found |= {("file", m) for m in re.findall(r"python3?\s+((?:tools|bench)/\S+\.py)", code)}
     return found
 
@@ -106,9 +110,10 @@ def runnable(module: str) -> bool:
 def test_the_command_scan_finds_each_kind():
     text = ("Run `make lab`, then `KDLS_PRESET=smoke make test-fast`.\n\n```bash\npython -m helpers.x --y\n"
             "kdls-grade a b   # and pytest -m slow\n.venv/bin/python tools/select_torch.py --dry-run\n```\n\n"
-            "    accelerate launch -m helpers.z\n\nthe kdls-kit distribution; make it so")
+            "    accelerate launch -m helpers.z\n\nthe kdls-kit distribution, the `kdls-handin` format; make it so\n\n"
+            "| `kdls-pool` | a script |")
     assert named_commands(text) == {("make", "lab"), ("make", "test-fast"), ("module", "helpers.x"),
-                                    ("module", "helpers.z"), ("script", "kdls-grade"),
+                                    ("module", "helpers.z"), ("script", "kdls-grade"), ("script", "kdls-pool"),
                                     ("file", "tools/select_torch.py")}
 
 
