@@ -223,3 +223,22 @@ def test_the_deck_shows_a_theory_app_live_on_a_slide_of_its_own():
     assert chart.count("<script src=") == 1 and f"{slides.LIVE_RUNTIME_DIR}/{live_html.RUNTIME_FILE}" in chart
     assert "kdls-live-large" in chart and '"value":0.2' in chart and '"value":5' in chart
     assert "<script src=" not in second.outputs[0]["data"]["text/html"]  # the runtime: once per deck
+
+
+def test_a_saved_widget_tree_is_walked_in_display_order_each_model_once():
+    import nbformat
+
+    from helpers.teaching.widget_state import WIDGET_STATE, saved_models, widget_sliders, widget_tree
+
+    models = {"app": {"model_name": "VBoxModel", "state": {"children": ["IPY_MODEL_box", "IPY_MODEL_k", "IPY_MODEL_gone"]}},
+              "box": {"model_name": "HBoxModel", "state": {"children": ["IPY_MODEL_a", "IPY_MODEL_app"]}},  # a cycle
+              "a": {"model_name": "FloatSliderModel", "state": {"description": "smoothing α", "value": 0.2}},
+              "k": {"model_name": "IntSliderModel", "state": {"description": "classes K", "value": 5}}}
+    assert [m["model_name"] for m in widget_tree(models, "app")] == ["VBoxModel", "HBoxModel", "FloatSliderModel",
+                                                                     "IntSliderModel"]
+    assert widget_sliders(models, "app") == [("smoothing α", 0.2), ("classes K", 5)]
+    assert widget_sliders(models, "missing") == []
+    notebook = nbformat.v4.new_notebook()
+    assert saved_models(notebook) == {}
+    notebook.metadata["widgets"] = {WIDGET_STATE: {"state": models}}
+    assert saved_models(notebook) == models  # (nbformat copies it into its own dict type)
