@@ -15,7 +15,7 @@ Each folder's ``__init__`` lists its modules.
                           ``environment``, ``grade``, ``assignment``, ``live_charts``, ``slides``, ``commands/``
 ``teaching/``             the teaching UI: ``widgets`` (sliders), ``explorer``, ``exercises`` (checks).
                           Never imports the pipeline.
-``experiments/``          ``grids`` (presets, grids, ``python -m helpers.experiments``), ``sweeps``,
+``experiments/``          ``presets``, ``grid``, ``runner``, ``cli`` (``python -m helpers.experiments``), ``sweeps``,
                           ``representations``, ``paper_scale/`` (GLUE on GPUs, ``python -m helpers.paper_scale``)
 ``reporting/``            ``verdicts`` (tables and sentences), ``plotting`` (style, theory figures),
                           ``result_plots`` (experiment figures), ``overview`` (data and model tables)
@@ -108,9 +108,11 @@ API: dict[str, tuple[str, ...]] = {
         "projection_plot",),
     "reporting.overview": ("task_table", "class_table", "token_lengths", "length_table", "examples", "model_table", "class_text",
         "length_text", "model_text", "teacher_text", "SECONDS_PER_UNIT", "training_plan", "training_plan_text",),
-    "experiments.grids": ("verdict_text", "SETTINGS", "FeatureTier", "Preset", "PRESETS", "get_preset", "preset_comparison",
-        "teacher_config", "teacher_configs", "teacher_ladder", "rung_label", "main_grid", "run_grid",
-        "describe_run", "feature_data", "feature_teacher", "feature_grid", "run_feature_grid",),
+    "experiments.presets": ("SETTINGS", "FeatureTier", "Preset", "PRESETS", "get_preset",),
+    "experiments.grid": ("preset_comparison", "teacher_config", "teacher_configs", "teacher_ladder", "rung_label",
+        "main_grid", "describe_run", "feature_teacher", "feature_grid",),
+    "experiments.runner": ("run_grid", "feature_data", "run_feature_grid",),
+    "experiments.cli": ("verdict_text",),
     "experiments.sweeps": ("alpha_temperature_configs", "run_sweep", "sweep_summary", "sweep_table", "ConfidenceTeacher",
         "teacher_confidence_teachers", "inheritance_frame", "inheritance_points", "kd_teacher_table",
         "kd_expectations", "kd_agreement_summary", "teacher_frame", "finetune_inheritance_frame",),

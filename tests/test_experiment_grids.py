@@ -5,19 +5,10 @@ import dataclasses
 import pandas as pd
 import pytest
 
-from helpers.experiments.grids import (
-    PRESETS,
-    SETTINGS,
-    FeatureTier,
-    Preset,
-    feature_grid,
-    get_preset,
-    main,
-    main_grid,
-    teacher_config,
-    teacher_configs,
-    teacher_ladder,
-)
+from helpers.experiments import cli
+from helpers.experiments.cli import main
+from helpers.experiments.grid import feature_grid, main_grid, teacher_config, teacher_configs, teacher_ladder
+from helpers.experiments.presets import PRESETS, SETTINGS, FeatureTier, Preset, get_preset
 from helpers.learning.features import toy_feature_set, train_head
 from helpers.learning.results import RESULT_COLUMNS, results_frame
 
@@ -121,24 +112,20 @@ def test_results_frame_marks_tier_and_role():
     (["--methods", "kl"], "methods"),
 ])
 def test_cli_rejects_bad_grids_before_training(arguments, message, capsys, monkeypatch):
-    import helpers.experiments.grids as experiments
-
-    monkeypatch.setattr(experiments, "run_grid", lambda *a, **k: pytest.fail("trained despite a bad argument"))
+    monkeypatch.setattr(cli, "run_grid", lambda *a, **k: pytest.fail("trained despite a bad argument"))
     with pytest.raises(SystemExit) as exited:
         main(["--preset", "smoke", *arguments] if arguments[0] != "--preset" else arguments)
     assert exited.value.code == 2 and message in capsys.readouterr().err
 
 
 def test_cli_overrides_the_presets_grid_and_says_what_it_trains(tmp_path, capsys, monkeypatch):
-    import helpers.experiments.grids as experiments
-
     seen = {}
 
     def fake_run_grid(configs, progress=True):
         seen["grid"] = configs
         raise ValueError("stop here")
 
-    monkeypatch.setattr(experiments, "run_grid", fake_run_grid)
+    monkeypatch.setattr(cli, "run_grid", fake_run_grid)
     with pytest.raises(SystemExit):
         main(["--preset", "smoke", "--methods", "kd", "--alpha", "0.3", "--temperature", "2,8", "--seeds", "5",
               "--students", "L1,L2", "--out", str(tmp_path)])
@@ -158,3 +145,30 @@ def test_cli_refuses_an_out_path_that_is_a_file(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["--preset", "smoke", "--out", str(target)])
     assert "is a file" in capsys.readouterr().err
+
+
+def test_a_config_validates_its_objective_once_and_carries_it(monkeypatch):
+    from helpers.learning.features import HeadConfig
+    from helpers.learning.finetune import TrainConfig
+    from helpers.maths import losses
+
+    calls = []
+    checked = losses.validate_objective
+    monkeypatch.setattr(losses, "validate_objective", lambda *args: calls.append(args) or checked(*args))
+    teacher = TrainConfig(task="trec", student="L2")
+    config = TrainConfig(task="trec", student="L1", method="kd", alpha=0.5, temperature=4, teacher=teacher)
+    head = HeadConfig(method="ls", alpha=0.1)
+    assert len(calls) == 3  # one per config built
+    for each in (config, head):
+        assert each.objective is each.objective and each.objective.alpha == each.alpha
+    config.label(), config.teacher_label(), head.label()
+    assert len(calls) == 3  # labels and the loss reuse the config's objective
+    assert config.objective.temperature == 4.0 and isinstance(config.temperature, float)
+
+
+def test_a_presets_bad_alpha_stops_its_grid():
+    preset = get_preset("smoke").replace(ls_alphas=(1.5,))
+    with pytest.raises(ValueError, match="alpha must be in"):
+        main_grid("trec", preset)
+    with pytest.raises(ValueError, match="temperature"):
+        feature_grid(preset.replace(features=dataclasses.replace(preset.features, kd_temperatures=(0.0,))))

@@ -9,7 +9,9 @@ import pytest
 
 from helpers.learning import cache
 from helpers.learning import finetune as training
-from helpers.experiments.grids import get_preset, main, main_grid, rung_label, teacher_configs
+from helpers.experiments.cli import main
+from helpers.experiments.grid import main_grid, rung_label, teacher_configs
+from helpers.experiments.presets import get_preset
 from helpers.learning.results import RESULT_COLUMNS, read_results
 
 SMALL = ["--preset", "smoke", "--seeds", "0", "--temperature", "1", "--quiet"]
@@ -109,6 +111,7 @@ class _FakeRecord:
         self.config = config
         self.logits = {split: torch.zeros(4, 6) for split in ("train", "validation", "test")}
         self.labels = {split: torch.arange(4) for split in ("train", "validation", "test")}
+        self.metrics = self.validation_metrics = METRICS
 
     def row(self, role="student"):
         from helpers.learning.results import make_row
@@ -121,7 +124,7 @@ class _FakeRecord:
 @pytest.fixture()
 def no_training(monkeypatch, tmp_path):
     """``run_grid`` replaced by one that trains nothing and notes what it was asked for and the precision then."""
-    from helpers.experiments import grids as experiments
+    from helpers.experiments import cli as experiments
 
     calls = []
 
@@ -246,7 +249,7 @@ def test_an_unwritable_out_folder_stops_before_training(no_training, tmp_path, m
 @pytest.mark.parametrize("where", ["results", "cache"])
 def test_file_system_faults_after_training_are_one_line_and_exit_2(no_training, tmp_path, monkeypatch, capsys, fault,
                                                                    where):
-    from helpers.experiments import grids as experiments
+    from helpers.experiments import cli as experiments
 
     target = tmp_path / "out" / "results.csv" if where == "results" else tmp_path / "computed" / "runs" / "x.record"
 
@@ -264,7 +267,7 @@ def test_file_system_faults_after_training_are_one_line_and_exit_2(no_training, 
 _CLI_WRITER = """
 import sys, time
 from pathlib import Path
-from helpers.experiments import grids as experiments
+from helpers.experiments import cli as experiments
 from helpers.learning import finetune as training
 from helpers.learning.results import make_row
 
@@ -274,6 +277,7 @@ class Record:
         self.config = config
         self.logits = {split: torch.zeros(4, 6) for split in ("train", "validation", "test")}
         self.labels = {split: torch.arange(4) for split in ("train", "validation", "test")}
+        self.metrics = self.validation_metrics = dict(accuracy=0.5, entropy=0.4, max_prob=0.6, nll=0.7, ece=0.1)
     def row(self, role="student"):
         c = self.config
         return make_row(tier="finetune", task="trec", role=role, student=c.student, teacher=c.teacher_label(),

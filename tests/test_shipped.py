@@ -5,7 +5,8 @@ import pytest
 
 from helpers.learning.cache import COMPUTED_ENV
 from helpers.learning.data import load_task
-from helpers.experiments.grids import feature_data, get_preset
+from helpers.experiments.presets import get_preset
+from helpers.experiments.runner import feature_data
 from helpers.learning.features import train_head
 from helpers.maths.metrics import summarize
 from helpers.learning.shipped import load_shipped

@@ -4,7 +4,9 @@ import pytest
 import torch
 
 from helpers.learning import cache
-from helpers.experiments.grids import PRESETS, main_grid, rung_label, run_grid, teacher_configs, teacher_ladder
+from helpers.experiments.grid import main_grid, rung_label, teacher_configs, teacher_ladder
+from helpers.experiments.presets import PRESETS
+from helpers.experiments.runner import run_grid
 from helpers.learning.finetune import TrainConfig, run_with_checkpoints, train
 
 TINY = dict(task="trec", student="L1", train_subset=96, eval_subset=48, max_length=24, batch_size=16, learning_rate=5e-4)

@@ -1,6 +1,6 @@
-"""``python -m helpers.experiments``: a preset's grid into ``results.csv`` (see :mod:`helpers.experiments.grids`)."""
+"""``python -m helpers.experiments``: a preset's grid into ``results.csv`` (see :mod:`helpers.experiments.cli`)."""
 
-from helpers.experiments.grids import main
+from helpers.experiments.cli import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -37,6 +37,7 @@ __all__ = [
     "tokenize_task",
     "padding_collator",
     "take_subset",
+    "subset_and_tokenize",
     "used_token_ids",
 ]
 
@@ -294,6 +295,16 @@ def take_subset(dataset: datasets.Dataset, size: int | None, seed: int = SPLIT_S
     if size <= 0:
         raise ValueError(f"subset size must be positive, got {size}")
     return dataset.shuffle(seed=seed).select(range(size))
+
+
+def subset_and_tokenize(task: datasets.DatasetDict, tokenizer: PreTrainedTokenizerBase, max_length: int,
+                        train_subset: int | None = None, eval_subset: int | None = None) -> datasets.DatasetDict:
+    """The splits both tiers train and evaluate on: ``train`` cut to ``train_subset`` rows and ``validation`` / ``test``
+    to ``eval_subset`` (:func:`take_subset`: the same rows for every caller), then :func:`tokenize_task`.
+    ``task`` itself is left as it was."""
+    subsets = {"train": train_subset, "validation": eval_subset, "test": eval_subset}
+    chosen = datasets.DatasetDict({split: take_subset(task[split], subsets[split]) for split in SPLITS})
+    return tokenize_task(chosen, tokenizer, max_length)
 
 
 def tokenize_task(

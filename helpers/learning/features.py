@@ -41,8 +41,8 @@ from helpers.infrastructure.progress import progress as progress_bar
 from helpers.infrastructure import assets
 from helpers.learning import cache
 from helpers.infrastructure import flops
-from helpers.learning.data import SPLITS, load_task, padding_collator, take_subset, task_fingerprint, task_name, tokenize_task
-from helpers.maths.losses import Objective, RunObjective
+from helpers.learning.data import SPLITS, load_task, padding_collator, subset_and_tokenize, task_fingerprint, task_name
+from helpers.maths.losses import RunObjective
 from helpers.maths.metrics import summarize
 from helpers.learning.models import PRETRAINED_LAYERS, build_model, load_tokenizer
 from helpers.infrastructure.precision import autocast, resolve_precision
@@ -214,11 +214,8 @@ def _encode(task: str, data, settings: dict, batch_size: int, progress: bool) ->
     """Encode every split of ``data`` (subset per ``settings``): the tensors of a feature record."""
     max_length, train_subset, eval_subset = settings["max_length"], settings["train_subset"], settings["eval_subset"]
     precision = settings["precision"]
-    data["train"] = take_subset(data["train"], train_subset)
-    for split in ("validation", "test"):
-        data[split] = take_subset(data[split], eval_subset)
     tokenizer = load_tokenizer()
-    tokenized = tokenize_task(data, tokenizer, max_length)
+    tokenized = subset_and_tokenize(data, tokenizer, max_length, train_subset, eval_subset)
     encoder = build_model(f"L{PRETRAINED_LAYERS}", num_labels=2, seed=0).base_model.eval()
     tensors: dict[str, torch.Tensor] = {}
     started = time.perf_counter()
@@ -352,11 +349,6 @@ class HeadConfig(RunObjective):
     def replace(self, **changes: Any) -> "HeadConfig":
         """A copy with some fields changed."""
         return dataclasses.replace(self, **changes)
-
-    @property
-    def objective(self) -> Objective:
-        """What this head minimises (``method``, ``alpha``, ``temperature``)."""
-        return Objective(self.method, self.alpha, self.temperature)
 
     @property
     def name(self) -> str:

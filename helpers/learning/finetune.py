@@ -7,7 +7,8 @@
 * KD's teacher is itself a ``TrainConfig``: its run's logits on the training split (computed
   once, in eval mode, under ``no_grad``, after its training) are cached with its record and
   looked up by example index, so the teacher never runs inside the student's loop.
-* The loss is the config's :class:`helpers.maths.losses.Objective` (checked in full on the first batch only).
+* The loss is the config's one :class:`helpers.maths.losses.Objective` (``config.objective``, built and validated
+  with the config; checked in full on the first batch only).
 * Optimiser: AdamW with linear warm-up then linear decay. Precision: ``helpers.infrastructure.precision`` (bf16
   autocast on CPUs with native bf16, fp32 otherwise; ``KDLS_PRECISION=fp32`` forces fp32).
 """
@@ -33,8 +34,8 @@ from transformers import get_linear_schedule_with_warmup
 from helpers.infrastructure import assets
 from helpers.learning import cache
 from helpers.infrastructure import flops
-from helpers.learning.data import SPLITS, load_task, take_subset, task_fingerprint, task_name, tokenize_task, used_token_ids
-from helpers.maths.losses import METHODS, Objective, RunObjective
+from helpers.learning.data import SPLITS, load_task, subset_and_tokenize, task_fingerprint, task_name, used_token_ids
+from helpers.maths.losses import METHODS, RunObjective
 from helpers.maths.metrics import summarize
 from helpers.learning.models import PRETRAINED_LAYERS, build_model, load_tokenizer, restore_vocabulary, trim_vocabulary
 from helpers.infrastructure.precision import PRECISIONS, autocast, resolve_precision
@@ -111,11 +112,6 @@ class TrainConfig(RunObjective):
         for name in ("train_subset", "eval_subset"):
             if getattr(self, name) is not None:
                 _check_integer(name, getattr(self, name), minimum=1)
-
-    @property
-    def objective(self) -> Objective:
-        """What this run minimises (``method``, ``alpha``, ``temperature``)."""
-        return Objective(self.method, self.alpha, self.temperature)
 
     def replace(self, **changes: Any) -> "TrainConfig":
         """A copy with some fields changed (``dataclasses.replace``)."""
@@ -230,12 +226,9 @@ def prepare_data(config: TrainConfig):
 def _prepared_data(task_name: str, fingerprint: str, train_subset: int | None, eval_subset: int | None,
                    max_length: int):
     task = load_task(task_name)
-    names = task["train"].features["label"].names
-    task["train"] = take_subset(task["train"], train_subset)
-    for split in ("validation", "test"):
-        task[split] = take_subset(task[split], eval_subset)
     tokenizer = load_tokenizer()
-    return tokenize_task(task, tokenizer, max_length), tokenizer, names
+    tokenized = subset_and_tokenize(task, tokenizer, max_length, train_subset, eval_subset)
+    return tokenized, tokenizer, task["train"].features["label"].names
 
 
 def _length_grouped_batches(lengths: list[int], batch_size: int, generator: torch.Generator) -> list[list[int]]:

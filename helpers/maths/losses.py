@@ -123,7 +123,8 @@ class RunObjective:
     KD's softmax temperature (ignored otherwise); ``teacher`` (KD only, and only then) is a config of the subclass's
     own tier (:meth:`teacher_types`); ``teacher_logit_scale`` multiplies the teacher's logits before they are used (a
     way to make a teacher more or less confident); ``seed`` seeds everything random in the run. A subclass's
-    ``__post_init__`` calls :meth:`validate_objective` first.
+    ``__post_init__`` calls :meth:`validate_objective`, which builds the config's one :class:`Objective`
+    (:attr:`objective`): the loss, the labels and the results rows all use that object.
     """
 
     method: str = "erm"
@@ -139,9 +140,11 @@ class RunObjective:
         return (cls,)
 
     def validate_objective(self, kd_hint: str) -> None:
-        """:func:`validate_objective`, and a teacher exactly when ``method='kd'``, of :meth:`teacher_types`; stores
-        ``alpha`` and ``temperature`` as floats. ``kd_hint`` tells a KD config without a teacher how to give one."""
-        alpha, temperature = validate_objective(self.method, self.alpha, self.temperature)
+        """Build the run's one :class:`Objective` (the only place ``method``, ``alpha`` and ``temperature`` are
+        validated), check that a teacher is given exactly when ``method='kd'``, of :meth:`teacher_types`, and keep the
+        objective (:attr:`objective`); ``alpha`` and ``temperature`` are stored as its floats. ``kd_hint`` tells a KD
+        config without a teacher how to give one."""
+        objective = Objective(self.method, self.alpha, self.temperature)
         if self.method == "kd" and self.teacher is None:
             raise ValueError(f"method='kd' needs a teacher {kd_hint}")
         if self.method != "kd" and self.teacher is not None:
@@ -149,8 +152,14 @@ class RunObjective:
         if self.teacher is not None and not isinstance(self.teacher, self.teacher_types()):
             names = " or a ".join(t.__name__ for t in self.teacher_types())
             raise ValueError(f"teacher must be a {names}, got {type(self.teacher).__name__}")
-        object.__setattr__(self, "alpha", alpha)
-        object.__setattr__(self, "temperature", temperature)
+        object.__setattr__(self, "alpha", objective.alpha)
+        object.__setattr__(self, "temperature", objective.temperature)
+        object.__setattr__(self, "_objective", objective)  # not a field: equality, hashing and to_dict ignore it
+
+    @property
+    def objective(self) -> "Objective":
+        """What this run minimises, built and validated once with the config (training and labels use this one)."""
+        return self._objective
 
 
 def _compute_dtype(logits: torch.Tensor) -> torch.Tensor:

@@ -145,7 +145,7 @@ def check_compute() -> Check:
 
 def environment_report(assets: bool = True) -> list[Check]:
     """All checks: packages, assets (unless ``assets=False``), widgets, compute, and the active preset."""
-    from helpers.experiments.grids import get_preset
+    from helpers.experiments.presets import get_preset
 
     checks = [check_packages()]
     if assets:

@@ -192,7 +192,7 @@ def summary_markdown(records: dict[str, pd.DataFrame], times: dict[str, tuple[fl
 
 
 def main(argv: list[str] | None = None) -> int:
-    from helpers.experiments.grids import get_preset
+    from helpers.experiments.presets import get_preset
     from helpers.pipeline.notebooks import execute_notebook, list_notebooks, temporary_environment
     from helpers.infrastructure.precision import resolve_precision
 

@@ -61,8 +61,9 @@ def _cpu() -> str:
 
 def ship(preset_name: str, out: Path, progress: bool = True) -> Path:
     """Run (or load) the preset's grids and write the shipped files into ``out``; returns ``out``."""
-    from helpers.experiments.grids import (feature_data, feature_grid, get_preset, main_grid, run_feature_grid, run_grid,
-                                     teacher_configs)
+    from helpers.experiments.grid import feature_grid, main_grid, teacher_configs
+    from helpers.experiments.presets import get_preset
+    from helpers.experiments.runner import feature_data, run_feature_grid, run_grid
     from helpers.infrastructure.precision import resolve_precision
     from helpers.experiments.sweeps import inheritance_frame, kd_expectations, teacher_confidence_teachers
 

@@ -1,0 +1,198 @@
+"""Grids: a preset's runs, expanded once for both tiers.
+
+* :func:`main_grid` — the fine-tuned tier: the teacher ladder (:func:`teacher_ladder`), then per student and seed
+  ERM, LS at each α and KD at each (α, τ) in each KD setting;
+* :func:`feature_grid` — the frozen-feature tier, the same structure on heads;
+* :func:`expand_settings` — the one expansion of ERM, LS and the standard / self / reverse KD settings that both
+  grids are made of (see ``helpers.experiments.presets`` for what each setting means);
+* :func:`preset_comparison` and :func:`describe_run` — the presets and a run's grid in words.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence, TypeVar
+
+import pandas as pd
+
+from helpers.experiments.presets import PRESETS, Preset, get_preset
+from helpers.learning.data import task_name
+from helpers.learning.features import HeadConfig
+from helpers.learning.finetune import TrainConfig
+from helpers.learning.results import teacher_label
+
+__all__ = [
+    "teacher_config",
+    "teacher_configs",
+    "teacher_ladder",
+    "rung_label",
+    "expand_settings",
+    "main_grid",
+    "feature_teacher",
+    "feature_grid",
+    "preset_comparison",
+    "describe_run",
+]
+
+Config = TypeVar("Config", TrainConfig, HeadConfig)
+
+
+def teacher_config(task: str, preset: Preset, epochs: float | None = None) -> TrainConfig:
+    """The preset's teacher run: its teacher-size model trained with ERM (seed 0) for ``epochs`` of a schedule of
+    ``preset.teacher_epochs`` (default: the whole run; fewer: a checkpoint of that run)."""
+    config = preset.base_config(task, student=preset.teacher, method="erm", epochs=preset.teacher_epochs,
+                                learning_rate=preset.teacher_learning_rate or preset.learning_rate)
+    if epochs is None or epochs == preset.teacher_epochs:
+        return config
+    return config.replace(epochs=epochs, schedule_epochs=preset.teacher_epochs)
+
+
+def teacher_configs(task: str, preset: Preset) -> list[TrainConfig]:
+    """The teacher runs of the ladder: the checkpoints (ascending epochs), then the finished run."""
+    return [teacher_config(task, preset, e) for e in preset.teacher_checkpoints] + [teacher_config(task, preset)]
+
+
+def teacher_ladder(task: str, preset: Preset) -> list[tuple[TrainConfig, float]]:
+    """The standard-KD teachers as ``(teacher run, logit scale)`` rungs: the checkpoints, the finished run, then the
+    finished run with its logits × each of ``preset.teacher_scales`` — least to most confident by construction
+    (for scales above 1), though every verdict uses the measured entropies."""
+    runs = teacher_configs(task, preset)
+    return [(c, 1.0) for c in runs] + [(runs[-1], float(scale)) for scale in preset.teacher_scales]
+
+
+def rung_label(teacher: TrainConfig, scale: float = 1.0) -> str:
+    """A rung in the kit's one teacher spelling, e.g. ``'L6 (2 of 6 epochs)'``, ``'L6 (6 epochs, logits ×2)'``."""
+    return teacher_label(teacher.student, objective=teacher.objective, epochs=teacher.epochs,
+                         schedule_epochs=teacher.schedule_epochs, logit_scale=scale)
+
+
+def _kd_variants(base: Config, teacher, alphas: Sequence[float], temperatures: Sequence[float],
+                scale: float = 1.0) -> list[Config]:
+    changes = {"teacher_logit_scale": scale} if scale != 1.0 else {}
+    return [base.replace(method="kd", alpha=a, temperature=t, teacher=teacher, **changes)
+            for a in alphas for t in temperatures]
+
+
+def expand_settings(base: Callable[[object, int], Config], students: Sequence, seeds: Sequence[int], *,
+                    settings: Sequence[str], ls_alphas: Sequence[float], kd_alphas: Sequence[float],
+                    standard_teachers: Sequence[tuple[Config, float, Sequence[float]]],
+                    other_temperatures: Sequence[float], big_student: object = None,
+                    big_ls_alphas: Sequence[float] = ()) -> list[Config]:
+    """The runs of ERM, LS and KD in the given ``settings``, for either tier (duplicates kept; the grids drop them).
+
+    ``base(student, seed)`` is the ERM run of one student and seed (a ``TrainConfig`` or a ``HeadConfig``). Per student
+    and seed: that ERM run, LS at each of ``ls_alphas``, then KD at each of ``kd_alphas``: ``standard`` — from each
+    ``(teacher, logit scale, temperatures)`` of ``standard_teachers``; ``self`` — from ``base(student, 0)`` at each of
+    ``other_temperatures``. ``reverse`` — per seed, ERM of ``big_student`` (and LS at each of ``big_ls_alphas``), and
+    its KD from each ``base(student, 0)`` at each of ``other_temperatures``.
+    """
+    grid: list[Config] = []
+    for student in students:
+        for seed in seeds:
+            own = base(student, seed)
+            grid += [own, *(own.replace(method="ls", alpha=a) for a in ls_alphas)]
+            if "standard" in settings:
+                for teacher, scale, temperatures in standard_teachers:
+                    grid += _kd_variants(own, teacher, kd_alphas, temperatures, scale)
+            if "self" in settings:
+                grid += _kd_variants(own, base(student, 0), kd_alphas, other_temperatures)
+    if "reverse" in settings:
+        for seed in seeds:
+            big = base(big_student, seed)
+            grid += [big, *(big.replace(method="ls", alpha=a) for a in big_ls_alphas)]
+            for student in students:
+                grid += _kd_variants(big, base(student, 0), kd_alphas, other_temperatures)
+    return grid
+
+
+def main_grid(task: str, preset: Preset) -> list[TrainConfig]:
+    """Fine-tuning grid: the teacher runs, then per student and seed ERM, LS at each α and KD at each (α, τ).
+
+    ERM always runs (every LS/KD run is compared with the ERM run of the same student and seed).
+    KD runs follow ``preset.settings`` (:func:`expand_settings`): ``standard`` — from every rung of
+    :func:`teacher_ladder` at each of ``kd_temperatures``, and from the first and last rung at each of
+    ``extreme_temperatures``; ``self`` — from the same-size ERM model of seed 0; ``reverse`` — per seed, ERM (and LS)
+    of the bigger ``reverse_student`` (default: the teacher's size) with the student budget, and its KD from each small
+    ERM model of seed 0. Self and reverse KD use ``other_settings_temperatures`` (default: every temperature).
+    """
+    ladder = teacher_ladder(task, preset)
+    all_temperatures = tuple(dict.fromkeys((*preset.kd_temperatures, *preset.extreme_temperatures)))
+    rungs = [(teacher, scale, all_temperatures if number in (0, len(ladder) - 1) else preset.kd_temperatures)
+             for number, (teacher, scale) in enumerate(ladder)]
+    ls_alphas = preset.ls_alphas if "ls" in preset.methods else ()
+
+    def base(student: str, seed: int) -> TrainConfig:
+        return preset.base_config(task, student=student, seed=seed, epochs=preset.student_epochs)
+
+    runs = expand_settings(base, preset.students, preset.seeds, settings=preset.settings if "kd" in preset.methods else (),
+                           ls_alphas=ls_alphas, kd_alphas=preset.kd_alphas, standard_teachers=rungs,
+                           other_temperatures=preset.other_settings_temperatures or all_temperatures,
+                           big_student=preset.reverse_student or preset.teacher, big_ls_alphas=ls_alphas)
+    return list(dict.fromkeys([*teacher_configs(task, preset), *runs]))
+
+
+def feature_teacher(preset: Preset) -> HeadConfig:
+    """The feature tier's teacher head (top layer, trained to convergence)."""
+    return preset.features.teacher()
+
+
+def feature_grid(preset: Preset) -> list[HeadConfig]:
+    """Feature-tier grid, the structure of :func:`main_grid` (:func:`expand_settings`): the teacher, then per student
+    layer and seed ERM, LS at each α and KD at each (α, τ) in each of the tier's settings (reverse: the teacher's
+    layer as the student, without LS)."""
+    tier = preset.features
+    teacher = tier.teacher()
+    runs = expand_settings(tier.student, tier.student_layers, tier.seeds, settings=tier.settings,
+                           ls_alphas=tier.ls_alphas, kd_alphas=tier.kd_alphas,
+                           standard_teachers=[(teacher, 1.0, tier.kd_temperatures)],
+                           other_temperatures=tier.kd_temperatures, big_student=tier.teacher_layer)
+    return list(dict.fromkeys([teacher, *runs]))
+
+
+def preset_comparison(names: tuple[str, ...] = tuple(PRESETS)) -> pd.DataFrame:
+    """The presets side by side: the budgets that matter (rows) per preset (columns), and their notes."""
+    rows = {}
+    for name in names:
+        p, f = get_preset(name), get_preset(name).features
+        rows[name] = {
+            "fine-tuned tasks": ", ".join(p.tasks),
+            "teacher ladder": "; ".join(rung_label(c, scale) for c, scale in teacher_ladder("trec", p)),
+            "students (epochs)": f"{', '.join(p.students)} ({p.student_epochs:g})",
+            "training examples": "all" if p.train_subset is None else p.train_subset,
+            "fine-tuning seeds": len(p.seeds),
+            "KD settings (fine-tuning)": ", ".join(p.settings),
+            "KD temperatures": ", ".join(f"{t:g}" for t in p.kd_temperatures)
+                               + (f" (and {', '.join(f'{t:g}' for t in p.extreme_temperatures)} from the extreme rungs)"
+                                  if p.extreme_temperatures else ""),
+            "fine-tuning runs per task": len(main_grid("trec", p)),
+            "feature tasks": ", ".join(f.tasks),
+            "feature training examples": "all" if f.train_subset is None else f"≤ {f.train_subset}",
+            "feature students (layers)": ", ".join(f"L{k}" for k in f.student_layers),
+            "feature seeds": len(f.seeds),
+            "feature runs per task": len(feature_grid(p)),
+            "α grid × τ grid (sweeps)": f"{len(f.sweep_alphas)} × {len(f.sweep_temperatures)}",
+            "notes": p.notes,
+        }
+    return pd.DataFrame(rows)
+
+
+def describe_run(task: str, preset: Preset, grid: list[TrainConfig]) -> str:
+    """What a command-line run actually trains: task and sizes, models, epochs, seeds, methods and runs."""
+    teachers = [c for c in grid if c in teacher_configs(task, preset)]
+    students = ", ".join(preset.students)
+    subset = "all training examples" if preset.train_subset is None else f"at most {preset.train_subset:,} training examples"
+    lines = [f"task {task_name(task)!r} ({subset}; max_length {preset.max_length}), preset {preset.name!r}:",
+             "* teacher ladder (standard KD): " + "; ".join(rung_label(c, scale) for c, scale in teacher_ladder(task, preset))
+             + f" — {len(teachers)} teacher run{'s' if len(teachers) != 1 else ''} from one training of "
+               f"{preset.teacher_epochs:g} epochs",
+             f"* students: {students}, {preset.student_epochs:g} epochs, seeds {', '.join(map(str, preset.seeds))}",
+             f"* methods: ERM (baseline)"
+             + (f", LS α ∈ {{{', '.join(f'{a:g}' for a in preset.ls_alphas)}}}" if "ls" in preset.methods else "")
+             + (f", KD α ∈ {{{', '.join(f'{a:g}' for a in preset.kd_alphas)}}} τ ∈ "
+                f"{{{', '.join(f'{t:g}' for t in preset.kd_temperatures)}}}"
+                + (f" (τ = {', '.join(f'{t:g}' for t in preset.extreme_temperatures)} from the first and last rung)"
+                   if preset.extreme_temperatures else "") + f" ({', '.join(preset.settings)})"
+                if "kd" in preset.methods else ""),
+             f"* {len(grid)} runs (finished runs are loaded from the cache)"]
+    return "\n".join(lines)
+
+
