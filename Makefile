@@ -24,7 +24,7 @@ $(STAMP): requirements.txt pyproject.toml tools/select_torch.py
 	@touch $(STAMP)
 
 assets: $(STAMP)  ## download and verify the pinned data and weights
-	$(PY) -m helpers.assets
+	$(PY) -m helpers.infrastructure.assets
 
 test: $(STAMP) assets  ## the whole test suite (notebooks included, smoke preset)
 	$(PY) -m pytest -m "not browser"

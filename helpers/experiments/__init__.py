@@ -6,5 +6,5 @@
 * ``cli`` -- ``python -m helpers.experiments`` (``__main__``); ``commandline`` -- its folder checks and one-line errors.
 * ``sweeps`` -- alpha/tau grids, teachers of set confidence, KD expectations and inheritance points.
 * ``representations`` -- the penultimate layer's pictures (Mueller et al.).
-* ``paper_scale`` -- GLUE with the Hugging Face Trainer, for GPUs (``python -m helpers.paper_scale``).
+* ``paper_scale`` -- GLUE with the Hugging Face Trainer, for GPUs (``python -m helpers.experiments.paper_scale``).
 """

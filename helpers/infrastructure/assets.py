@@ -18,6 +18,7 @@ per-user cache folder (:mod:`helpers.infrastructure.settings`).
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import os
@@ -263,8 +264,12 @@ def verify_all() -> dict[str, Path]:
     return {"trec": trec_csv(), "rotten_tomatoes": rotten_tomatoes_csv(), "minilm": minilm_dir()}
 
 
-def main() -> int:
-    """``python -m helpers.assets`` (``make assets``): verify every asset and print where it is."""
+def main(argv: list[str] | None = None) -> int:
+    """``python -m helpers.infrastructure.assets`` (``kdls-assets``, ``make assets``): verify every asset and print
+    where it is."""
+    argparse.ArgumentParser(prog="python -m helpers.infrastructure.assets",
+                            description="Fetch (once), extract and verify the pinned data sets and model weights, "
+                                        "and print where each is (KDLS_DATA_DIR chooses the folder).").parse_args(argv)
     for asset, location in verify_all().items():
         print(f"{asset:16s} ok  {location}")
     return 0

@@ -1,6 +1,6 @@
 """Grade a class: run every submitted notebook, then every exercise's check on the function the student wrote.
 
-    python -m helpers.grade SUBMISSIONS... --out grades.csv [--feedback DIR] [--timeout 600] [--preset smoke]
+    python -m helpers.pipeline.grade SUBMISSIONS... --out grades.csv [--feedback DIR] [--timeout 600] [--preset smoke]
 
 Each submission (a ``.ipynb`` file; the student is the file's stem) is executed headless in its own process, in a
 temporary folder, with a time limit for the whole notebook (a cell still running then is interrupted, and the
@@ -467,7 +467,7 @@ def main(argv: list[str] | None = None) -> int:
         submission, specs, result, timeout, check_timeout, preset = argv[1:7]
         _worker(Path(submission), Path(specs), Path(result), float(timeout), float(check_timeout), preset)
         return 0
-    parser = argparse.ArgumentParser(prog="python -m helpers.grade", description=__doc__.split("\n\n")[0],
+    parser = argparse.ArgumentParser(prog="python -m helpers.pipeline.grade", description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("submissions", nargs="+", type=Path, metavar="SUBMISSION",
                         help="notebooks handed in (a folder: every .ipynb in it)")

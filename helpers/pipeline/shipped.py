@@ -1,7 +1,7 @@
 """Shipped results: a finished run of a preset (``full`` by default), committed under ``helpers/learning/shipped_results/`` (package data).
 
 A teaching kit should show what its biggest preset gives without anyone spending hours on a laptop.
-``python -m helpers.shipped --preset full`` runs (or loads from the run cache) the preset's
+``python -m helpers.pipeline.shipped --preset full`` runs (or loads from the run cache) the preset's
 fine-tuning grid on every task, its frozen-feature grid and its inheritance experiment, and writes::
 
     helpers/learning/shipped_results/<preset>/results.csv       one row per run (helpers.learning.results schema, plus run_id)
@@ -108,7 +108,7 @@ def ship(preset_name: str, out: Path, progress: bool = True) -> Path:
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "cpu": _cpu(),
         "threads": torch.get_num_threads(), "precision": resolve_precision(), "torch": torch.__version__,
         "wall_seconds": round(time.perf_counter() - started, 1),
-        "command": f"python -m helpers.shipped --preset {preset.name}",
+        "command": f"python -m helpers.pipeline.shipped --preset {preset.name}",
         "note": "wall time counts only the work not already in the run cache when this command ran",
     }
     atomic_write_bytes(out / "provenance.json", json.dumps(provenance, indent=1).encode())
@@ -116,7 +116,7 @@ def ship(preset_name: str, out: Path, progress: bool = True) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m helpers.shipped", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m helpers.pipeline.shipped", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--preset", default="full")
     parser.add_argument("--out", type=Path, default=None, help="default: helpers/learning/shipped_results/<preset>")

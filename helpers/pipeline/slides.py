@@ -206,7 +206,7 @@ def build_slides(out: Path, preset: str = "smoke", notebooks: tuple[str, ...] = 
     return decks
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "build" / "slides")
     parser.add_argument("--preset", default=os.environ.get("KDLS_PRESET", "smoke"))
@@ -215,7 +215,8 @@ def main(argv: list[str] | None = None) -> None:
     decks = build_slides(args.out, args.preset, tuple(args.notebooks))
     print(f"{len(decks)} decks in {args.out} (open index.html; reveal.js, MathJax and the live charts' Vega "
           "runtime are local copies)")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

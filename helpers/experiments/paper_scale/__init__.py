@@ -4,9 +4,10 @@ One run trains one student with ERM, LS or KD and appends its row (``tier='paper
 ``OUT/results.csv`` in the kit's one schema (``helpers.learning.results``), so the notebooks' tables and
 plots read it as they read the CPU path's results::
 
-    python -m helpers.paper_scale --task sst2 --teacher bert-base-uncased \\
+    python -m helpers.experiments.paper_scale --task sst2 --teacher bert-base-uncased \\
         --student distilbert-base-uncased --method kd --alpha 0.5 --temperature 1 --out build/paper
-    accelerate launch --num_processes 4 -m helpers.paper_scale ...   # or: torchrun --nproc_per_node 4 -m ...
+    accelerate launch --num_processes 4 -m helpers.experiments.paper_scale ...
+    torchrun --nproc_per_node 4 -m helpers.experiments.paper_scale ...
 
 ``--task`` is GLUE ``sst2``, ``mrpc``, ``qnli`` or ``mnli`` (GLUE's validation split, MNLI's
 ``validation_matched``, is the test split; a stratified slice of the training split, at most 2000

@@ -20,9 +20,9 @@ from helpers.experiments.paper_scale.config import PaperScaleConfig
 from helpers.experiments.paper_scale.run import results_path, run
 from helpers.learning.results import RESULT_COLUMNS
 
-__all__ = ["PROG", "build_parser", "parse_config", "main"]
+__all__ = ["PROG", "build_parser", "parse_config", "main", "run_paper_scale"]
 
-PROG = "python -m helpers.paper_scale"
+PROG = "python -m helpers.experiments.paper_scale"
 
 
 class _Formatter(argparse.RawDescriptionHelpFormatter):
@@ -63,6 +63,10 @@ def main(argv: list[str] | None = None) -> int:
             print(frame.to_string(index=False))
         print(f"appended {len(rows)} row(s) to {results_path(config)}")
     return 0
+
+
+# The command line run in this process, under the flat API's name (notebook 10: ``run_paper_scale([...]) == 0``).
+run_paper_scale = main
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """The configuration of one paper-scale run: :class:`PaperScaleConfig`, the command line's only source.
 
-Every option of ``python -m helpers.paper_scale`` is a field here; its default and its help text
+Every option of ``python -m helpers.experiments.paper_scale`` is a field here; its default and its help text
 (``field(metadata={"help": ...})``) are written once, and :mod:`helpers.experiments.paper_scale.cli` generates the
 parser from them. The training objective (``method``, ``alpha``, ``temperature``) is validated
 once, by building the run's :class:`helpers.maths.losses.Objective` (``config.objective``).
