@@ -38,6 +38,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from helpers.teaching import widgets  # noqa: E402
+from helpers.teaching.slider_app import SliderApp  # noqa: E402
 
 TARGET_MS = 50.0
 
@@ -54,7 +55,7 @@ def _values(slider: ipywidgets.Widget, count: int) -> list[float]:
     return [type(slider.value)(v) for v in grid]
 
 
-def measure(app: widgets.SliderApp, updates: int) -> dict[str, float]:
+def measure(app: SliderApp, updates: int) -> dict[str, float]:
     """Per-update seconds over ``updates`` slider moves spread over all of the app's sliders."""
     times, cpu_times = [], []
     per_slider = max(2, updates // len(app.sliders))

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from helpers.teaching import widgets
+from helpers.teaching import slider_app, widgets
 from helpers.maths.metrics import entropy, expected_calibration_error, reliability_bins
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -29,13 +29,13 @@ def _np_entropy(p) -> float:
     return float(-(p * np.log(p)).sum())
 
 
-def _heights(bars: widgets.Bars) -> np.ndarray:
+def _heights(bars: slider_app.Bars) -> np.ndarray:
     """The bars' heights as drawn (read back from the collection's corners, not from its bookkeeping)."""
     corners = np.array([path.vertices[:4] for path in bars.get_paths()])
     return corners[:, 2, 1] - corners[:, 0, 1]
 
 
-def _check_common(app: widgets.SliderApp) -> None:
+def _check_common(app: slider_app.SliderApp) -> None:
     assert isinstance(app, ipywidgets.VBox)
     assert bytes(app.image.value).startswith(PNG_MAGIC)
     assert all(s.continuous_update for s in app.sliders.values())
@@ -164,7 +164,7 @@ def test_calibration_app_ece_matches_metrics():
     assert _heights(app.artists["count_bars"]).sum() == pytest.approx(1.0, abs=1e-6)
 
 
-def _picture(app: widgets.SliderApp) -> np.ndarray:
+def _picture(app: slider_app.SliderApp) -> np.ndarray:
     from PIL import Image
 
     return np.asarray(Image.open(io.BytesIO(bytes(app.image.value))).convert("RGB"))
@@ -197,7 +197,7 @@ def test_the_png_is_the_canvas():
     canvas = np.asarray(app.figure.canvas.buffer_rgba())
     np.testing.assert_array_equal(_picture(app), canvas[:, :, :3])
     with pytest.raises(ValueError, match="uint8"):
-        widgets._png(np.zeros((4, 4, 3), dtype=np.uint8))
+        slider_app.png_bytes(np.zeros((4, 4, 3), dtype=np.uint8))
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,7 @@
 """Layer 6: the teaching UI. Slider apps, the results explorer, exercise checks. Never imports the pipeline.
 
-* ``widgets`` -- the ipywidgets slider apps; ``slider_defaults`` -- their defaults, ranges and labels.
+* ``widgets`` -- the ipywidgets slider apps, on ``slider_app`` (redrawing only what moves); ``slider_defaults`` --
+  their defaults, ranges and labels.
 * ``live_charts`` -- the apps' browser twins (Vega-Lite), over ``vega`` (building blocks), ``live_html`` (the runtime
   and a chart's HTML) and ``widget_state`` (reading an executed notebook's saved widgets).
 * ``explorer`` -- browsing a grid of results.

@@ -1,4 +1,4 @@
-"""Notebook 08's two explorers (ipywidgets, built on ``helpers.teaching.widgets.SliderApp``).
+"""Notebook 08's two explorers (ipywidgets, built on ``helpers.teaching.slider_app.SliderApp``).
 
 * ``GridExplorer`` moves over a **precomputed** α/τ sweep (``helpers.experiments.sweeps.sweep_summary``):
   sliders pick LS or KD, α and τ; the read-out shows that grid point's test entropy and accuracy
@@ -25,7 +25,7 @@ from helpers.reporting.verdicts import format_ci
 from helpers.learning.features import FeatureSet, HeadConfig, run_head
 from helpers.maths.metrics import entropy
 from helpers.reporting.plotting import METHOD_COLORS
-from helpers.teaching.widgets import SliderApp
+from helpers.teaching.slider_app import SliderApp
 
 __all__ = ["GridExplorer", "LiveExplorer", "LIVE_TEMPERATURES"]
 

@@ -1,41 +1,30 @@
 """Slider apps for notebooks 01-04: each function returns one ipywidgets widget; notebooks only call it.
 
-How an app works
-----------------
-* An app is a :class:`SliderApp` (an ``ipywidgets.VBox``): its sliders (``app.sliders[name]``,
-  all ``continuous_update=True``), a live read-out (``app.readout``, an ``ipywidgets.HTML``),
-  and a matplotlib figure (``app.figure``) shown as a PNG in ``app.image`` (an ``ipywidgets.Image``).
-* Moving a slider recomputes the numbers with :mod:`helpers.maths.theory` / :mod:`helpers.maths.metrics`,
-  updates the figure's artists **in place** (``set_bars`` / ``set_data`` / ``set_text``, kept in
-  ``app.artists``) and re-renders the PNG with the Agg canvas. The figure is never re-created, and an update
-  redraws only what moves: one full draw caches the static parts (axes, ticks, labels, legends), then each
-  update pastes that background back, draws the moving artists on it (blitting), pastes the legends' pixels
-  over them, and encodes the picture. What a slider does not move is not recomputed (the entropy-vs-τ curve
-  while τ moves, the curves of notebook 03 while only the teacher's confidence moves). Drawing costs per
-  artist and per character of changing text, so a row of bars is one artist (:class:`Bars`), numbers that
-  need many characters go to the HTML read-out, and nothing is hatched. ``bench/widget_latency.py`` measures
-  an update against the 50 ms target.
-* What is displayed is exposed for tests and curious readers: ``app.state`` (the numbers in the
-  read-out), ``app.readout.value`` (its text) and ``app.artists`` (bars, lines, markers).
-* No ipympl needed: the PNG approach renders in JupyterLab, VS Code and nbconvert alike.
+=================================  ==============================================================================
+app                                sliders, and what moves
+=================================  ==============================================================================
+:func:`temperature_app` (01)       τ and the logits: the bars of ``softmax(z/τ)``, entropy against τ
+:func:`label_smoothing_app` (02)   α and K: the LS target (the loss's optimum), the entropy floor against α
+:func:`distillation_app` (03)      teacher confidence, τ and α: KD's optimum beside the LS target, their entropies
+                                   against the teacher's confidence
+:func:`calibration_app` (04)       the temperature T: reliability diagram, confidence histogram, ECE, entropy, NLL
+=================================  ==============================================================================
+
+Each is a :class:`helpers.teaching.slider_app.SliderApp` (how an app redraws only what moves is told there), starts
+from :mod:`helpers.teaching.slider_defaults` (shared with the apps' browser twins, :mod:`helpers.teaching.live_charts`),
+and computes its numbers with :mod:`helpers.maths.theory` / :mod:`helpers.maths.metrics`. What is displayed is
+exposed for tests and curious readers: ``app.state`` (the numbers in the read-out), ``app.readout.value`` (its text)
+and ``app.artists`` (bars, lines, markers).
 """
 
 from __future__ import annotations
 
 import math
-import struct
-import time
-import zlib
 from collections.abc import Sequence
-from contextlib import contextmanager
-from typing import Any
 
 import ipywidgets as widgets
 import numpy as np
 import torch
-from matplotlib.artist import Artist
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 
 from helpers.maths import theory
@@ -44,175 +33,19 @@ from helpers.maths.losses import validate_alpha
 from helpers.maths.metrics import entropy, max_probability, reliability_bins, summarize
 from helpers.reporting.plotting import METHOD_COLORS, PALETTE
 from helpers.teaching import slider_defaults as defaults
+from helpers.teaching.slider_app import DPI, FIGSIZE, SLIDER_STYLE, Bars, SliderApp, float_slider, log_slider
 
 __all__ = [
-    "SliderApp",
     "temperature_app",
     "label_smoothing_app",
     "distillation_app",
     "calibration_app",
 ]
 
-_FIGSIZE = (9.0, 3.4)
-_DPI = 100
-_SLIDER_STYLE = {"description_width": "170px"}
-
-
-@contextmanager
-def _single_torch_thread():
-    """Tiny tensors: one thread avoids OpenMP hand-offs that cost milliseconds on a busy CPU."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
-
 
 def _fmt(value: float, digits: int = 3) -> str:
     return "∞" if math.isinf(value) else f"{value:.{digits}f}"
 
-
-class SliderApp(widgets.VBox):
-    """Sliders + live read-out + a figure redrawn in place; subclasses implement :meth:`refresh`.
-
-    Attributes: ``sliders`` (name -> slider), ``readout`` (HTML), ``image`` (PNG of ``figure``),
-    ``figure``, ``artists`` (name -> artist or list of artists), ``state`` (the displayed numbers),
-    ``notes`` (HTML), ``last_update_seconds`` (compute + render time of the latest update).
-    """
-
-    def __init__(self, sliders: dict[str, widgets.Widget], figure: Figure, notes: str = "") -> None:
-        self.sliders = sliders
-        self.figure = figure
-        self.artists: dict[str, Any] = {}
-        self.state: dict[str, Any] = {}
-        self.last_update_seconds = float("nan")
-        self.readout = widgets.HTML()
-        self.readout.add_class("kdls-readout")
-        self.image = widgets.Image(format="png")
-        self.image.add_class("kdls-figure")
-        self.notes = widgets.HTML(notes)
-        self._dynamic: list[Artist] = []
-        self._background = None
-        self._overlays: list = []
-        figure.set_facecolor("white")  # opaque: the PNG drops the alpha channel
-        FigureCanvasAgg(figure)
-        # legends are drawn with the static parts and pasted back over the moving artists (bars never hide them)
-        self._legends = [ax.get_legend() for ax in figure.axes if ax.get_legend() is not None]
-        controls = widgets.VBox(list(sliders.values()))
-        super().__init__([controls, self.readout, self.image, self.notes])
-        for slider in sliders.values():
-            slider.observe(self._on_change, names="value")
-
-    # -- subclasses -------------------------------------------------------------------------
-    def refresh(self) -> bool:
-        """Recompute ``state``, update artists and read-out; return True if the axes themselves changed."""
-        raise NotImplementedError
-
-    # -- machinery --------------------------------------------------------------------------
-    def _animate(self, *artists: Artist) -> None:
-        """Register artists that change on every update (drawn on top of the cached background)."""
-        for artist in artists:
-            artist.set_animated(True)
-            self._dynamic.append(artist)
-
-    def _on_change(self, _change: dict) -> None:
-        self.update()
-
-    def update(self) -> None:
-        """Recompute and redraw from the sliders' current values (called on every slider move)."""
-        started = time.perf_counter()
-        with _single_torch_thread():
-            full = self.refresh()
-        self._render(full or self._background is None)
-        self.last_update_seconds = time.perf_counter() - started
-
-    def _render(self, full: bool) -> None:
-        canvas = self.figure.canvas
-        if full:
-            canvas.draw()  # the static parts and the legends: animated artists are skipped by a normal draw
-            self._background = canvas.copy_from_bbox(self.figure.bbox)
-            # each legend's pixels, pasted back over the moving artists (a copy costs far less than a redraw)
-            self._overlays = [canvas.copy_from_bbox(legend.get_window_extent().padded(2)) for legend in self._legends]
-        else:
-            canvas.restore_region(self._background)
-        for artist in self._dynamic:
-            if artist.get_visible():
-                self.figure.draw_artist(artist)
-        for overlay in self._overlays:
-            canvas.restore_region(overlay)
-        self.image.value = _png(np.asarray(canvas.buffer_rgba()))
-
-
-def _png(rgba: np.ndarray) -> bytes:
-    """An opaque ``(H, W, 4)`` uint8 picture as a PNG (RGB, no row filter, fastest zlib level).
-
-    Twice as fast as Pillow's encoder on the apps' line art, at a similar size: the encoding is a fixed cost of
-    every update. The alpha channel is dropped (the apps' figures are opaque).
-    """
-    height, width, channels = rgba.shape
-    if channels != 4 or rgba.dtype != np.uint8:
-        raise ValueError(f"expected an (H, W, 4) uint8 picture, got {rgba.shape} {rgba.dtype}")
-    rows = np.zeros((height, 1 + 3 * width), dtype=np.uint8)  # each row: filter type 0, then its RGB bytes
-    rows[:, 1:] = rgba[:, :, :3].reshape(height, 3 * width)
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB, deflate, no interlace
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows.tobytes(), 1))
-            + chunk(b"IEND", b""))
-
-
-def _log_slider(description: str, value: float, low: float, high: float,
-                step: float = defaults.LOG_STEP) -> widgets.FloatLogSlider:
-    return widgets.FloatLogSlider(value=value, base=10, min=math.log10(low), max=math.log10(high), step=step,
-                                  description=description, continuous_update=True, readout_format=".3g",
-                                  style=_SLIDER_STYLE, layout=widgets.Layout(width="600px"))
-
-
-def _slider(description: str, value: float, low: float, high: float, step: float) -> widgets.FloatSlider:
-    return widgets.FloatSlider(value=value, min=low, max=high, step=step, description=description,
-                               continuous_update=True, readout_format=".2f",
-                               style=_SLIDER_STYLE, layout=widgets.Layout(width="600px"))
-
-
-class Bars(PolyCollection):
-    """A row of bars drawn as one collection: one draw call for the row (a ``Rectangle`` per bar costs one each).
-
-    ``left``, ``width``, ``bottoms`` and ``heights`` are arrays in data units, one entry per bar shown;
-    :meth:`set_bars` moves them in place. Style keywords (``color``, ``edgecolor``, ``alpha``, ``label``) are
-    matplotlib's.
-    """
-
-    def __init__(self, ax, left, width, **style) -> None:
-        self.left = np.asarray(left, dtype=float)
-        self.width = np.broadcast_to(np.asarray(width, dtype=float), self.left.shape).copy()
-        self.bottoms = np.zeros_like(self.left)
-        self.heights = np.zeros_like(self.left)
-        if "color" in style:
-            style["facecolor"] = style.pop("color")
-        super().__init__(self._corners(), **style)
-        ax.add_collection(self, autolim=True)
-        ax.autoscale_view()
-
-    def _corners(self) -> np.ndarray:
-        x0, x1 = self.left, self.left + self.width
-        y0, y1 = self.bottoms, self.bottoms + self.heights
-        return np.stack([np.stack(corner, axis=-1) for corner in ((x0, y0), (x1, y0), (x1, y1), (x0, y1))], axis=1)
-
-    def set_bars(self, heights, bottoms=None, left=None, width=None) -> None:
-        """Move the bars: new heights (and optionally bottoms, left edges, widths; a new count is allowed)."""
-        self.heights = np.asarray(heights, dtype=float)
-        count = len(self.heights)
-        self.bottoms = np.zeros(count) if bottoms is None else np.asarray(bottoms, dtype=float)
-        if left is not None:
-            self.left = np.asarray(left, dtype=float)
-        if width is not None:
-            self.width = np.broadcast_to(np.asarray(width, dtype=float), (count,)).copy()
-        if not len(self.left) == len(self.width) == len(self.bottoms) == count:
-            raise ValueError(f"{count} heights for {len(self.left)} bars")
-        self.set_verts(self._corners())
 
 
 # ------------------------------------------------------------------------------------ 01: temperature
@@ -225,10 +58,10 @@ class _TemperatureApp(SliderApp):
             raise ValueError(f"logits must be one example with 2..8 classes, got shape {tuple(z.shape)}")
         self.num_classes = k = z.shape[0]
         sliders: dict[str, widgets.Widget] = {
-            "temperature": _log_slider("temperature τ", 1.0, *defaults.TEMPERATURE_APP_RANGE)}
+            "temperature": log_slider("temperature τ", 1.0, *defaults.TEMPERATURE_APP_RANGE)}
         for i, value in enumerate(z.tolist()):
-            sliders[f"logit_{i}"] = _slider(f"logit z{i}", value, *defaults.TEMPERATURE_APP_LOGIT_RANGE, 0.1)
-        fig = Figure(figsize=_FIGSIZE, dpi=_DPI)
+            sliders[f"logit_{i}"] = float_slider(f"logit z{i}", value, *defaults.TEMPERATURE_APP_LOGIT_RANGE, 0.1)
+        fig = Figure(figsize=FIGSIZE, dpi=DPI)
         bars_ax, curve_ax = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.2]})
         bars = Bars(bars_ax, np.arange(k) - 0.4, 0.8, color=PALETTE[0])
         labels = [bars_ax.text(i, 0.0, "", ha="center", va="bottom", fontsize=9) for i in range(k)]
@@ -300,12 +133,12 @@ class _LabelSmoothingApp(SliderApp):
 
     def __init__(self, alpha: float, num_classes: int) -> None:
         sliders = {
-            "alpha": _slider("smoothing α", validate_alpha(alpha), 0.0, 1.0, 0.01),
+            "alpha": float_slider("smoothing α", validate_alpha(alpha), 0.0, 1.0, 0.01),
             "num_classes": widgets.IntSlider(value=num_classes, min=2, max=self.K_MAX, description="classes K",
-                                             continuous_update=True, style=_SLIDER_STYLE,
+                                             continuous_update=True, style=SLIDER_STYLE,
                                              layout=widgets.Layout(width="600px")),
         }
-        fig = Figure(figsize=_FIGSIZE, dpi=_DPI)
+        fig = Figure(figsize=FIGSIZE, dpi=DPI)
         bars_ax, curve_ax = fig.subplots(1, 2)
         # K bars on a fixed [0, 1] axis, moved and resized in place when K changes (no axis redraw)
         bars = Bars(bars_ax, [0.0], 0.0, color=METHOD_COLORS["ls"])
@@ -387,11 +220,11 @@ class _DistillationApp(SliderApp):
         self.target = int(z.argmax())
         low, high = defaults.kd_confidence_range(k)
         sliders = {
-            "teacher_confidence": _slider("teacher confidence (τ=1)", confidence, low, high, 0.01),
-            "temperature": _log_slider("temperature τ", temperature, *defaults.KD_APP_TEMPERATURE_RANGE),
-            "alpha": _slider("soft weight α", validate_alpha(alpha), 0.0, 1.0, 0.01),
+            "teacher_confidence": float_slider("teacher confidence (τ=1)", confidence, low, high, 0.01),
+            "temperature": log_slider("temperature τ", temperature, *defaults.KD_APP_TEMPERATURE_RANGE),
+            "alpha": float_slider("soft weight α", validate_alpha(alpha), 0.0, 1.0, 0.01),
         }
-        fig = Figure(figsize=_FIGSIZE, dpi=_DPI)
+        fig = Figure(figsize=FIGSIZE, dpi=DPI)
         bars_ax, curve_ax = fig.subplots(1, 2)
         x = np.arange(k)
         width = 0.27
@@ -500,8 +333,8 @@ class _CalibrationApp(SliderApp):
         summarize(self.logits, self.targets, n_bins)  # validates shapes, targets and n_bins
         self.n_bins = n_bins
         self.fitted_temperature = fitted_temperature
-        sliders = {"temperature": _log_slider("temperature T", temperature, *defaults.CALIBRATION_APP_RANGE)}
-        fig = Figure(figsize=_FIGSIZE, dpi=_DPI)
+        sliders = {"temperature": log_slider("temperature T", temperature, *defaults.CALIBRATION_APP_RANGE)}
+        fig = Figure(figsize=FIGSIZE, dpi=DPI)
         rel_ax, hist_ax = fig.subplots(1, 2)
         edges = np.linspace(0.0, 1.0, n_bins + 1)
         left, width = edges[:-1], np.diff(edges)
