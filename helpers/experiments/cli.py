@@ -1,10 +1,14 @@
-"""``python -m helpers.experiments``: a preset's fine-tuned grid into ``results.csv``.
+"""``python -m helpers.experiments``: a preset's fine-tuned grid into ``results.csv``, a share of a class's grid with
+``--share K/N``, and a hand-in (``handin.json``) beside it.
 
-The presets and their grids: ``helpers.experiments.presets`` and ``helpers.experiments.grid``.
+The presets and their grids: ``helpers.experiments.presets`` and ``helpers.experiments.grid``. With ``--share K/N``
+the command trains share K of a class of N (whole seeds: every method of a seed, and the teachers those runs need;
+see ``helpers.experiments.shares``); ``python -m helpers.experiments.pool`` merges the class's hand-ins.
 
 Usage::
 
     python -m helpers.experiments --task trec --preset classroom --out build/reproduce
+    python -m helpers.experiments --preset classroom --share 3/30 --precision fp32 --out share
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shlex
 import sys
 from pathlib import Path
 
@@ -19,8 +24,10 @@ import pandas as pd
 
 from helpers.experiments.commandline import check_environment, check_out, filesystem_error
 from helpers.experiments.grid import describe_run, main_grid, teacher_configs
+from helpers.experiments.handin import write_handin
 from helpers.experiments.presets import PRESETS, Preset, get_preset
 from helpers.experiments.runner import run_grid
+from helpers.experiments.shares import Share, share_preset, share_text
 from helpers.experiments.sweeps import kd_expectations
 from helpers.infrastructure.settings import setting
 from helpers.learning.results import RESULT_COLUMNS, results_frame, write_results
@@ -55,6 +62,13 @@ def _words(text: str) -> tuple[str, ...]:
     return tuple(part for part in text.replace(",", " ").split())
 
 
+def _share(text: str) -> Share:
+    try:
+        return Share.parse(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m helpers.experiments", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -71,6 +85,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="student models: L1..L6, scratch or the folder of a saved model, e.g. 'L1,L2'")
     parser.add_argument("--precision", choices=("auto", "fp32", "bf16"), default=None,
                         help="training precision (default: $KDLS_PRECISION or auto: bf16 where the CPU has it natively)")
+    parser.add_argument("--share", type=_share, metavar="K/N",
+                        help="train only share K of a class of N (whole seeds: the preset's seeds, widened to N when "
+                             "fewer, or the given --seeds) and hand in OUT/handin.json; e.g. '3/30'")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     return parser
 
@@ -112,10 +129,10 @@ def _check_model_name(name: str, option: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """The command line: every check before anything trains, then the grid, then results.csv (merged).
+    """The command line: every check before anything trains, then the grid, then results.csv (merged) and handin.json.
 
     Exit status 0, or 2 with one line on stderr: a bad option or environment variable (before training),
-    or a file-system fault (a cache record or results.csv that cannot be written).
+    or a file-system fault (a cache record, results.csv or handin.json that cannot be written).
     ``--precision`` holds for this call only (``$KDLS_PRECISION`` is restored afterwards).
     """
     parser = _parser()
@@ -123,11 +140,14 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out).expanduser()
     check_environment(parser)
     try:
-        preset = preset_from_arguments(args)
+        whole = preset_from_arguments(args)
+        preset = share_preset(whole, args.share, seeds_given=args.seeds is not None)
         grid = main_grid(args.task, preset)
     except ValueError as error:
         parser.error(str(error))
     check_out(parser, out)
+    if args.share is not None:
+        print(share_text(args.share, whole, seeds_given=args.seeds is not None), file=sys.stderr, flush=True)
     previous = os.environ.get("KDLS_PRECISION")
     if args.precision is not None:
         os.environ["KDLS_PRECISION"] = args.precision
@@ -151,10 +171,12 @@ def _run_and_report(parser: argparse.ArgumentParser, args: argparse.Namespace, p
         return filesystem_error(parser, error, out)
     teachers = teacher_configs(args.task, preset)
     frame = results_frame(records, teachers=teachers)
+    command = f"{parser.prog} {shlex.join(_argv(args))}"
     try:
         path = write_results(frame, out / "results.csv", merge=True)
+        handin = write_handin(records, out, teachers=teachers, preset=preset, share=args.share, command=command)
     except OSError as error:
-        return filesystem_error(parser, error, out / "results.csv")
+        return filesystem_error(parser, error, Path(error.filename or out))
     except ValueError as error:
         print(f"{parser.prog}: error: {error}", file=sys.stderr, flush=True)
         return 2
@@ -163,7 +185,20 @@ def _run_and_report(parser: argparse.ArgumentParser, args: argparse.Namespace, p
         print(frame[RESULT_COLUMNS].drop(columns=["tier", "task"]).to_string(index=False))
     print(verdict_text(frame, kd_expectations(records)))
     print(f"\nwrote {path}")
+    print(f"hand-in: {handin} ({len(records)} runs" + (f", share {args.share}" if args.share else "") + ")")
     return 0
+
+
+def _argv(args: argparse.Namespace) -> list[str]:
+    """The options that shaped this run, as a command line (for the hand-in's record of how it was made)."""
+    words = ["--task", str(args.task), "--out", str(args.out)]
+    for name in ("preset", "methods", "alpha", "temperature", "seeds", "students", "precision", "share"):
+        value = getattr(args, name)
+        if value is not None:
+            text = ",".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value) \
+                if isinstance(value, tuple) else str(value)
+            words += [f"--{name}", text]
+    return words
 
 
 def verdict_text(frame: pd.DataFrame, expectations: pd.DataFrame | None = None) -> str:

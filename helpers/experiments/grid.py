@@ -104,6 +104,13 @@ def expand_settings(base: Callable[[object, int], Config], students: Sequence, s
     return grid
 
 
+def _with_teachers(runs: list[Config]) -> list[Config]:
+    """``runs`` once each, then every KD teacher not among them: without seed 0 (a share of a class) the grid still
+    holds the seed-0 models its self and reverse KD learn from, so their results and predictions are complete."""
+    teachers = [run.teacher for run in runs if run.method == "kd" and isinstance(run.teacher, (TrainConfig, HeadConfig))]
+    return list(dict.fromkeys([*runs, *teachers]))
+
+
 def main_grid(task: str, preset: Preset) -> list[TrainConfig]:
     """Fine-tuning grid: the teacher runs, then per student and seed ERM, LS at each α and KD at each (α, τ).
 
@@ -113,6 +120,7 @@ def main_grid(task: str, preset: Preset) -> list[TrainConfig]:
     ``extreme_temperatures``; ``self`` — from the same-size ERM model of seed 0; ``reverse`` — per seed, ERM (and LS)
     of the bigger ``reverse_student`` (default: the teacher's size) with the student budget, and its KD from each small
     ERM model of seed 0. Self and reverse KD use ``other_settings_temperatures`` (default: every temperature).
+    Every KD teacher is in the grid (:func:`_with_teachers`).
     """
     ladder = teacher_ladder(task, preset)
     all_temperatures = tuple(dict.fromkeys((*preset.kd_temperatures, *preset.extreme_temperatures)))
@@ -127,7 +135,7 @@ def main_grid(task: str, preset: Preset) -> list[TrainConfig]:
                            ls_alphas=ls_alphas, kd_alphas=preset.kd_alphas, standard_teachers=rungs,
                            other_temperatures=preset.other_settings_temperatures or all_temperatures,
                            big_student=preset.reverse_student or preset.teacher, big_ls_alphas=ls_alphas)
-    return list(dict.fromkeys([*teacher_configs(task, preset), *runs]))
+    return _with_teachers([*teacher_configs(task, preset), *runs])
 
 
 def feature_teacher(preset: Preset) -> HeadConfig:
@@ -145,7 +153,7 @@ def feature_grid(preset: Preset) -> list[HeadConfig]:
                            ls_alphas=tier.ls_alphas, kd_alphas=tier.kd_alphas,
                            standard_teachers=[(teacher, 1.0, tier.kd_temperatures)],
                            other_temperatures=tier.kd_temperatures, big_student=tier.teacher_layer)
-    return list(dict.fromkeys([teacher, *runs]))
+    return _with_teachers([teacher, *runs])
 
 
 def preset_comparison(names: tuple[str, ...] = tuple(PRESETS)) -> pd.DataFrame:
