@@ -12,7 +12,8 @@ measured on the **test** split):
     the teacher's entropy lies **outside the ERM mean's 95% interval widened by the negligible band**
     (``|teacher − ERM| ≥ half-width + NEGLIGIBLE_ENTROPY``); closer than that, the ERM mean is not known well enough
     to say on which side the teacher lies, and no direction is predicted. With one ERM seed (no interval) there is no
-    prediction. The validation split is not the one the verdict is measured on, so the prediction is made from data
+    prediction. With several runs of one teacher, the teacher's entropy is the mean over its runs and the half-width
+    of that mean's 95% interval is added to the ERM one. The validation split is not the one the verdict is measured on, so the prediction is made from data
     the verdict does not use.
 
 * **The paper's statement per setting** (:data:`PAPER_EXPECTATION`, Sultan 2023): LS raises entropy; standard and
@@ -24,7 +25,7 @@ measured on the **test** split):
 
 * **What KD transfers besides confidence** (:data:`TRANSFER_EXPECTATION`). If KD from a teacher in the paper's
   setting passes on knowledge (which wrong classes resemble the right one), and is not only a learned label
-  smoothing, the student should be at least as accurate as ERM and its probabilities better: **accuracy up, NLL down,
+  smoothing, the student should be more accurate than ERM and its probabilities better: **accuracy up, NLL down,
   ECE down**. Each is read with the same paired interval as entropy and judged with :func:`judge` (``negligible`` band
   0: any interval that excludes 0 is a change).
 
@@ -69,11 +70,11 @@ HYPOTHESES_TEXT = (
     f"by the negligible band (±{NEGLIGIBLE_ENTROPY:g} nats); nearer than that, no prediction. One rule for every "
     "teacher, tier and setting, read from a split the verdicts do not use. Beside it stands **the paper's statement "
     "per setting**, applied only in the paper's setting — a teacher trained to convergence (a finished run with its "
-    f"own logits, validation accuracy within {PAPER_SETTING_MARGIN:.0%} of the best teacher of its model): standard "
-    "and self KD lower entropy, reverse KD raises it; an earlier checkpoint or a rescaled teacher reads *outside the "
-    "paper's setting*. **What KD transfers besides confidence**: if KD from such a teacher transfers knowledge, the "
-    "student's accuracy rises (or at least does not fall) and its NLL and ECE fall. A comparison without its partner "
-    "(no LS run for claim (a), one seed, no measured teacher) is *not testable*.")
+    f"own logits, validation accuracy within {PAPER_SETTING_MARGIN * 100:g} percentage points of the best teacher of "
+    "its model): standard and self KD lower entropy, reverse KD raises it; an earlier checkpoint or a rescaled teacher "
+    "reads *outside the paper's setting*. **What KD transfers besides confidence**: if KD from such a teacher transfers "
+    "knowledge, the student's accuracy rises and its NLL and ECE fall. A comparison without its partner (no LS run for "
+    "claim (a), one seed, no measured teacher) is *not testable*.")
 
 _SIZE = re.compile(r"^L(\d+)")
 
@@ -118,8 +119,8 @@ def in_paper_setting(finished: bool, rescaled: bool = False, val_accuracy: float
 def paper_setting_text(margin: float = PAPER_SETTING_MARGIN) -> str:
     """The paper's setting, in one sentence (the criterion of :func:`in_paper_setting`)."""
     return (f"the paper's setting is a teacher trained to convergence: a finished training run (not an earlier "
-            f"checkpoint) with its own logits (not rescaled), whose validation accuracy is within {margin:.0%} of the "
-            f"best teacher of the same model")
+            f"checkpoint) with its own logits (not rescaled), whose validation accuracy is within {margin * 100:g} "
+            f"percentage points of the best teacher of the same model")
 
 
 def transfer_expectation(metric: str, method: str, paper_setting: bool) -> str | None:
