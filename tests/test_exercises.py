@@ -1,12 +1,25 @@
-"""The exercises' self-checks: every solution passes, every blank fails politely, every classic mistake is named.
+"""The exercises' self-checks: every solution passes, every blank fails politely, every classic mistake is named;
+the package finds its exercise modules itself, a wrapper of the kit's own function is refused however it is reached,
+and every module still works as the student edition (its instructor blocks removed).
 
 Each mistake is written here, independently of :mod:`helpers.teaching.exercises`, as a "mutant" of the
-right answer; its check must return False and print the mistake's name.
+right answer; its check must return False and print the mistake's name. (The exercise modules' own catalogues of
+wrong implementations are run by tests/test_mutation.py.)
 """
 
 from __future__ import annotations
 
+import importlib
+import inspect
+import json
 import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+import types
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,6 +30,8 @@ from hypothesis import strategies as st
 
 from helpers.teaching import exercises
 from helpers.teaching.exercises import MISTAKES, SOLUTIONS, check_kd_direction_prediction, check_paired_interval
+from helpers.teaching.exercises import checking
+from helpers.teaching.exercises.checking import strip_instructor
 from helpers.maths.losses import distillation_loss
 from helpers.maths.metrics import expected_calibration_error
 
@@ -70,7 +85,7 @@ def test_an_exception_in_the_students_function_is_reported(name, capsys):
 
 def test_show_solution_prints_the_source(capsys):
     exercises.show_solution("entropy")
-    assert "def entropy_solution" in capsys.readouterr().out
+    assert "def entropy_in_nats(probs):" in capsys.readouterr().out
     with pytest.raises(ValueError, match="unknown exercise"):
         exercises.show_solution("nope")
 
@@ -250,8 +265,8 @@ def test_distillation_mistakes_are_named(mutant, key, capsys):
     _assert_named(exercises.check_distillation_loss, mutant, key, "distillation_loss", capsys)
 
 
-def test_kit_distillation_loss_is_accepted(capsys):
-    assert _run(exercises.check_distillation_loss, distillation_loss, capsys)[0] is True
+def test_the_kits_distillation_loss_is_refused_as_a_wrapper(capsys):
+    _assert_named(exercises.check_distillation_loss, distillation_loss, "kit_wrapper", "distillation_loss", capsys)
 
 
 def test_kd_mutant_without_detach_agrees_on_values():
@@ -381,7 +396,8 @@ def test_temperature_mistakes_are_named(mutant, key, capsys):
 
 
 def test_grid_search_solution_is_accepted(capsys):
-    assert _run(exercises.check_temperature_scaling, _fit, capsys)[0] is True
+    assert _run(exercises.check_temperature_scaling, lambda z, y: _fit(z, y, grid=np.geomspace(0.01, 100.0, 1200)),
+                capsys)[0] is True
 
 
 # ----------------------------------------------------------------------------- 06: one KD training step
@@ -460,14 +476,15 @@ def test_paired_interval_mistakes_are_named(mutant, key, capsys):
     assert MISTAKES["paired_interval"][key] in capsys.readouterr().out
 
 
-def test_the_kits_own_statistics_pass_the_paired_interval_check(capsys):
+def test_the_kits_own_statistics_are_refused_in_the_paired_interval(capsys):
     from helpers.maths.statistics import mean_ci
 
     def with_the_kit(method_values, erm_values):
         ci = mean_ci(np.asarray(method_values) - np.asarray(erm_values))
         return ci.mean, ci.low, ci.high
 
-    assert check_paired_interval(with_the_kit)
+    assert not check_paired_interval(with_the_kit)
+    assert MISTAKES["paired_interval"]["kit_wrapper"] in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("mutant, key", [
@@ -479,7 +496,244 @@ def test_kd_direction_prediction_mistakes_are_named(mutant, key, capsys):
     assert MISTAKES["kd_direction_prediction"][key] in capsys.readouterr().out
 
 
-def test_the_prediction_exercise_is_the_kits_declared_rule(capsys):
+@settings(max_examples=200, deadline=None)
+@given(st.floats(0.0, 3.0), st.floats(0.0, 3.0))
+def test_the_prediction_exercise_is_the_kits_declared_rule(teacher, erm):
     from helpers.maths.hypotheses import kd_expectation
 
-    assert check_kd_direction_prediction(kd_expectation)
+    solution, _ = SOLUTIONS["kd_direction_prediction"]
+    assert solution(teacher, erm) == kd_expectation(teacher, erm)
+
+
+def test_the_kits_rule_itself_is_refused_as_a_wrapper(capsys):
+    from helpers.maths.hypotheses import kd_expectation
+
+    assert not check_kd_direction_prediction(kd_expectation)
+    assert MISTAKES["kd_direction_prediction"]["kit_wrapper"] in capsys.readouterr().out
+
+
+# ----------------------------------------------------------------------------- one module per exercise, discovered
+
+
+def test_every_exercise_module_is_discovered_and_lent_as_check_name():
+    folder = Path(exercises.__file__).parent
+    modules = sorted(p.stem for p in folder.glob("*.py") if p.stem not in ("__init__", "checking"))
+    assert sorted(exercises.EXERCISES) == modules  # one exercise = one module, named after it
+    for name, exercise in exercises.EXERCISES.items():
+        assert getattr(exercises, f"check_{name}") is exercise.check and f"check_{name}" in exercises.__all__
+        assert set(exercises.MISTAKES[name]) == set(exercise.mistakes) and "kit_wrapper" in exercise.mistakes
+
+
+def test_each_exercise_names_its_notebook_function_and_check_arguments():
+    """The module's notebook, function and arguments are those of the notebook's own exercise cell and check call."""
+    import nbformat
+
+    from helpers.pipeline.notebooks import NOTEBOOK_DIR, list_notebooks
+
+    notebooks = {p.name[:2]: p for p in list_notebooks(NOTEBOOK_DIR)}
+    for name, exercise in exercises.EXERCISES.items():
+        code = "\n".join(c.source for c in nbformat.read(notebooks[exercise.notebook], as_version=4).cells
+                         if c.cell_type == "code")
+        assert re.search(rf"^def {exercise.function}\(", code, re.MULTILINE), (name, exercise.function)
+        call = re.search(rf"check_{name}\(\s*{exercise.function}\s*(?:,([^)]*))?\)", code)
+        assert call, (name, exercise.notebook)
+        assert tuple(a.strip() for a in (call[1] or "").split(",") if a.strip()) == exercise.arguments
+
+
+def test_visible_and_hidden_cases_differ_and_grading_never_shows_expected_values():
+    for name, exercise in exercises.EXERCISES.items():
+        arguments = exercise.instructor.arguments()
+        visible = {case.name for case in exercise.cases(*arguments)}
+        hidden = exercise.instructor.hidden(*arguments)
+        assert visible.isdisjoint(case.name for case in hidden), name
+        assert all(case.points > 0 for case in hidden), name
+        for wrong, _ in exercise.instructor.wrong.values():
+            for case in exercises.grade_exercise(name, wrong, *arguments).cases:
+                assert not re.search(r"expected\s*(\(mean, low, high\) = |T ≈ |the loss )?[-\[\d]", case.message), (name, case)
+
+
+def _kit_ls():
+    import helpers.maths.losses as losses
+
+    return losses.label_smoothing_loss
+
+
+def test_a_wrapper_of_the_kits_function_is_refused_however_it_is_reached(capsys):
+    import functools
+
+    import helpers
+    import helpers.maths.losses as losses
+    from helpers import label_smoothing_loss as imported
+
+    kept = imported
+
+    def by_imported_name(z, y, a):
+        return kept(z, y, a)
+
+    def by_module_attribute(z, y, a):
+        return losses.label_smoothing_loss(z, y, a)
+
+    def by_flat_api(z, y, a):
+        return helpers.label_smoothing_loss(z, y, a)
+
+    def by_computed_name(z, y, a):
+        return getattr(importlib.import_module("helpers.maths.losses"), "label_" + "smoothing_loss")(z, y, a)
+
+    def by_a_helper_function(z, y, a):
+        return _kit_ls()(z, y, a)
+
+    wrappers = [imported, by_imported_name, by_module_attribute, by_flat_api, by_computed_name, by_a_helper_function,
+                functools.partial(losses.label_smoothing_loss), lambda z, y, a: losses.Objective("ls", a).loss(z, y)]
+    for wrapper in wrappers:
+        result = exercises.run_check("label_smoothing_loss", wrapper)
+        assert (result.passed, result.mistake) == (False, "kit_wrapper"), result.message
+        assert "runs the kit's own `helpers.maths.losses." in result.message
+    capsys.readouterr()
+
+
+def test_the_kits_loss_is_allowed_where_the_exercise_says_so():
+    """The KD training step may use helpers.maths.losses (the notebook says so); nothing else of the kit."""
+    assert exercises.EXERCISES["kd_training_step"].allowed == ("helpers.maths.losses",)
+    assert exercises.run_check("kd_training_step", SOLUTIONS["kd_training_step"][0]).passed
+
+
+def test_grading_gives_points_per_case_and_names_the_mistake():
+    grade = exercises.grade_exercise("entropy", _h_log2)
+    assert grade.status == "ok" and not grade.passed and grade.points == 0 < grade.max_points
+    assert grade.mistakes == ("log2",) and all(case.mistake == "log2" for case in grade.cases)
+    partial = exercises.grade_exercise("entropy", lambda p: -(p * torch.log(p.clamp_min(1e-4))).sum(-1))
+    assert 0 < partial.points < partial.max_points and partial.mistakes == ("floored",)
+    blank = exercises.grade_exercise("kd_direction_prediction", _blank_none)
+    assert (blank.status, blank.points) == ("blank", 0) and blank.max_points > 0
+    with pytest.raises(ValueError, match="unknown exercise"):
+        exercises.grade_exercise("nope", _blank_none)
+
+
+# ----------------------------------------------------------------------------- the student edition
+
+
+def _student_edition(path: Path):
+    """The module at ``path`` with its instructor blocks removed, executed as a fresh module."""
+    source = path.read_text(encoding="utf-8")
+    module = types.ModuleType(f"student_edition_{path.stem}")
+    exec(compile(strip_instructor(source), str(path), "exec"), module.__dict__)
+    return source, module
+
+
+@pytest.mark.parametrize("name", list(SOLUTIONS))
+def test_each_module_works_without_its_instructor_blocks(name, capsys, monkeypatch):
+    full = exercises.EXERCISES[name]
+    path = Path(inspect.getfile(full.check))
+    source, module = _student_edition(path)
+    student, stripped = module.EXERCISE, strip_instructor(source)
+    assert student.instructor is None and "# BEGIN INSTRUCTOR" in source
+    for function in [full.instructor.solution, full.instructor.hidden,
+                     *(wrong for wrong, _ in full.instructor.wrong.values() if inspect.isfunction(wrong))]:
+        assert inspect.getsource(function) in source and inspect.getsource(function) not in stripped, (name, function)
+    assert "_hidden_cases" not in stripped and "_wrong_catalogue" not in stripped
+    arguments = full.instructor.arguments()
+    assert student.check.__name__ == full.check.__name__
+    assert checking.verdict(student, full.instructor.solution, *arguments).passed  # the self-check still works
+    assert checking.verdict(student, _blank_none, *arguments).status == "blank"
+    monkeypatch.setitem(exercises.EXERCISES, name, student)
+    exercises.show_solution(name)
+    assert capsys.readouterr().out.strip() == exercises.NO_SOLUTIONS  # one line
+    with pytest.raises(RuntimeError, match="student edition"):
+        exercises.grade_exercise(name, full.instructor.solution)
+
+
+def test_instructor_markers_must_balance():
+    assert strip_instructor("a\n# BEGIN INSTRUCTOR\nb\n# END INSTRUCTOR\nc\n") == "a\nc\n"
+    for broken in ("# BEGIN INSTRUCTOR\n", "# END INSTRUCTOR\n", "# BEGIN INSTRUCTOR\n# BEGIN INSTRUCTOR\n"):
+        with pytest.raises(ValueError):
+            strip_instructor(broken)
+
+
+# ----------------------------------------------------------------------------- adding an exercise: one module
+
+THROWAWAY = '''"""A throwaway exercise: double_it(x) -> 2 x."""
+
+from helpers.teaching.exercises.checking import Case, Exercise, Instructor, Wrong, call, report
+
+
+def _judge(fn, name, x):
+    got = call(fn, name, x)
+    if got != 2 * x:
+        raise Wrong(f"case '{name}': expected {2 * x}, got {got!r}.", "halved" if got == x / 2 else "", "Multiply.",
+                    redacted=f"case '{name}': wrong.")
+
+
+def _case(name, x, points=0.0):
+    return Case(name, lambda fn: _judge(fn, name, x), points)
+
+
+def check_doubling(fn):
+    """Check fn(x) -> 2 x."""
+    return report(EXERCISE, fn)
+
+
+INSTRUCTOR = None
+# BEGIN INSTRUCTOR
+
+
+def double_it(x):
+    return 2 * x
+
+
+INSTRUCTOR = Instructor(solution=double_it, hidden=lambda: [_case("five", 5, 2.0), _case("minus one", -1, 1.0)],
+                        wrong={"halves": (lambda x: x / 2, "halved")})
+# END INSTRUCTOR
+
+EXERCISE = Exercise(name="doubling", notebook="90", function="double_it", check=check_doubling,
+                    mistakes={"halved": "divided by 2"}, cases=lambda: [_case("three", 3)], instructor=INSTRUCTOR)
+'''
+
+PROBE = '''
+import json, sys
+from pathlib import Path
+
+import nbformat
+
+import helpers
+from helpers import check_doubling
+from helpers.teaching import exercises as ex
+from helpers.pipeline.assignment import write_assignment
+
+assert Path(helpers.__file__).resolve().is_relative_to(Path.cwd().resolve()), helpers.__file__
+right, wrong = ex.grade_exercise("doubling", lambda x: 2 * x), ex.grade_exercise("doubling", lambda x: x / 2)
+written = write_assignment(Path(sys.argv[1]), ["90"])
+notebook = nbformat.read(written[0], as_version=4)
+cells = [c.source for c in notebook.cells]
+graded = [c.metadata.get("nbgrader", {}) for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade")]
+print(json.dumps({"discovered": "doubling" in ex.EXERCISES, "listed": "check_doubling" in ex.__all__,
+                  "flat": check_doubling is ex.check_doubling, "check": ex.run_check("doubling", lambda x: x / 2).mistake,
+                  "right": [right.points, right.max_points], "wrong": [wrong.points, list(wrong.mistakes)],
+                  "solution": any("### BEGIN SOLUTION" in c and "return 2 * x" in c for c in cells),
+                  "autograder": [(g["grade_id"], g["points"]) for g in graded]}))
+'''
+
+
+@pytest.mark.slow
+def test_a_new_exercise_is_one_module_and_a_notebook_cell(tmp_path):
+    """A throwaway exercise module dropped into a copy of the package is discovered, lent by the flat API, graded and
+    exported to nbgrader, with no other file touched."""
+    import nbformat
+
+    root = Path(exercises.__file__).resolve().parents[3]
+    copy = tmp_path / "kit"
+    shutil.copytree(root / "helpers", copy / "helpers",
+                    ignore=shutil.ignore_patterns("__pycache__", "student_notebooks", "*.pyc"))
+    shutil.copy(root / "pyproject.toml", copy / "pyproject.toml")
+    (copy / "helpers" / "teaching" / "exercises" / "doubling.py").write_text(THROWAWAY, encoding="utf-8")
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# 90 A throwaway exercise"),
+        nbformat.v4.new_code_cell("def double_it(x):\n    ...  # your code here"),
+        nbformat.v4.new_code_cell("from helpers import check_doubling\n\ncheck_doubling(double_it);")])
+    (copy / "notebooks").mkdir()
+    nbformat.write(notebook, copy / "notebooks" / "90_throwaway.ipynb")
+    done = subprocess.run([sys.executable, "-c", PROBE, str(tmp_path / "course")], cwd=copy, capture_output=True,
+                          text=True, timeout=600, env={**os.environ, "PYTHONPATH": str(copy)})
+    assert done.returncode == 0, done.stderr[-3000:]
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found == {"discovered": True, "listed": True, "flat": True, "check": "halved", "right": [3.0, 3.0],
+                     "wrong": [0.0, ["halved"]], "solution": True, "autograder": [["doubling_test", 3.0]]}

@@ -1,112 +1,101 @@
-"""Hands-on exercises with self-checks, and their worked solutions (the only copy of them).
+"""Hands-on exercises: self-checks for the notebooks, hidden grading cases, worked solutions.
 
 How an exercise works in a notebook
 -----------------------------------
 1. A code cell defines a function with blanks, e.g.::
 
-       def entropy(probs):
+       def entropy_in_nats(probs):
            ...  # your code here
 
    A blank function returns ``None``: the notebook keeps running.
-2. The next cell calls a check, e.g. ``check_entropy(entropy)``. A check runs the student's function
-   on a few prepared cases, compares with the kit's own implementation (:mod:`helpers.maths.losses`,
-   :mod:`helpers.maths.metrics`, :mod:`helpers.maths.calibration`), **prints** what it found and **returns**
-   ``True`` (all cases pass) or ``False``. It never raises: a blank prints "not implemented yet",
-   an exception raised by the student's function is reported with the case that raised it, and a
-   wrong answer is reported with the case, the expected and the obtained values and -- when the
-   answer matches a classic mistake -- the mistake's name and a hint (see :data:`MISTAKES`).
-3. Worked solutions live in :data:`SOLUTIONS` (reference implementations written the way a student
-   would, each passing its check); ``show_solution("entropy")`` prints one.
+2. The next cell calls its check, e.g. ``check_entropy(entropy_in_nats)``. The check runs the student's function on
+   its visible cases (ordinary ones and adversarial ones: mixed scales, probabilities near 0 and 1, ties, edge bins,
+   and a seeded random batch compared with an independent reference), **prints** one verdict and **returns** True or
+   False. It never raises: a blank prints "not implemented yet", an exception is reported with its case, a wrong answer
+   with its case, the expected and the obtained values and -- when it matches a classic mistake -- the mistake's name
+   and a hint. A function that runs the kit's own implementation (``helpers.*``, however it is reached) is a mistake.
+3. Grading (:func:`grade_exercise`, instructor edition) runs *hidden* cases, different from the visible ones, each
+   worth points (partial credit); ``show_solution("entropy")`` prints the worked solution.
 
-Conventions are the kit's (README): natural logarithms (nats), batch means, ``alpha`` weights the
-soft part, LS = PyTorch's ``label_smoothing`` (uniform over **all** K classes), KD =
-``(1-alpha)*CE(y, p_s) + alpha*tau**2*KL(p_t^tau || p_s^tau)`` with a "batchmean" KL and no
-gradient into the teacher.
+Conventions are the kit's (README): natural logarithms (nats), batch means, ``alpha`` weights the soft part, LS =
+PyTorch's ``label_smoothing`` (uniform over **all** K classes), KD =
+``(1-alpha)*CE(y, p_s) + alpha*tau**2*KL(p_t^tau || p_s^tau)`` with a "batchmean" KL and no gradient into the teacher.
 
-Modules: one per notebook, each holding that notebook's checks (cases, mutants, hints) with their worked
-solutions beside them -- ``softmax_entropy`` (01), ``label_smoothing`` (02), ``distillation`` (03),
-``calibration`` (04: ECE, temperature scaling), ``kd_step_and_interval`` (06: one KD training step, a paired
-95% interval) and ``kd_direction`` (07) -- above ``checking``, the machinery they share (cases, calling the
-student's function, naming a mistake, printing one verdict; :data:`MISTAKES`; :class:`CheckResult`). This
-package's face registers each exercise in :data:`SOLUTIONS` and runs a check by name (:func:`run_check`).
-A new exercise: its check and solution go in its notebook's module, its mistakes' names in
-``checking.MISTAKES``, its entry in :data:`SOLUTIONS` here.
+Adding an exercise is one module here (plus its notebook cell): it declares ``EXERCISE = Exercise(...)``
+(:class:`~helpers.teaching.exercises.checking.Exercise`: its check, mistakes, visible cases and, between
+``# BEGIN INSTRUCTOR`` / ``# END INSTRUCTOR``, the solution, the hidden cases with their points and the catalogue of
+wrong implementations). This package finds every module (``checking`` is the shared machinery), registers its exercise
+in :data:`EXERCISES` and lends its ``check_<name>`` as an attribute listed in ``__all__`` (and so in the flat API,
+``from helpers import check_<name>``); the grader and the nbgrader export read :data:`EXERCISES`.
 """
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable, Sequence
+import importlib
+import pkgutil
+from collections.abc import Callable
 
-from helpers.teaching.exercises.calibration import (
-    check_expected_calibration_error, check_temperature_scaling, expected_calibration_error_solution,
-    temperature_scaling_solution,
-)
-from helpers.teaching.exercises.checking import MISTAKES, CheckResult, named_mistake
-from helpers.teaching.exercises.distillation import check_distillation_loss, distillation_loss_solution
-from helpers.teaching.exercises.kd_direction import check_kd_direction_prediction, kd_direction_prediction_solution
-from helpers.teaching.exercises.kd_step_and_interval import (
-    check_kd_training_step, check_paired_interval, kd_training_step_solution, paired_interval_solution,
-)
-from helpers.teaching.exercises.label_smoothing import check_label_smoothing_loss, label_smoothing_loss_solution
-from helpers.teaching.exercises.softmax_entropy import (
-    check_entropy, check_softmax_with_temperature, entropy_solution, softmax_with_temperature_solution,
+from helpers.teaching.exercises.checking import (
+    CaseGrade, CheckResult, Exercise, ExerciseGrade, grade, strip_instructor, verdict,
 )
 
-__all__ = [
-    "MISTAKES",
-    "SOLUTIONS",
-    "show_solution",
-    "check_softmax_with_temperature",
-    "check_entropy",
-    "check_label_smoothing_loss",
-    "check_distillation_loss",
-    "check_expected_calibration_error",
-    "check_temperature_scaling",
-    "check_kd_training_step",
-    "check_paired_interval",
-    "check_kd_direction_prediction",
-]
+_MACHINERY = ("checking",)
+NO_SOLUTIONS = "This is the student edition of the kit: it has no worked solutions (ask your instructor)."
 
 
-#: exercise name -> (worked solution, its check)
+def _discover() -> dict[str, Exercise]:
+    """Every exercise module of this package -> its ``EXERCISE``, sorted by notebook, then name."""
+    found: dict[str, Exercise] = {}
+    for info in pkgutil.iter_modules(__path__):
+        if info.name in _MACHINERY or info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        exercise = getattr(module, "EXERCISE", None)
+        if not isinstance(exercise, Exercise):
+            raise ImportError(f"{module.__name__} defines no EXERCISE = Exercise(...): every module of "
+                              f"{__name__} other than {', '.join(_MACHINERY)} is one exercise")
+        if exercise.name in found:
+            raise ImportError(f"two exercise modules declare the exercise {exercise.name!r}")
+        found[exercise.name] = exercise
+    return dict(sorted(found.items(), key=lambda item: (item[1].notebook, item[0])))
+
+
+#: exercise name -> its :class:`Exercise` (every module of this package but the machinery)
+EXERCISES: dict[str, Exercise] = _discover()
+#: exercise name -> its classic mistakes (key -> the name a check prints)
+MISTAKES: dict[str, dict[str, str]] = {name: dict(e.mistakes) for name, e in EXERCISES.items()}
+#: exercise name -> (worked solution, its check); empty in the student edition
 SOLUTIONS: dict[str, tuple[Callable, Callable]] = {
-    "softmax_with_temperature": (softmax_with_temperature_solution, check_softmax_with_temperature),
-    "entropy": (entropy_solution, check_entropy),
-    "label_smoothing_loss": (label_smoothing_loss_solution, check_label_smoothing_loss),
-    "distillation_loss": (distillation_loss_solution, check_distillation_loss),
-    "expected_calibration_error": (expected_calibration_error_solution, check_expected_calibration_error),
-    "temperature_scaling": (temperature_scaling_solution, check_temperature_scaling),
-    "kd_training_step": (kd_training_step_solution, check_kd_training_step),
-    "paired_interval": (paired_interval_solution, check_paired_interval),
-    "kd_direction_prediction": (kd_direction_prediction_solution, check_kd_direction_prediction),
-}
+    name: (e.instructor.solution, e.check) for name, e in EXERCISES.items() if e.instructor is not None}
+
+globals().update({e.check.__name__: e.check for e in EXERCISES.values()})
+__all__ = ["EXERCISES", "MISTAKES", "SOLUTIONS", "Exercise", "CheckResult", "CaseGrade", "ExerciseGrade",
+           "show_solution", "run_check", "grade_exercise", "strip_instructor",
+           *(e.check.__name__ for e in EXERCISES.values())]
+
+
+def _exercise(name: str) -> Exercise:
+    if name not in EXERCISES:
+        raise ValueError(f"unknown exercise {name!r}; exercises are {', '.join(EXERCISES)}")
+    return EXERCISES[name]
 
 
 def show_solution(name: str) -> None:
-    """Print the worked solution of exercise ``name`` (a key of :data:`SOLUTIONS`)."""
-    if name not in SOLUTIONS:
-        raise ValueError(f"unknown exercise {name!r}; exercises are {sorted(SOLUTIONS)}")
-    print(inspect.getsource(SOLUTIONS[name][0]))
+    """Print the worked solution of exercise ``name`` (one line saying there is none, in the student edition)."""
+    import inspect
+
+    exercise = _exercise(name)
+    print(NO_SOLUTIONS if exercise.instructor is None else inspect.getsource(exercise.instructor.solution))
 
 
-def solution_names() -> Sequence[str]:
-    return tuple(SOLUTIONS)
+def run_check(name: str, function: Callable, *arguments) -> CheckResult:
+    """Exercise ``name``'s visible self-check of ``function`` (``arguments``: the notebook variables the check also
+    takes, e.g. the test split of ``check_temperature_scaling``), without printing."""
+    return verdict(_exercise(name), function, *arguments)
 
 
-def run_check(exercise: str, function: Callable, *arguments) -> CheckResult:
-    """Run exercise ``exercise``'s check on ``function`` (extra ``arguments`` go to the check, e.g. the test split of
-    ``check_temperature_scaling``) without printing; the verdict as a :class:`CheckResult`."""
-    import contextlib
-    import io
-
-    if exercise not in SOLUTIONS:
-        raise ValueError(f"unknown exercise {exercise!r}; exercises are {sorted(SOLUTIONS)}")
-    check = SOLUTIONS[exercise][1]
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        passed = bool(check(function, *arguments))
-    message = printed.getvalue().strip()
-    blank = not passed and message.startswith("⏳")
-    return CheckResult(exercise, passed, "blank" if blank else "ok", "" if passed else named_mistake(exercise, message),
-                       message)
+def grade_exercise(name: str, function: Callable, *arguments) -> ExerciseGrade:
+    """Grade ``function`` on exercise ``name``'s hidden cases: per case, passed, points earned of its maximum, the
+    classic mistake named (or None) and a message without the expected values. Never raises for what ``function``
+    does; raises ``RuntimeError`` in the student edition (no hidden cases) and ``ValueError`` for an unknown name."""
+    return grade(_exercise(name), function, *arguments)

@@ -1,128 +1,266 @@
-"""The machinery every exercise check shares (the checks themselves live in one module per notebook).
+"""The machinery every exercise shares; the exercises themselves are the other modules of this package.
 
-A check builds its cases (:class:`_Case`, seeded by :func:`_generator`), calls the student's function on each with
-:func:`_call` (a blank raises :class:`_NotImplemented`, an exception or a wrong answer :class:`_Failed`), compares with
-:func:`_close`, names a classic mistake with :func:`_diagnose` (the mistakes' names are :data:`MISTAKES`), and hands
-its body to :func:`_run_check`, which prints one verdict and returns True/False, never raising. :class:`CheckResult`
-and :func:`named_mistake` read a printed verdict back as data (``helpers.teaching.exercises.run_check``).
+An exercise module declares one :class:`Exercise`: its name, the notebook and the student's function it is about, its
+visible self-check's cases, its classic mistakes (``key -> name``) and, between the lines ``# BEGIN INSTRUCTOR`` and
+``# END INSTRUCTOR``, its :class:`Instructor` part: the worked solution, the hidden grading cases with their points and
+the catalogue of wrong implementations. The student edition removes those blocks (:func:`strip_instructor`); every
+module still imports, the self-checks still work, and the instructor part is ``None``.
+
+A :class:`Case` is a name and a *judge*: a function that runs the student's function on the case (always through
+:func:`call`) and raises :class:`Wrong` (a wrong answer, naming a classic mistake when it recognises one) or
+:class:`NotYet` (the function is still the template). :func:`verdict` runs the visible cases in order and stops at the
+first wrong one (a :class:`CheckResult`, whose message the notebook's ``check_<name>`` prints); :func:`grade` runs every
+hidden case and gives each its points or none (an :class:`ExerciseGrade`).
+
+:func:`call` also watches what the student's function runs: entering any of the kit's own functions (``helpers.*``,
+however it was reached -- an alias, a wrapper, an imported name, a module attribute) is the mistake
+:data:`KIT_WRAPPER`, except the modules an exercise allows (:attr:`Exercise.allowed`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
+import re
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
-__all__ = ["MISTAKES", "CheckResult", "named_mistake"]
+__all__ = ["LN2", "KIT_WRAPPER", "BEGIN_INSTRUCTOR", "END_INSTRUCTOR", "NotYet", "Wrong", "Case", "Instructor",
+           "Exercise", "CheckResult", "CaseGrade", "ExerciseGrade", "call", "as_tensor", "close", "fmt",
+           "expect_close", "verdict", "report", "grade", "strip_instructor"]
 
 LN2 = math.log(2.0)
-
-#: For each check, the classic mistakes it recognises: key -> the name printed when it is found.
-MISTAKES: dict[str, dict[str, str]] = {
-    "softmax_with_temperature": {
-        "multiplied": "multiplied the logits by the temperature instead of dividing",
-        "ignored": "temperature ignored",
-        "axis": "softmax over the wrong axis",
-        "overflow": "overflow (exp of large logits)",
-        "unnormalised": "probabilities do not sum to 1",
-    },
-    "entropy": {
-        "log2": "log base 2",
-        "axis": "sum over the wrong axis",
-        "nan": "log(0) gives NaN",
-        "mean": "averaged over the batch",
-        "sign": "minus sign missing",
-    },
-    "label_smoothing_loss": {
-        "alpha_swapped": "alpha on the wrong term",
-        "k_minus_1": "smoothing over K-1 classes instead of K",
-        "sum": "sum instead of mean over the batch",
-        "no_hard_weight": "(1 - alpha) missing on the cross-entropy term",
-        "kl_not_ce": "alpha*log K constant dropped",
-        "log2": "log base 2",
-        "per_example": "per-example losses instead of their mean",
-    },
-    "distillation_loss": {
-        "alpha_swapped": "alpha on the wrong term",
-        "no_tau2": "tau^2 missing",
-        "tau2_hard": "tau^2 applied to the hard term",
-        "tau2_hard_only": "tau^2 applied to the hard term",
-        "kl_reversed": "KL in the wrong direction",
-        "mean": "reduction='mean' instead of 'batchmean'",
-        "student_not_softened": "teacher softened but not the student",
-        "teacher_not_softened": "student softened but not the teacher",
-        "hard_softened": "hard term computed at temperature tau",
-        "sum": "sum instead of mean over the batch",
-        "log2": "log base 2",
-        "teacher_grad": "teacher gradients not blocked",
-        "not_tensor": "returned a number, not a tensor",
-    },
-    "expected_calibration_error": {
-        "equal_weights": "bins weighted equally instead of by count",
-        "equal_weights_all": "bins weighted equally instead of by count",
-        "true_class_prob": "probability of the true class used as confidence",
-        "accuracy_mixup": "accuracy and confidence mixed up",
-        "signed": "per-bin absolute gap missing",
-        "signed_raw": "per-bin absolute gap missing",
-        "no_bins": "per-bin absolute gap missing",
-    },
-    "temperature_scaling": {
-        "test_split": "fitted on the test split",
-        "ignores_data": "the answer does not depend on the validation data",
-        "inverse": "returned 1/T instead of T",
-        "accuracy": "optimised accuracy instead of NLL",
-        "log_t": "returned log T instead of T",
-        "ece": "optimised ECE instead of NLL",
-    },
-    "kd_training_step": {
-        "eval_mode": "model not in train mode",
-        "zero_grad": "zero_grad missing",
-        "no_step": "optimizer.step() missing",
-        "teacher": "teacher not frozen",
-        "loss": "not the kit's KD loss",
-        "loss_after_step": "returned the loss after the step",
-    },
-    "paired_interval": {
-        "unpaired": "compared the two groups' means instead of the per-seed differences",
-        "normal": "used the normal 1.96 instead of Student's t",
-        "one_sided": "used the one-sided t quantile (0.95 instead of 0.975)",
-        "ddof0": "standard deviation with n instead of n - 1",
-        "no_sqrt_n": "divided by n instead of sqrt(n) or not at all",
-        "reversed": "erm - method instead of method - erm",
-    },
-    "kd_direction_prediction": {
-        "reversed": "up and down swapped",
-        "no_band": "no 'no prediction' inside the negligible band",
-    },
-}
+#: the mistake every exercise knows: the student's function runs the kit's own implementation
+KIT_WRAPPER = "kit_wrapper"
+_COMMON_MISTAKES = {KIT_WRAPPER: "called the kit's own implementation instead of writing it"}
+_KIT_HINT = ("The exercise is to write it yourself (torch, numpy and scipy are fine); the kit's function is what the "
+             "check compares with.")
+BEGIN_INSTRUCTOR, END_INSTRUCTOR = "# BEGIN INSTRUCTOR", "# END INSTRUCTOR"
+#: code run by Python's machinery rather than by the student: importing a kit module, the flat API's look-up
+_PLUMBING = frozenset({"<module>", "__getattr__", "__dir__"})
 
 
-# ----------------------------------------------------------------------------- machinery
+# ----------------------------------------------------------------------------- cases and outcomes
 
 
-class _NotImplemented(Exception):
-    pass
+class NotYet(Exception):
+    """The student's function is still the template (it returned ``None`` or ``...``)."""
 
 
-class _Failed(Exception):
-    pass
+class Wrong(Exception):
+    """A wrong answer on one case: ``detail`` says what was found (expected and obtained values included),
+    ``redacted`` the same without the expected values (what grading reports on a hidden case; ``detail`` if None),
+    ``mistake`` the key of the classic mistake recognised (``""`` if none) and ``hint`` how to fix it."""
+
+    def __init__(self, detail: str, mistake: str = "", hint: str = "", redacted: str | None = None):
+        super().__init__(detail)
+        self.detail, self.mistake, self.hint = detail, mistake, hint
+        self.redacted = detail if redacted is None else redacted
 
 
-@dataclass
-class _Case:
+@dataclass(frozen=True)
+class Case:
+    """One case: its name, its judge (runs the student's function on the case, raises :class:`Wrong` or
+    :class:`NotYet`) and, for a hidden grading case, the points it is worth."""
+
     name: str
-    args: tuple
+    judge: Callable[[Callable], None]
+    points: float = 0.0
+
+
+@dataclass(frozen=True)
+class Instructor:
+    """What only the instructor edition has: the worked ``solution`` (named like the student's function), the
+    ``hidden`` grading cases (a function of the check's extra arguments, giving :class:`Case` objects with points) and
+    the catalogue of ``wrong`` implementations written as students write them (description -> (function, the key of
+    the mistake the checks must name, or ``""`` where none is known)); ``arguments()`` gives the check's extra arguments
+    the catalogue is run with (a stand-in for the notebook's variables)."""
+
+    solution: Callable
+    hidden: Callable[..., list[Case]]
+    wrong: Mapping[str, tuple[Callable, str]]
+    arguments: Callable[[], tuple] = tuple
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One exercise: ``name`` (the check is ``check_<name>``), the ``notebook`` (its two-digit number) and the
+    ``function`` the student writes there, the printed self-check ``check``, the classic ``mistakes`` (key -> name;
+    :data:`KIT_WRAPPER` is added), the visible ``cases`` (a function of the check's extra ``arguments``: the names of
+    the notebook variables the check also takes), the kit modules the student's function may call (``allowed``) and
+    the :class:`Instructor` part (None in the student edition)."""
+
+    name: str
+    notebook: str
+    function: str
+    check: Callable[..., bool]
+    mistakes: Mapping[str, str]
+    cases: Callable[..., list[Case]]
+    arguments: tuple[str, ...] = ()
+    allowed: tuple[str, ...] = ()
+    instructor: Instructor | None = None
+
+    def __post_init__(self) -> None:
+        if not self.name.isidentifier() or getattr(self.check, "__name__", "") != f"check_{self.name}":
+            raise ValueError(f"exercise {self.name!r}: its check must be a function named check_{self.name}")
+        if not re.fullmatch(r"\d\d", self.notebook):
+            raise ValueError(f"exercise {self.name!r}: notebook must be a two-digit number, got {self.notebook!r}")
+        object.__setattr__(self, "mistakes", {**self.mistakes, **_COMMON_MISTAKES})
+
+    @property
+    def points(self) -> dict[str, float]:
+        """Hidden case -> its points (the instructor edition only)."""
+        return {case.name: case.points for case in _instructor(self).hidden()}
+
+    @property
+    def max_points(self) -> float:
+        """The exercise's points: the sum over its hidden cases (the instructor edition only)."""
+        return sum(self.points.values())
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The visible self-check's verdict as data: ``status`` ``"ok"`` (an answer was judged) or ``"blank"`` (the
+    template); ``mistake`` the key of the classic mistake named (``""`` if none), ``mistake_name`` its name; ``message``
+    what the check prints."""
+
+    exercise: str
+    passed: bool
+    status: str
+    mistake: str
+    message: str
+    mistake_name: str = ""
+
+
+@dataclass(frozen=True)
+class CaseGrade:
+    """One hidden case's result: points earned of ``max_points``, the classic mistake named (None if none) and a
+    message that does not show the expected values."""
+
+    case: str
+    passed: bool
+    points: float
+    max_points: float
+    mistake: str | None
+    message: str
+
+
+@dataclass(frozen=True)
+class ExerciseGrade:
+    """One exercise graded on its hidden cases: ``status`` ``"ok"`` or ``"blank"`` (the template: no points)."""
+
+    exercise: str
+    status: str
+    cases: tuple[CaseGrade, ...] = field(default_factory=tuple)
+
+    @property
+    def points(self) -> float:
+        return sum(case.points for case in self.cases)
+
+    @property
+    def max_points(self) -> float:
+        return sum(case.max_points for case in self.cases)
+
+    @property
+    def passed(self) -> bool:
+        """Every hidden case right (full points)."""
+        return self.status == "ok" and all(case.passed for case in self.cases)
+
+    @property
+    def mistakes(self) -> tuple[str, ...]:
+        """The classic mistakes named, in case order, each once."""
+        return tuple(dict.fromkeys(case.mistake for case in self.cases if case.mistake))
+
+
+# ----------------------------------------------------------------------------- calling the student's function
+
+_ALLOWED: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar("allowed_kit_modules", default=())
+
+
+def _is_kit(module: str) -> bool:
+    return (module == "helpers" or module.startswith("helpers.")) and not module.startswith("helpers.teaching.exercises")
+
+
+@contextlib.contextmanager
+def _kit_calls(allowed: tuple[str, ...]) -> Iterator[list[str]]:
+    """Collect the kit functions entered while the block runs (a profile hook: every Python call is seen, however
+    the function was reached); calls inside an ``allowed`` module, or inside Python's import and look-up plumbing,
+    are not counted, nor is anything they call."""
+    entered: list[str] = []
+    inside: list = []  # the frames of an allowed call in progress
+
+    def profile(frame, event, _arg):
+        if event == "call" and not inside:
+            module = frame.f_globals.get("__name__", "")
+            if not isinstance(module, str) or not _is_kit(module):
+                return
+            if module in allowed or frame.f_code.co_name in _PLUMBING:
+                inside.append(frame)
+            else:
+                entered.append(f"{module}.{getattr(frame.f_code, 'co_qualname', frame.f_code.co_name)}")
+        elif event == "return" and inside and frame is inside[-1]:
+            inside.pop()
+
+    previous = sys.getprofile()
+    sys.setprofile(profile)
+    try:
+        yield entered
+    finally:
+        sys.setprofile(previous)
 
 
 def _name(fn: Callable) -> str:
-    return getattr(fn, "__name__", repr(fn))
+    return getattr(fn, "__name__", type(fn).__name__)
 
 
-def _fmt(value) -> str:
-    """A short, readable rendering of a number or an array (4 significant digits)."""
+def call(fn: Callable, case: str, *args, none_is_blank: bool = True):
+    """``fn(*args)`` on copies of the tensors, as the student's answer to ``case``: a template (``None`` or ``...``,
+    unless ``none_is_blank`` is False: an exercise whose answer may be None) raises :class:`NotYet`; an exception, or
+    a call into the kit's own implementation, :class:`Wrong`."""
+    args = tuple(a.clone() if isinstance(a, torch.Tensor) and not a.requires_grad else a for a in args)
+    with _kit_calls(_ALLOWED.get()) as entered:
+        try:
+            out, raised = fn(*args), None
+        except Exception as exc:  # the student's code: report, never let it escape
+            out, raised = None, exc
+    if entered:
+        raise Wrong(f"case '{case}': your function runs the kit's own `{entered[0]}`.", KIT_WRAPPER, _KIT_HINT)
+    if raised is not None:
+        text = str(raised)
+        hint = ("The input may be one example of shape (K,) or a batch (B, K): work on the last axis (dim=-1)."
+                if "Dimension out of range" in text or "axis" in text else "")
+        raise Wrong(f"case '{case}': your function raised {type(raised).__name__}: {text}", "", hint)
+    if out is Ellipsis or (out is None and none_is_blank):
+        raise NotYet
+    return out
+
+
+# ----------------------------------------------------------------------------- comparing
+
+
+def as_tensor(out, case: str, what: str) -> torch.Tensor:
+    """The student's answer as a float64 tensor (a tensor, a number, a tuple or a numpy array), or :class:`Wrong`."""
+    try:
+        if isinstance(out, torch.Tensor):
+            return out.detach().double()
+        return torch.as_tensor(np.asarray(out, dtype=float), dtype=torch.float64)
+    except Exception:
+        raise Wrong(f"case '{case}': your function returned {type(out).__name__} {out!r:.80}; expected {what}.") from None
+
+
+def close(a, b, rtol: float = 1e-4, atol: float = 1e-6) -> bool:
+    """Same shape, finite where ``b`` is, and equal within ``atol + rtol·|b|``, elementwise."""
+    a, b = torch.as_tensor(a).double(), torch.as_tensor(b).double()
+    return a.shape == b.shape and bool(torch.allclose(a, b, rtol=rtol, atol=atol, equal_nan=False))
+
+
+def fmt(value) -> str:
+    """A short rendering of a number or an array (4 significant digits, at most 6 numbers)."""
     if isinstance(value, torch.Tensor):
         value = value.detach().cpu().numpy()
     array = np.asarray(value, dtype=float)
@@ -133,103 +271,108 @@ def _fmt(value) -> str:
     return f"[{shown}] (shape {tuple(array.shape)})"
 
 
-def _call(fn: Callable, case: _Case):
-    """Call the student's function on a copy of the case's arguments; blanks and errors become messages."""
-    args = tuple(a.clone() if isinstance(a, torch.Tensor) and a.grad_fn is None and not a.requires_grad else a
-                 for a in case.args)
+def expect_close(case: str, got: torch.Tensor, expected: torch.Tensor, diagnose: Callable[[torch.Tensor], tuple[str, str]],
+                 rtol: float = 1e-4, atol: float = 1e-6) -> None:
+    """:class:`Wrong` unless ``got`` equals ``expected`` (same shape, within the tolerances); ``diagnose(got)`` gives
+    the (mistake key, hint) the wrong answer shows, or ``("", "")``."""
+    if close(got, expected, rtol, atol):
+        return
+    key, hint = diagnose(got)
+    shape = "" if got.shape == expected.shape else f" (shape {tuple(got.shape)}, expected {tuple(expected.shape)})"
+    raise Wrong(f"case '{case}': expected {fmt(expected)}, got {fmt(got)}.", key, hint,
+                redacted=f"case '{case}': wrong answer{shape}.")
+
+
+# ----------------------------------------------------------------------------- running an exercise
+
+
+def _instructor(exercise: Exercise) -> Instructor:
+    if exercise.instructor is None:
+        raise RuntimeError(f"exercise {exercise.name!r}: this is the student edition of the kit, which has no "
+                           "solutions and no grading cases; grade with the instructor edition")
+    return exercise.instructor
+
+
+def _named(exercise: Exercise, wrong: Wrong, text: str) -> str:
+    if not wrong.mistake:
+        return text + (f"\n   Hint: {wrong.hint}" if wrong.hint else "")
+    return text + f"\n   Likely mistake: {exercise.mistakes[wrong.mistake]}. {wrong.hint}".rstrip()
+
+
+def _judge(exercise: Exercise, case: Case, fn: Callable) -> None:
+    token = _ALLOWED.set(exercise.allowed)
     try:
-        out = fn(*args)
-    except Exception as exc:  # the student's code: report, never let it escape
-        hint = ""
-        text = str(exc)
-        if "Dimension out of range" in text or "axis" in text:
-            hint = "\n   Hint: the input may be one example of shape (K,) or a batch (B, K): work on the last axis (dim=-1)."
-        raise _Failed(f"case '{case.name}': your function raised {type(exc).__name__}: {text}{hint}") from None
-    if out is None or out is Ellipsis:
-        raise _NotImplemented
-    return out
+        with torch.random.fork_rng():  # a case may seed: leave the caller's random state as it was
+            case.judge(fn)
+    finally:
+        _ALLOWED.reset(token)
 
 
-def _as_tensor(out, case: _Case, what: str) -> torch.Tensor:
+def verdict(exercise: Exercise, fn: Callable, *arguments) -> CheckResult:
+    """The visible self-check of ``fn``: its cases in order, up to the first wrong one. Never raises."""
+    title = f"check_{exercise.name}({_name(fn)})"
     try:
-        if isinstance(out, torch.Tensor):
-            return out.detach().double()
-        return torch.as_tensor(np.asarray(out, dtype=float), dtype=torch.float64)
-    except Exception:
-        raise _Failed(f"case '{case.name}': your function returned {type(out).__name__} {out!r:.80}; "
-                      f"expected {what}") from None
+        cases = exercise.cases(*arguments)
+        for case in cases:
+            _judge(exercise, case, fn)
+    except NotYet:
+        return CheckResult(exercise.name, False, "blank", "",
+                           f"⏳ {title}: not implemented yet — fill in the blanks (...) and run this check again.")
+    except Wrong as wrong:
+        return CheckResult(exercise.name, False, "ok", wrong.mistake, _named(exercise, wrong, f"❌ {title}: {wrong.detail}"),
+                           exercise.mistakes.get(wrong.mistake, ""))
+    except Exception as exc:  # a surprising answer the check could not handle
+        return CheckResult(exercise.name, False, "ok", "",
+                           f"❌ {title}: could not check your answer ({type(exc).__name__}: {exc}).")
+    return CheckResult(exercise.name, True, "ok", "",
+                       f"✅ {title}: correct ({len(cases)} case{'' if len(cases) == 1 else 's'} checked).")
 
 
-def _close(a: torch.Tensor, b: torch.Tensor, rtol: float = 1e-4, atol: float = 1e-6) -> bool:
-    a, b = torch.as_tensor(a).double(), torch.as_tensor(b).double()
-    return a.shape == b.shape and bool(torch.allclose(a, b, rtol=rtol, atol=atol, equal_nan=False))
+def report(exercise: Exercise, fn: Callable, *arguments) -> bool:
+    """Print the self-check's verdict; True when every visible case is right."""
+    result = verdict(exercise, fn, *arguments)
+    print(result.message)
+    return result.passed
 
 
-def _diagnose(check: str, got: torch.Tensor, case: _Case, mutants: dict[str, Callable], hints: dict[str, str]) -> str:
-    """The mistake (name + hint) whose implementation reproduces ``got`` on ``case``, or ''."""
-    for key, mutant in mutants.items():
+def grade(exercise: Exercise, fn: Callable, *arguments) -> ExerciseGrade:
+    """Grade ``fn`` on every hidden case (the instructor edition only; raises ``RuntimeError`` in the student's).
+    Never raises for what the student's function does."""
+    cases = _instructor(exercise).hidden(*arguments)
+    grades, blank = [], 0
+    for case in cases:
         try:
-            with torch.no_grad():
-                value = torch.as_tensor(mutant(*case.args)).double()
-        except Exception:
-            continue
-        if _close(got, value, rtol=1e-3, atol=1e-5):
-            return f"\n   Likely mistake: {MISTAKES[check][key]}. {hints[key]}"
-    return ""
+            _judge(exercise, case, fn)
+        except NotYet:
+            blank += 1
+            grades.append(CaseGrade(case.name, False, 0.0, case.points, None, "not implemented yet"))
+        except Wrong as wrong:
+            grades.append(CaseGrade(case.name, False, 0.0, case.points, wrong.mistake or None,
+                                    _named(exercise, wrong, wrong.redacted)))
+        except Exception as exc:
+            grades.append(CaseGrade(case.name, False, 0.0, case.points, None,
+                                    f"case '{case.name}': could not check the answer ({type(exc).__name__}: {exc})"))
+        else:
+            grades.append(CaseGrade(case.name, True, case.points, case.points, None, "correct"))
+    return ExerciseGrade(exercise.name, "blank" if cases and blank == len(cases) else "ok", tuple(grades))
 
 
-def _run_check(title: str, body: Callable[[], int]) -> bool:
-    """Run a check's body; print one verdict; return True/False; never raise."""
-    try:
-        passed = body()
-    except _NotImplemented:
-        print(f"⏳ {title}: not implemented yet — fill in the blanks (...) and run this check again.")
-        return False
-    except _Failed as failure:
-        print(f"❌ {title}: {failure}")
-        return False
-    except Exception as exc:  # a surprising return value the check could not handle
-        print(f"❌ {title}: could not check your answer ({type(exc).__name__}: {exc}).")
-        return False
-    print(f"✅ {title}: correct ({passed} case{'' if passed == 1 else 's'} checked).")
-    return True
-
-
-def _generator(seed: int) -> torch.Generator:
-    return torch.Generator().manual_seed(seed)
-
-
-# ============================================================================= results as data (helpers.pipeline.grade)
-# A block of its own. Nothing here changes what a check prints or returns: a check's printed verdict, read back as
-# data for graders and feedback files (the package's run_check runs a check and keeps what it printed).
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    """One check's verdict as data.
-
-    ``status`` is ``"ok"`` (the check judged an answer) or ``"blank"`` (the function is still the template);
-    ``mistake`` is the key in ``MISTAKES[exercise]`` of the classic mistake the check named (``""`` if none);
-    ``message`` is what the check printed."""
-
-    exercise: str
-    passed: bool
-    status: str
-    mistake: str
-    message: str
-
-    @property
-    def mistake_name(self) -> str:
-        """The mistake as the check names it (``""`` if none)."""
-        return MISTAKES.get(self.exercise, {}).get(self.mistake, "")
-
-
-def named_mistake(exercise: str, message: str) -> str:
-    """The key of the classic mistake a check's printed ``message`` names after "Likely mistake:" (``""`` if none;
-    when two keys share one name, the first one)."""
-    marker = "Likely mistake: "
-    if marker not in message:
-        return ""
-    named = message.split(marker, 1)[1]
-    matches = [(len(text), key) for key, text in MISTAKES.get(exercise, {}).items() if named.startswith(text)]
-    return max(matches, key=lambda match: match[0])[1] if matches else ""
+def strip_instructor(source: str) -> str:
+    """The student edition of an exercise module's ``source``: every block from a ``# BEGIN INSTRUCTOR`` line to the
+    next ``# END INSTRUCTOR`` line removed, both lines included. Unbalanced markers raise ``ValueError``."""
+    kept, inside = [], False
+    for number, line in enumerate(source.splitlines(keepends=True), 1):
+        marker = line.strip()
+        if marker == BEGIN_INSTRUCTOR:
+            if inside:
+                raise ValueError(f"line {number}: {BEGIN_INSTRUCTOR} inside an instructor block")
+            inside = True
+        elif marker == END_INSTRUCTOR:
+            if not inside:
+                raise ValueError(f"line {number}: {END_INSTRUCTOR} without {BEGIN_INSTRUCTOR}")
+            inside = False
+        elif not inside:
+            kept.append(line)
+    if inside:
+        raise ValueError(f"{BEGIN_INSTRUCTOR} without {END_INSTRUCTOR}")
+    return "".join(kept)
