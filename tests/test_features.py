@@ -1,5 +1,7 @@
 """The frozen-feature tier: feature extraction, the head config, the head training loop."""
 
+import contextlib
+
 import pandas as pd
 import pytest
 import torch
@@ -16,11 +18,12 @@ from helpers.learning.features import (
     head_teacher_logits,
     penultimate,
     run_head,
+    run_heads,
     toy_feature_set,
     train_head,
     virtual_teacher_logits,
 )
-from helpers.maths.metrics import entropy
+from helpers.maths.metrics import entropy, summarize
 
 TOY = toy_feature_set(num_classes=3, per_class=60, dim=16, seed=0)
 FAST = dict(hidden=16, epochs=15, batch_size=32, learning_rate=5e-3)
@@ -144,9 +147,86 @@ def test_run_head_trains_each_config_once(monkeypatch):
     features.clear_head_cache()
     config = HeadConfig(layer=2, hidden=4, epochs=1)
     first = run_head(config, TOY)
-    monkeypatch.setattr(features, "train_head", lambda *a, **k: pytest.fail("retrained a cached head"))
+    monkeypatch.setattr(features, "_train_stack", lambda *a, **k: pytest.fail("retrained a cached head"))
     assert run_head(config, TOY) is first
+    assert run_heads([config, config], TOY) == [first, first]
     assert features.clear_head_cache() >= 1
+
+
+@contextlib.contextmanager
+def torch_threads(count: int):
+    """torch's intra-op threads set to ``count`` inside the block (restored after)."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _alone(config: HeadConfig, data) -> dict[str, torch.Tensor]:
+    """Logits per split of one head trained the plain way: its module, AdamW, the kit's loss, shuffled minibatches."""
+    x = head_inputs(config, data)
+    y = data.labels["train"][: config.train_subset]
+    soft = head_teacher_logits(config, data) if config.method == "kd" else None
+    head = build_head(config, x["train"].shape[1], data.num_classes)
+    optimizer = torch.optim.AdamW(head.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+    generator = torch.Generator().manual_seed(config.seed)
+    n = x["train"].shape[0]
+    batch = n if config.batch_size is None else min(config.batch_size, n)
+    for _ in range(config.epochs):
+        order = torch.randperm(n, generator=generator)
+        for start in range(0, n, batch):
+            rows = order[start : start + batch]
+            loss = config.objective.loss(head(x["train"][rows]), y[rows], None if soft is None else soft[rows])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    with torch.no_grad():
+        return {split: head(x[split]) for split in x}
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_heads_trained_together_end_as_each_alone(threads):
+    """One stack mixes seeds, methods, α, τ, teachers (a head, a scaled head, a virtual one) and a batch size that
+    does not divide the split; another width and another layer form stacks of their own. With two threads the first
+    group is split into two stacks that train side by side."""
+    teacher = HeadConfig(layer=6, hidden=8, epochs=4, batch_size=50)
+    base = HeadConfig(layer=3, hidden=12, epochs=3, batch_size=50, learning_rate=3e-3)
+    configs = [base, base.replace(seed=1), base.replace(method="ls", alpha=0.2, seed=2),
+               base.replace(method="kd", alpha=0.5, temperature=4.0, teacher=teacher),
+               base.replace(method="kd", alpha=0.5, temperature=4.0, teacher=teacher, seed=3),
+               base.replace(method="kd", alpha=0.9, temperature=2.0, teacher=teacher, teacher_logit_scale=0.5),
+               base.replace(method="kd", alpha=0.7, temperature=1.0, teacher=VirtualTeacher(0.8)),
+               base.replace(hidden=0), base.replace(layer=5, seed=4)]
+    with torch_threads(threads):
+        records = features.train_heads(configs, TOY)
+    assert [r.config for r in records] == configs
+    for config, record in zip(configs, records):
+        alone = _alone(config, TOY)
+        for split, logits in alone.items():
+            torch.testing.assert_close(record.logits[split], logits, rtol=0, atol=1e-5, msg=f"{config.label()} {split}")
+        for name, value in summarize(alone["test"], TOY.labels["test"]).items():
+            assert abs(record.metrics[name] - value) <= 1e-5, (config.label(), name)
+    assert features.train_head(configs[3], TOY).metrics == pytest.approx(records[3].metrics, abs=1e-5)
+
+
+def test_run_heads_trains_only_what_is_missing_and_keeps_one_record_per_head(monkeypatch):
+    features.clear_head_cache()
+    teacher = HeadConfig(layer=6, hidden=4, epochs=2)
+    base = HeadConfig(layer=2, hidden=4, epochs=1)
+    kd = [base.replace(method="kd", alpha=0.5, teacher=teacher, seed=s) for s in range(3)]
+    cached = run_head(base, TOY)
+    stacks = []
+    real = features._train_stack
+    monkeypatch.setattr(features, "_train_stack", lambda stack: stacks.append(stack.configs) or real(stack))
+    with torch_threads(1):
+        records = run_heads([base, *kd, kd[0]], TOY, progress=False)
+    assert stacks == [[teacher], kd]  # the teacher first, then the missing students in one stack; base was cached
+    assert records[0] is cached and records[1] is records[4] and [r.config for r in records[1:4]] == kd
+    for config, record in zip(kd, records[1:4]):
+        assert features._HEAD_CACHE[(TOY.key, config)] is record and run_head(config, TOY) is record
+    features.clear_head_cache()
 
 
 def test_penultimate_is_the_hidden_layer_and_logits_follow_from_it():
@@ -189,8 +269,10 @@ def test_encode_features_mean_pools_every_layer_and_caches_them(tmp_path, monkey
         torch.testing.assert_close(data.features["test"][0, layer], expected, atol=2e-2, rtol=1e-2)  # stored as float16
 
     monkeypatch.setattr(features, "build_model", lambda *a, **k: pytest.fail("cached features were recomputed"))
+    monkeypatch.setattr(features, "load_task", lambda *a, **k: pytest.fail("cached features loaded the texts"))
     again = encode_features(str(path), max_length=16, precision="fp32", progress=False)
     assert again.key == data.key and torch.equal(again.features["test"], data.features["test"])
+    assert again.label_names == ("cat", "dog") and torch.equal(again.labels["test"], data.labels["test"])
 
 
 def test_encode_features_rejects_bad_arguments():

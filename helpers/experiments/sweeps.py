@@ -7,8 +7,9 @@
   scale (``teacher_logit_scale``). ``inheritance_frame`` distils one student from each of them
   and records the teacher's and the student's test entropy: the dose-response of claim (b).
 
-Every head is trained by ``helpers.learning.features.run_head`` (in-memory cache), so re-running a cell is
-instant and the explorer (``helpers.teaching.explorer``) can look results up instead of training.
+Every head is trained by ``helpers.learning.features.run_heads`` (many at once, then kept in an in-memory
+cache), so re-running a cell is instant and the explorer (``helpers.teaching.explorer``) can look results up
+instead of training.
 """
 
 from __future__ import annotations
@@ -18,11 +19,10 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import pandas as pd
-from helpers.infrastructure.progress import progress as progress_bar
 
 from helpers.maths.hypotheses import kd_expectation, kd_setting
 from helpers.maths.statistics import check_columns, mean_ci, seed_summary
-from helpers.learning.features import FeatureSet, HeadConfig, run_head
+from helpers.learning.features import FeatureSet, HeadConfig, run_head, run_heads
 from helpers.learning.results import parse_teacher_label
 from helpers.maths.metrics import entropy
 
@@ -71,7 +71,7 @@ def alpha_temperature_configs(student: HeadConfig, teacher: HeadConfig, alphas: 
 
 def run_sweep(configs: Sequence[HeadConfig], data: FeatureSet, progress: bool = True) -> pd.DataFrame:
     """Train every config (cached) and return one ``results.csv``-schema row per run."""
-    rows = [run_head(c, data).row() for c in progress_bar(configs, desc="sweep", disable=not progress)]
+    rows = [record.row() for record in run_heads(configs, data, progress=progress, desc="sweep")]
     return pd.DataFrame(rows)
 
 
@@ -147,13 +147,14 @@ def inheritance_frame(data: FeatureSet, student: HeadConfig, teachers: Sequence[
     if not teachers:
         raise ValueError("teachers must not be empty")
     rows = []
-    jobs = [(t, s) for t in teachers for s in seeds]
-    for teacher, seed in progress_bar(jobs, desc="inheritance", disable=not progress):
+    jobs = [(t, student.replace(seed=int(seed), method="kd", alpha=alpha, temperature=temperature, teacher=t.head,
+                                teacher_logit_scale=t.scale)) for t in teachers for seed in seeds]
+    erm = [student.replace(seed=int(seed)) for seed in seeds]
+    run_heads([config for _, config in jobs] + erm, data, progress=progress, desc="inheritance")  # all at once
+    for teacher, config in jobs:
         record = run_head(teacher.head, data)
         scaled_test = record.logits["test"] * teacher.scale
         scaled_train = record.logits["train"] * teacher.scale
-        config = student.replace(seed=int(seed), method="kd", alpha=alpha, temperature=temperature,
-                                 teacher=teacher.head, teacher_logit_scale=teacher.scale)
         row = run_head(config, data).row()
         row.update(knob=teacher.knob, knob_value=teacher.value, training_run=teacher.head.label(),
                    teacher_entropy=entropy(scaled_test).mean().item(),
@@ -161,8 +162,8 @@ def inheritance_frame(data: FeatureSet, student: HeadConfig, teachers: Sequence[
                    teacher_val_entropy=entropy(record.logits["validation"] * teacher.scale).mean().item(),
                    teacher_accuracy=float((scaled_test.argmax(-1) == record.labels["test"]).float().mean()))
         rows.append(row)
-    for seed in seeds:
-        row = run_head(student.replace(seed=int(seed)), data).row()
+    for config in erm:
+        row = run_head(config, data).row()
         row.update(knob="none", knob_value=float("nan"), training_run="", teacher_entropy=float("nan"),
                    teacher_train_entropy=float("nan"), teacher_val_entropy=float("nan"), teacher_accuracy=float("nan"))
         rows.append(row)

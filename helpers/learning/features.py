@@ -14,8 +14,11 @@ sweeps and live sliders. This tier fine-tunes nothing:
   "penultimate layer" used in notebook 09). ``train_head`` trains it with AdamW on tensors,
   with the kit's losses (``helpers.maths.losses``: ``alpha`` weights the soft part, ``tau**2``
   multiplies KD's KL term) and evaluates it with ``helpers.maths.metrics.summarize``.
+  ``train_heads`` / ``run_heads`` (cached) train many heads at once: heads of one shape and budget
+  are slices of one stacked model (one batched matrix product per layer and step), each with its own
+  initialisation, shuffling, loss and optimiser state, so each ends as it would alone.
 * A KD head's teacher is another ``HeadConfig`` (trained first, through the in-memory cache of
-  ``run_head``) or a ``VirtualTeacher`` (Yuan et al.'s hand-made teacher, probability ``a`` on
+  ``run_heads``) or a ``VirtualTeacher`` (Yuan et al.'s hand-made teacher, probability ``a`` on
   the true class). ``teacher_logit_scale`` multiplies the teacher's logits (a sharper or
   flatter teacher).
 """
@@ -29,6 +32,7 @@ import math
 import sys
 import time
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,7 +46,7 @@ from helpers.infrastructure import assets
 from helpers.learning import cache
 from helpers.infrastructure import flops
 from helpers.learning.data import SPLITS, load_task, padding_collator, subset_and_tokenize, task_fingerprint, task_name
-from helpers.maths.losses import RunObjective
+from helpers.maths.losses import Objective, RunObjective
 from helpers.maths.metrics import summarize
 from helpers.learning.models import PRETRAINED_LAYERS, build_model, load_tokenizer
 from helpers.infrastructure.precision import autocast, resolve_precision
@@ -61,7 +65,9 @@ __all__ = [
     "penultimate",
     "head_inputs",
     "train_head",
+    "train_heads",
     "run_head",
+    "run_heads",
     "clear_head_cache",
     "head_teacher_logits",
 ]
@@ -142,8 +148,8 @@ def _stored_feature_key(meta: dict) -> str:
         return ""
 
 
-def _load_features(path: Path, key: str) -> dict[str, torch.Tensor] | None:
-    """The stored feature tensors at ``path`` if the record's own settings have ``key``; else None (reported)."""
+def _load_features(path: Path, key: str) -> tuple[dict, dict[str, torch.Tensor]] | None:
+    """The feature record at ``path`` (meta, tensors) if its own settings have ``key``; else None (reported)."""
     stored = cache.load_record(path, consequence="the features will be encoded again")
     if stored is None:
         return None
@@ -151,7 +157,7 @@ def _load_features(path: Path, key: str) -> dict[str, torch.Tensor] | None:
         print(f"cached record {path} holds other features (its stored settings do not give the key {key}): "
               f"they will be encoded again", file=sys.stderr)
         return None
-    return stored[1]
+    return stored
 
 
 @torch.no_grad()
@@ -190,23 +196,28 @@ def encode_features(
     """Frozen MiniLM features of ``task`` (see the module docstring), from the disk cache if there.
 
     ``train_subset`` / ``eval_subset`` cap the splits exactly as ``TrainConfig`` does (same rows).
-    Stored as float16 (``(N, 7, 384)`` per split), returned as float32.
+    Stored as float16 (``(N, 7, 384)`` per split), returned as float32, with the class names (a cached record
+    is served without loading the task's texts).
     """
     if not isinstance(max_length, int) or max_length < 2:
         raise ValueError(f"max_length must be an integer >= 2, got max_length={max_length!r}")
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got batch_size={batch_size!r}")
-    data = load_task(task)  # validates the task name first
-    key = _feature_key(task, max_length, train_subset, eval_subset, precision)
+    key = _feature_key(task, max_length, train_subset, eval_subset, precision)  # validates the task name first
     path = features_dir() / f"{key}.safetensors"
-    names = tuple(data["train"].features["label"].names)
     with FileLock(path.parent / f".{path.name}.lock"):  # an identical encoding in another process: wait, then load
-        stored = None if refresh else _load_features(path, key)
-        if stored is None:
-            settings = {"task": str(task), "max_length": max_length, "train_subset": train_subset,
-                        "eval_subset": eval_subset, "precision": precision}
-            stored = _encode(task, data, settings, batch_size, progress)
-            cache.save_record(path, {"task": task_name(task), "max_length": max_length, "settings": settings}, stored)
+        found = None if refresh else _load_features(path, key)
+        if found is not None and found[0].get("label_names"):
+            return _feature_set(task, key, found[1], tuple(found[0]["label_names"]))
+        data = load_task(task)
+        names = tuple(data["train"].features["label"].names)
+        if found is not None:  # a record written before the class names were stored in it
+            return _feature_set(task, key, found[1], names)
+        settings = {"task": str(task), "max_length": max_length, "train_subset": train_subset,
+                    "eval_subset": eval_subset, "precision": precision}
+        stored = _encode(task, data, settings, batch_size, progress)
+        cache.save_record(path, {"task": task_name(task), "max_length": max_length, "settings": settings,
+                                 "label_names": list(names)}, stored)
     return _feature_set(task, key, stored, names)
 
 
@@ -437,87 +448,268 @@ def head_teacher_logits(config: HeadConfig, data: FeatureSet) -> torch.Tensor:
     return logits * config.teacher_logit_scale
 
 
-def _fit(head, optimizer, config: HeadConfig, x: torch.Tensor, y: torch.Tensor, soft: torch.Tensor | None,
-         batch: int, generator: torch.Generator) -> None:
-    """The training loop: ``config.epochs`` shuffled passes in minibatches under ``config.objective``."""
+# Heads train in stacks: every head of one shape, budget and optimiser setting is a slice of one set of stacked
+# parameters (weight ``(S, out, in)``, bias ``(S, out)``), so a sweep's tiny matrix products become one batched
+# product per layer and step. Each head keeps its own initialisation (``build_head``), its own shuffling (a generator
+# seeded with its seed), its own loss (``Objective.loss``) and its own AdamW state (AdamW works element by element),
+# so a stacked head ends where the same head trained alone ends, to floating-point rounding.
+
+MAX_STACK = 32  # heads in one stack at most (bounds the memory of evaluating a stack on a whole split)
+
+
+def _stack_key(config: HeadConfig) -> tuple:
+    """What heads must share to train in one stack: inputs, shapes, steps and optimiser settings."""
+    return (config.layer, config.hidden, config.epochs, config.batch_size, config.learning_rate,
+            config.weight_decay, config.train_subset)
+
+
+def _stacked_parameters(configs: list[HeadConfig], in_features: int, num_classes: int) -> list[torch.Tensor]:
+    """Weight ``(S, out, in)`` and bias ``(S, out)`` of each linear layer; slice ``i`` is ``build_head(configs[i])``."""
+    heads = [build_head(config, in_features, num_classes) for config in configs]
+    layers = zip(*([m for m in head if isinstance(m, torch.nn.Linear)] for head in heads))
+    parameters = []
+    for linears in layers:
+        parameters += [torch.stack([linear.weight.detach() for linear in linears]).requires_grad_(),
+                       torch.stack([linear.bias.detach() for linear in linears]).requires_grad_()]
+    return parameters
+
+
+def _stacked_logits(parameters: list[torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+    """Logits ``(S, B, K)`` of a stack on ``x``: ``(S, B, in)`` (each head its own rows) or ``(B, in)`` (shared)."""
+    out = x
+    for position in range(0, len(parameters), 2):
+        weight, bias = parameters[position], parameters[position + 1]
+        if position:
+            out = torch.nn.functional.gelu(out)
+        if out.dim() == 2:  # shared rows: one wide product for every head
+            stacks, width = weight.shape[0], weight.shape[1]
+            out = (out @ weight.reshape(stacks * width, -1).T).reshape(out.shape[0], stacks, width).transpose(0, 1)
+            out = out + bias.unsqueeze(1)
+        else:
+            out = torch.baddbmm(bias.unsqueeze(1), out, weight.mT)
+    return out
+
+
+def _objective_groups(configs: list[HeadConfig]) -> list[tuple[Objective, torch.Tensor | None]]:
+    """The stack's heads grouped by objective: ``(objective, positions)``, positions None when it is every head."""
+    groups: dict[Objective, list[int]] = {}
+    for position, config in enumerate(configs):
+        groups.setdefault(config.objective, []).append(position)
+    if len(groups) == 1:
+        return [(next(iter(groups)), None)]
+    return [(objective, torch.tensor(positions)) for objective, positions in groups.items()]
+
+
+def _stack_loss(groups, logits: torch.Tensor, y: torch.Tensor, soft: dict, rows: torch.Tensor) -> torch.Tensor:
+    """The sum over heads of each head's own mean loss on its rows (``logits`` ``(S, B, K)``, ``rows`` ``(S, B)``).
+
+    One ``Objective.loss`` call per objective: a mean over its ``S_g * B`` rows times ``S_g`` is the sum of its
+    heads' means, so each head's gradient is the one it would get alone.
+    """
+    total = logits.new_zeros(())
+    for objective, positions in groups:
+        part, targets = (logits, y) if positions is None else (logits[positions], y[positions])
+        teacher = None
+        if objective.needs_teacher:
+            stacked = soft[objective]
+            picked = rows if positions is None else rows[positions]
+            teacher = stacked[torch.arange(stacked.shape[0]).unsqueeze(1), picked].flatten(0, 1)
+        total = total + objective.loss(part.flatten(0, 1), targets.flatten(), teacher) * part.shape[0]
+    return total
+
+
+def _fit_stack(parameters: list[torch.Tensor], configs: list[HeadConfig], x: torch.Tensor, y: torch.Tensor,
+               soft: list[torch.Tensor | None], batch: int) -> None:
+    """The training loop of a stack: ``epochs`` passes, each head over its own shuffled minibatches, AdamW."""
+    first = configs[0]
     n = x.shape[0]
-    objective = config.objective
-    objective.check_batch(head(x[:batch]).detach(), y[:batch], None if soft is None else soft[:batch])
-    for _ in range(config.epochs):
-        order = torch.randperm(n, generator=generator)
+    groups = _objective_groups(configs)
+    with torch.no_grad():
+        start_logits = _stacked_logits(parameters, x[:batch])
+    for position, config in enumerate(configs):
+        teacher = soft[position]
+        config.objective.check_batch(start_logits[position], y[:batch], None if teacher is None else teacher[:batch])
+    stacked_soft = {objective: torch.stack([soft[p] for p in (range(len(configs)) if positions is None else positions)])
+                    for objective, positions in groups if objective.needs_teacher}
+    optimizer = torch.optim.AdamW(parameters, lr=first.learning_rate, weight_decay=first.weight_decay)
+    generators = [torch.Generator().manual_seed(config.seed) for config in configs]
+    for _ in range(first.epochs):
+        orders = torch.stack([torch.randperm(n, generator=generator) for generator in generators])
         for start in range(0, n, batch):
-            rows = order[start : start + batch]
-            logits = head(x[rows])
-            loss = objective.loss(logits, y[rows], None if soft is None else soft[rows])
+            rows = orders[:, start : start + batch]
+            loss = _stack_loss(groups, _stacked_logits(parameters, x[rows]), y[rows], stacked_soft, rows)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
+
+
+@dataclass
+class _Stack:
+    """One stack, ready to train: its configs (one ``_stack_key``), inputs, targets, KD soft targets and parameters."""
+
+    configs: list[HeadConfig]
+    inputs: dict[str, torch.Tensor]
+    train_y: torch.Tensor
+    soft: list[torch.Tensor | None]
+    parameters: list[torch.Tensor]
+    batch: int
+
+
+def _prepare_stack(configs: list[HeadConfig], data: FeatureSet, inputs: dict[str, torch.Tensor]) -> _Stack:
+    """Everything a stack needs before training (KD teachers trained already). Runs in the calling thread:
+    ``build_head`` seeds the global generator."""
+    first = configs[0]
+    n = inputs["train"].shape[0]
+    return _Stack(configs=configs, inputs=inputs, train_y=data.labels["train"][: first.train_subset],
+                  soft=[head_teacher_logits(config, data) if config.method == "kd" else None for config in configs],
+                  parameters=_stacked_parameters(configs, inputs["train"].shape[1], data.num_classes),
+                  batch=n if first.batch_size is None else min(int(first.batch_size), n))
+
+
+def _train_stack(stack: _Stack) -> dict[str, torch.Tensor]:
+    """Train a stack and return its logits ``(S, N, K)`` per split. One intra-op thread: stacks run side by side."""
+    torch.set_num_threads(1)
+    _fit_stack(stack.parameters, stack.configs, stack.inputs["train"], stack.train_y, stack.soft, stack.batch)
+    with torch.no_grad():
+        return {split: _stacked_logits(stack.parameters, stack.inputs[split]) for split in SPLITS}
+
+
+def _stack_flops(stack: _Stack) -> float:
+    """Model FLOPs of a stack: every head's training steps and its forward passes over every split."""
+    per_head = sum(p[0].numel() for p in stack.parameters)
+    n, evaluated = stack.inputs["train"].shape[0], sum(values.shape[0] for values in stack.inputs.values())
+    epochs = stack.configs[0].epochs
+    return len(stack.configs) * (flops.training_flops(per_head, n * epochs) + flops.forward_flops(per_head, evaluated))
+
+
+def _chunks(positions: list[int], parts: int) -> list[list[int]]:
+    """``positions`` in ``parts`` consecutive runs of near-equal length."""
+    size, extra = divmod(len(positions), parts)
+    bounds = [0]
+    for part in range(parts):
+        bounds.append(bounds[-1] + size + (part < extra))
+    return [positions[a:b] for a, b in zip(bounds, bounds[1:]) if b > a]
+
+
+def _unstacked_head(parameters: list[torch.Tensor], position: int, config: HeadConfig, data: FeatureSet) -> torch.nn.Sequential:
+    """Head ``position`` of a stack as its own module (``build_head``'s layout), in eval mode."""
+    head = build_head(config, parameters[0].shape[2], data.num_classes)
+    linears = [m for m in head if isinstance(m, torch.nn.Linear)]
+    with torch.no_grad():
+        for number, linear in enumerate(linears):
+            linear.weight.copy_(parameters[2 * number][position])
+            linear.bias.copy_(parameters[2 * number + 1][position])
+    return head.eval()
+
+
+def train_heads(configs: list[HeadConfig], data: FeatureSet, return_models: bool = False, progress=None) -> list:
+    """Train and evaluate several heads at once (no cache for them; KD teachers come from ``run_heads``).
+
+    Heads that share layer, width, epochs, batch size, learning rate, weight decay and ``train_subset`` train together
+    in stacks (see above) of at most ``MAX_STACK``; the stacks run side by side, one per thread of torch's
+    ``get_num_threads()``, each on one intra-op thread (no barrier to wait at when a busy CPU deschedules a thread).
+    Each ``HeadRecord`` equals training that head alone, to floating-point rounding; its ``seconds`` is its share of
+    the wall time of the stacks. Returns the records in the order of ``configs`` (pairs ``(record, module)`` if
+    ``return_models``). ``progress``: called with the number of heads in each finished stack.
+    """
+    if not isinstance(data, FeatureSet):
+        raise ValueError(f"data must be a FeatureSet, got {type(data).__name__}")
+    configs = list(configs)
+    for config in configs:
+        if not isinstance(config, HeadConfig):
+            raise ValueError(f"configs must be HeadConfigs, got {type(config).__name__}")
+    teachers = [c.teacher for c in configs if isinstance(c.teacher, HeadConfig)]
+    if teachers:
+        run_heads(teachers, data, progress=False)
+    threads = torch.get_num_threads()
+    groups: dict[tuple, list[int]] = {}
+    for position, config in enumerate(configs):
+        groups.setdefault(_stack_key(config), []).append(position)
+    inputs: dict[tuple, dict[str, torch.Tensor]] = {}
+    stacks: list[tuple[list[int], _Stack]] = []
+    for positions in groups.values():
+        first = configs[positions[0]]
+        shared = inputs.setdefault((first.layer, first.train_subset), head_inputs(first, data))
+        parts = min(len(positions), threads * -(-len(positions) // (threads * MAX_STACK)))  # a multiple of threads
+        stacks += [(chunk, _prepare_stack([configs[p] for p in chunk], data, shared)) for chunk in _chunks(positions, parts)]
+    started = time.perf_counter()
+    logits: list[dict[str, torch.Tensor] | None] = [None] * len(stacks)
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, min(threads, len(stacks)))) as pool:
+            futures = {pool.submit(_train_stack, stack): number for number, (_, stack) in enumerate(stacks)}
+            for future in as_completed(futures):
+                logits[futures[future]] = future.result()
+                if progress is not None:
+                    progress(len(stacks[futures[future]][0]))
+    finally:
+        torch.set_num_threads(threads)
+    seconds = time.perf_counter() - started
+    flops.record("heads", sum(_stack_flops(stack) for _, stack in stacks), seconds)
+    labels = {split: data.labels[split] for split in SPLITS}
+    results: list = [None] * len(configs)
+    for (positions, stack), stack_logits in zip(stacks, logits):
+        own_labels = {**labels, "train": stack.train_y}
+        for index, (position, config) in enumerate(zip(positions, stack.configs)):
+            own = {split: values[index].clone() for split, values in stack_logits.items()}
+            record = HeadRecord(config=config, task=data.task, metrics=summarize(own["test"], labels["test"]),
+                                validation_metrics=summarize(own["validation"], labels["validation"]), logits=own,
+                                labels=own_labels, seconds=seconds / len(configs))
+            model = _unstacked_head(stack.parameters, index, config, data) if return_models else None
+            results[position] = (record, model) if return_models else record
+    return results
 
 
 def train_head(config: HeadConfig, data: FeatureSet, return_model: bool = False):
     """Train and evaluate one head (no cache). Returns a ``HeadRecord`` (and the module if asked).
 
     Inputs are ``head_inputs`` (the layer's features standardised with the training split's statistics).
-    Loss: ``config.objective`` (KD: against the teacher's logits, computed first).
+    Loss: ``config.objective`` (KD: against the teacher's logits, computed first). ``train_heads`` with one config.
     """
-    if not isinstance(data, FeatureSet):
-        raise ValueError(f"data must be a FeatureSet, got {type(data).__name__}")
-    soft = head_teacher_logits(config, data) if config.method == "kd" else None
-    started = time.perf_counter()
-    inputs = head_inputs(config, data)
-    train_y = data.labels["train"][: config.train_subset]
-    head = build_head(config, inputs["train"].shape[1], data.num_classes)
-    optimizer = torch.optim.AdamW(head.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
-    generator = torch.Generator().manual_seed(config.seed)
-    n = inputs["train"].shape[0]
-    batch = n if config.batch_size is None else min(int(config.batch_size), n)
-    head.train()
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny matmuls: one thread is faster and immune to a busy CPU
-    try:
-        _fit(head, optimizer, config, inputs["train"], train_y, soft, batch, generator)
-    finally:
-        torch.set_num_threads(threads)
-    head.eval()
-    with torch.no_grad():
-        logits = {split: head(inputs[split]) for split in SPLITS}
-    parameters = sum(p.numel() for p in head.parameters())
-    flops.record("heads", flops.training_flops(parameters, n * config.epochs)
-                 + flops.forward_flops(parameters, sum(inputs[split].shape[0] for split in SPLITS)),
-                 time.perf_counter() - started)
-    labels = {split: data.labels[split] for split in SPLITS}
-    labels["train"] = train_y
-    record = HeadRecord(
-        config=config,
-        task=data.task,
-        metrics=summarize(logits["test"], labels["test"]),
-        validation_metrics=summarize(logits["validation"], labels["validation"]),
-        logits=logits,
-        labels=labels,
-        seconds=time.perf_counter() - started,
-    )
-    return (record, head) if return_model else record
+    return train_heads([config], data, return_models=return_model)[0]
 
 
 HEAD_CACHE_SIZE = 512  # heads (with their logits) kept in memory; the least recently used go first
 _HEAD_CACHE: OrderedDict[tuple[str, HeadConfig], HeadRecord] = OrderedDict()
 
 
-def run_head(config: HeadConfig, data: FeatureSet) -> HeadRecord:
-    """``train_head`` through an in-memory cache keyed by (feature set, config): teachers train once.
+def _cached(config: HeadConfig, data: FeatureSet) -> HeadRecord | None:
+    """The cached record of ``config`` on ``data`` (now the most recently used), or None."""
+    key = (data.key, config)
+    if key not in _HEAD_CACHE:
+        return None
+    _HEAD_CACHE.move_to_end(key)
+    return _HEAD_CACHE[key]
+
+
+def run_heads(configs, data: FeatureSet, progress: bool = True, desc: str | None = None) -> list[HeadRecord]:
+    """``train_heads`` through an in-memory cache keyed by (feature set, config), one record per head: the heads
+    not cached yet train together (their KD teachers first), the others are looked up. Records in ``configs``' order.
 
     The cache keeps the ``HEAD_CACHE_SIZE`` most recently used heads (each holds its logits on every split).
     The feature set's key covers the code (``cache.FEATURE_MODULES``), the task file and the settings.
     """
-    key = (data.key, config)
-    if key in _HEAD_CACHE:
-        _HEAD_CACHE.move_to_end(key)
-        return _HEAD_CACHE[key]
-    record = train_head(config, data)
-    _HEAD_CACHE[key] = record
-    while len(_HEAD_CACHE) > HEAD_CACHE_SIZE:
-        _HEAD_CACHE.popitem(last=False)
-    return record
+    configs = list(configs)
+    found = {config: record for config in configs if (record := _cached(config, data)) is not None}
+    missing = [config for config in dict.fromkeys(configs) if config not in found]
+    teachers = [c.teacher for c in missing if isinstance(c.teacher, HeadConfig) and _cached(c.teacher, data) is None]
+    if teachers:
+        run_heads(teachers, data, progress=False)
+        found.update({c: record for c in missing if (record := _cached(c, data)) is not None})
+        missing = [config for config in missing if config not in found]
+    if missing:
+        with progress_bar(total=len(missing), desc=desc or f"heads on {data.task}", disable=not progress) as bar:
+            records = train_heads(missing, data, progress=bar.update)
+        for config, record in zip(missing, records):
+            found[config] = record
+            _HEAD_CACHE[(data.key, config)] = record
+        while len(_HEAD_CACHE) > HEAD_CACHE_SIZE:
+            _HEAD_CACHE.popitem(last=False)
+    return [found[config] for config in configs]
+
+
+def run_head(config: HeadConfig, data: FeatureSet) -> HeadRecord:
+    """``run_heads`` for one head: trained once per (feature set, config), then served from the in-memory cache."""
+    return run_heads([config], data, progress=False)[0]
 
 
 def clear_head_cache() -> int:
