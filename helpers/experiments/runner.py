@@ -6,8 +6,7 @@ from __future__ import annotations
 import sys
 
 from helpers.experiments.presets import Preset
-from helpers.infrastructure.progress import progress as progress_bar
-from helpers.learning.features import FeatureSet, HeadConfig, HeadRecord, encode_features, run_head
+from helpers.learning.features import FeatureSet, HeadConfig, HeadRecord, encode_features, run_heads
 from helpers.learning.finetune import RunRecord, TrainConfig, run, run_with_checkpoints
 
 __all__ = ["run_grid", "feature_data", "run_feature_grid"]
@@ -41,6 +40,7 @@ def feature_data(task: str, preset: Preset, progress: bool = True) -> FeatureSet
 
 
 def run_feature_grid(configs: list[HeadConfig], data: FeatureSet, progress: bool = True) -> list[HeadRecord]:
-    """Train (or take from the in-memory cache) every head in order, with a progress bar."""
-    return [run_head(config, data) for config in progress_bar(configs, desc=f"heads on {data.task}", disable=not progress)]
+    """Every head's record in order: those not in the in-memory cache train together (``run_heads``), with a progress
+    bar."""
+    return run_heads(configs, data, progress=progress)
 
