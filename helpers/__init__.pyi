@@ -77,7 +77,7 @@ from .experiments.presets import PRESETS as PRESETS, get_preset as get_preset
 from .experiments.grid import (
     preset_comparison as preset_comparison, teacher_configs as teacher_configs, teacher_ladder as teacher_ladder,
     rung_label as rung_label, main_grid as main_grid, describe_run as describe_run,
-    feature_teacher as feature_teacher, feature_grid as feature_grid,
+    feature_teacher as feature_teacher, feature_teachers as feature_teachers, feature_grid as feature_grid,
 )
 from .experiments.runner import run_grid as run_grid, feature_data as feature_data, run_feature_grid as run_feature_grid
 from .experiments.sweeps import (

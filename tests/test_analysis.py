@@ -449,3 +449,27 @@ def test_runs_of_one_teacher_setting_count_as_one_teacher():
     points = _points([0.1, 0.11, 0.5, 0.52], [0.2, 0.21, 0.4, 0.41]).assign(label=["A", "A", "B", "B"])
     result = inheritance_fit(points, erm_entropy=0.3)
     assert result.fit is None and "only 2 distinct teachers" in result.reason
+
+
+def test_several_teacher_runs_are_the_unit_of_the_slope_and_the_crossover():
+    x = np.array([1.0, 0.4, 0.25, 0.08])
+    rows = []
+    for run, (slope, shift) in enumerate(((0.7, 0.1), (0.8, 0.06), (0.6, 0.13))):
+        for rung, value in enumerate(x + 0.01 * run):
+            rows.append({"teacher": f"R{rung} seed {run}", "label": f"R{rung}", "training_run": f"L6 seed {run}",
+                         "teacher_entropy": value, "student_entropy": slope * value + shift})
+    result = inheritance_fit(pd.DataFrame(rows), erm_entropy=0.24, erm_se=0.01)
+    crossings = [(0.24 - shift) / slope for slope, shift in ((0.7, 0.1), (0.8, 0.06), (0.6, 0.13))]
+    assert result.run_slopes.n == 3 and result.run_slopes.mean == pytest.approx(0.7)
+    assert result.crossover_interval.point == pytest.approx(np.mean(crossings))
+    assert result.crossover_interval.high - result.crossover_interval.low == pytest.approx(2 * mean_ci(crossings).half)
+    text = inheritance_text(result, "ctx")
+    assert "over 12 teacher runs of 4 teachers" in text and "within each of the 3 independent teacher runs" in text
+    assert "95% CI over runs [" in text and "one training run" not in text
+
+
+def test_a_correlation_whose_interval_contains_zero_is_not_called_tight():
+    x = np.array([0.357, 0.146, 0.207, 0.048])  # the shipped Rotten Tomatoes ladder
+    result = inheritance_fit(_points(x, np.array([0.446, 0.27, 0.188, 0.062])), erm_entropy=0.143)
+    assert result.fit.r > 0.8 and result.fit.r_low < 0
+    assert "no established relation" in inheritance_text(result, "ctx") and "a tight" not in inheritance_text(result, "ctx")

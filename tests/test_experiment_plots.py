@@ -1,5 +1,7 @@
 """The experiment notebooks' plots return Figures and refuse bad input."""
 
+import math
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -7,6 +9,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from conftest import assert_legible  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from helpers.maths.regression import fit_line  # noqa: E402
@@ -236,20 +239,6 @@ def test_inheritance_plot_marks_no_crossover_when_the_slope_is_not_clearly_posit
 # ----------------------------------------------------------------------------- legibility (reviewer's checklist)
 
 
-def _texts(fig):
-    """Every visible, non-empty text of a figure (titles, labels, tick labels, legends, annotations)."""
-    from matplotlib.text import Text
-
-    fig.canvas.draw()
-    return [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
-
-
-def _assert_legible(fig, minimum=9.0):
-    small = [(t.get_text(), t.get_fontsize()) for t in _texts(fig) if t.get_fontsize() < minimum]
-    assert not small, f"texts below {minimum} pt: {small}"
-    assert not [t.get_text() for t in _texts(fig) if "`" in t.get_text()], "literal Markdown backticks in a figure"
-
-
 def _legend_labels(ax):
     return [t.get_text() for t in ax.get_legend().get_texts()]
 
@@ -285,7 +274,7 @@ def test_entropy_density_plot_legend_has_one_distinct_legible_key_per_curve():
     assert all(text.get_fontsize() >= 9 for text in ax.get_legend().get_texts())
     assert ax.get_title() == "trec: fine-tuned models"
     assert "(nats)" in ax.get_xlabel()
-    _assert_legible(fig)
+    assert_legible(fig)
 
 
 def test_entropy_density_plot_keeps_a_curve_identical_to_erm_visible():
@@ -322,7 +311,7 @@ def test_inheritance_plot_title_names_alpha_tau_student_and_tier_without_backtic
     title = fig.axes[0].get_title()
     assert "`" not in title and "shipped full" in title
     assert "α=0.5" in title and "τ=4" in title and "student L1" in title and "frozen-feature tier" in title
-    _assert_legible(fig)
+    assert_legible(fig)
     assert inheritance_plot(points, fit, 0.45).axes[0].get_title() == ""  # the old call still works, untitled
 
 
@@ -372,7 +361,7 @@ def test_sweep_plot_temperature_curves_have_distinguishable_colours():
     gaps = [np.abs(a - b).max() for i, a in enumerate(colors) for b in colors[i + 1:]]
     assert min(gaps) > 0.25  # not shades of one green
     assert "(nats)" in fig.axes[0].get_ylabel()
-    _assert_legible(fig)
+    assert_legible(fig)
 
 
 def test_projection_plot_panels_share_limits_and_show_labelled_axes():
@@ -386,11 +375,11 @@ def test_projection_plot_panels_share_limits_and_show_labelled_axes():
     for ax in fig.axes:
         assert "coordinate" in ax.get_xlabel() and "units" in ax.get_xlabel() and len(ax.get_xticks()) > 1
     assert "coordinate" in left.get_ylabel()
-    _assert_legible(fig)
+    assert_legible(fig)
 
 
 def test_difference_plot_is_legible():
-    _assert_legible(difference_plot(verdict_table(_runs())))
+    assert_legible(difference_plot(verdict_table(_runs())))
 
 
 def test_sweep_plot_with_one_seed_shows_no_band_swatch():
@@ -489,3 +478,14 @@ def test_the_projection_legend_never_covers_a_panel():
     legend = next(ax.get_legend() for ax in fig.axes if ax.get_legend() is not None).get_window_extent(renderer)
     for ax in fig.axes:
         assert not legend.overlaps(ax.get_window_extent(renderer))
+
+
+def test_inheritance_plot_draws_the_crossover_interval_it_is_given():
+    from helpers.maths.regression import CrossingCI
+
+    points = _knob_points()
+    fit = fit_line(points["teacher_entropy"], points["student_entropy"])
+    ax = inheritance_plot(points, fit, 0.45, crossing=CrossingCI(0.47, 0.40, 0.55, True)).axes[0]
+    assert _crossover_span(ax) == pytest.approx((0.40, 0.55))  # e.g. over independent teacher runs, not the fit's
+    ax = inheritance_plot(points, fit, 0.45, crossing=CrossingCI(0.47, -math.inf, math.inf, False)).axes[0]
+    assert _crossover_span(ax) is None and any("unbounded" in label for label in _legend_labels(ax))

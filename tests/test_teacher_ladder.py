@@ -111,3 +111,84 @@ def test_only_erm_runs_which_may_teach_are_evaluated_on_the_training_split(isola
     ls = train(teacher.replace(method="ls", alpha=0.1), progress=False)
     assert set(erm.logits) == {"train", "validation", "test"} and set(ls.logits) == {"validation", "test"}
     assert ls.metrics and ls.validation_metrics
+
+
+# ----------------------------------------------------------------------------- teacher seeds: independent teacher runs
+
+
+def test_teacher_seeds_give_every_rung_and_the_self_and_reverse_teachers_independent_runs():
+    from helpers.learning.results import parse_teacher_label
+
+    preset = PRESETS["smoke"].replace(teacher_seeds=(0, 1), settings=("standard", "self", "reverse"), reverse_student="L2",
+                                      teacher="L3")
+    runs = teacher_configs("trec", preset)
+    assert len(runs) == 2 * 4 and {c.seed for c in runs} == {0, 1}
+    assert {c.replace(epochs=c.schedule_epochs or c.epochs) for c in runs} == {runs[3], runs[7]}  # two trainings
+    labels = [rung_label(c, s) for c, s in teacher_ladder("trec", preset)]
+    assert labels[:4] == ["L3 (0.5 of 2 epochs)", "L3 (1 of 2 epochs)", "L3 (1.5 of 2 epochs)", "L3 (2 epochs)"]
+    assert labels[4:] == [f"{label[:-1]}, seed 1)" for label in labels[:4]]  # seed 0 keeps the plain spelling
+    assert [parse_teacher_label(label).setting for label in labels[4:]] == labels[:4]
+    grid = main_grid("trec", preset)
+    kd = [c for c in grid if c.method == "kd"]
+    for seed in preset.seeds:  # every run of every rung has its own KD students, crossed with the same student seeds
+        standard = {c.teacher_label() for c in kd if c.seed == seed and c.student == "L1" and c.teacher.student == "L3"}
+        assert standard == set(labels)
+        own = {c.teacher.seed for c in kd if c.seed == seed and c.student == "L1" and c.teacher.student == "L1"}
+        big = {c.teacher.seed for c in kd if c.seed == seed and c.student == "L2"}
+        assert own == big == {0, 1}  # self and reverse: the small ERM model of each teacher seed
+    self_labels = {c.teacher_label() for c in kd if c.teacher.student == "L1"}
+    assert self_labels == {"L1 (1 epoch)", "L1 (1 epoch, seed 1)"}
+    assert all(c.teacher in grid for c in kd)  # every teacher run is trained
+
+
+def test_the_default_keeps_one_teacher_run_and_the_classroom_grid():
+    preset = PRESETS["classroom"]
+    assert preset.teacher_seeds == (0,) and preset.features.teacher_seeds == (0,)
+    assert all(c.seed == 0 for c in teacher_configs("trec", preset))
+    assert all("seed" not in c.teacher_label() for c in main_grid("trec", preset) if c.method == "kd")
+
+
+@pytest.mark.parametrize("changes, match", [
+    (dict(teacher_seeds=()), "teacher_seeds"), (dict(teacher_seeds=(0, 0)), "teacher_seeds"),
+    (dict(teacher_seeds=(-1,)), "teacher_seeds"), (dict(temperature_rungs=(5,)), "temperature_rungs"),
+    (dict(temperature_rungs=()), "temperature_rungs"),
+])
+def test_bad_teacher_seeds_and_temperature_rungs_are_refused(changes, match):
+    with pytest.raises(ValueError, match=match):
+        PRESETS["classroom"].replace(**changes)
+
+
+def test_temperature_rungs_choose_which_rungs_get_the_extra_temperatures():
+    preset = PRESETS["classroom"].replace(temperature_rungs=(3, 6))
+    kd = [c for c in main_grid("trec", preset) if c.method == "kd"]
+    assert {c.teacher_label() for c in kd if c.temperature == 1.0} == {"L6 (3 of 6 epochs)", "L6 (6 epochs)"}
+    assert len({c.teacher_label() for c in kd if c.temperature == 4.0}) == 4
+
+
+def test_the_full_preset_has_three_teacher_runs_ten_seeds_two_temperatures_and_two_thousand_examples():
+    preset = PRESETS["full"]
+    assert len(preset.teacher_seeds) >= 3 and len(preset.features.teacher_seeds) >= 3
+    assert len(preset.seeds) >= 10 and preset.train_subset >= 2000 and preset.reverse_student == "L2"
+    for task in preset.tasks:
+        kd = [c for c in main_grid(task, preset) if c.method == "kd"]
+        rungs = {(c.teacher_label(), c.temperature) for c in kd}
+        for seed in preset.teacher_seeds:
+            spelled = "" if seed == 0 else f", seed {seed}"
+            for rung in (f"L6 (6 epochs{spelled})", f"L6 (3 of 6 epochs{spelled})"):  # converged, nearest the crossover
+                assert {(rung, 1.0), (rung, 4.0)} <= rungs
+            for small in (f"L1 (4 epochs{spelled})",):  # the self and reverse teachers, every run, both temperatures
+                assert {(small, 1.0), (small, 4.0)} <= rungs
+        l2 = {c.seed for c in main_grid(task, preset) if c.student == "L2" and c.method == "erm"}
+        assert len(l2) >= 10
+
+
+def test_every_feature_teacher_head_is_a_teacher_not_a_student():
+    from helpers.experiments.grid import feature_grid, feature_teachers
+
+    preset = PRESETS["smoke"].replace(features=PRESETS["smoke"].features.__class__(
+        **{**PRESETS["smoke"].features.__dict__, "teacher_seeds": (0, 1)}))
+    teachers = feature_teachers(preset)
+    grid = feature_grid(preset)
+    assert [t.seed for t in teachers] == [0, 1] and grid[:2] == teachers
+    kd = [c for c in grid if c.method == "kd"]
+    assert {c.teacher_label() for c in kd if c.teacher in teachers} == {"L6 (5 epochs)", "L6 (5 epochs, seed 1)"}

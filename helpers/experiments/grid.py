@@ -28,6 +28,7 @@ __all__ = [
     "expand_settings",
     "main_grid",
     "feature_teacher",
+    "feature_teachers",
     "feature_grid",
     "preset_comparison",
     "describe_run",
@@ -36,10 +37,10 @@ __all__ = [
 Config = TypeVar("Config", TrainConfig, HeadConfig)
 
 
-def teacher_config(task: str, preset: Preset, epochs: float | None = None) -> TrainConfig:
-    """The preset's teacher run: its teacher-size model trained with ERM (seed 0) for ``epochs`` of a schedule of
+def teacher_config(task: str, preset: Preset, epochs: float | None = None, seed: int = 0) -> TrainConfig:
+    """The preset's teacher run of ``seed``: its teacher-size model trained with ERM for ``epochs`` of a schedule of
     ``preset.teacher_epochs`` (default: the whole run; fewer: a checkpoint of that run)."""
-    config = preset.base_config(task, student=preset.teacher, method="erm", epochs=preset.teacher_epochs,
+    config = preset.base_config(task, student=preset.teacher, method="erm", epochs=preset.teacher_epochs, seed=seed,
                                 learning_rate=preset.teacher_learning_rate or preset.learning_rate)
     if epochs is None or epochs == preset.teacher_epochs:
         return config
@@ -47,22 +48,28 @@ def teacher_config(task: str, preset: Preset, epochs: float | None = None) -> Tr
 
 
 def teacher_configs(task: str, preset: Preset) -> list[TrainConfig]:
-    """The teacher runs of the ladder: the checkpoints (ascending epochs), then the finished run."""
-    return [teacher_config(task, preset, e) for e in preset.teacher_checkpoints] + [teacher_config(task, preset)]
+    """The teacher runs of the ladder, per seed of ``preset.teacher_seeds``: the checkpoints (ascending epochs), then
+    the finished run."""
+    return [teacher_config(task, preset, e, seed) for seed in preset.teacher_seeds
+            for e in (*preset.teacher_checkpoints, None)]
 
 
 def teacher_ladder(task: str, preset: Preset) -> list[tuple[TrainConfig, float]]:
-    """The standard-KD teachers as ``(teacher run, logit scale)`` rungs: the checkpoints, the finished run, then the
-    finished run with its logits × each of ``preset.teacher_scales`` — least to most confident by construction
-    (for scales above 1), though every verdict uses the measured entropies."""
-    runs = teacher_configs(task, preset)
-    return [(c, 1.0) for c in runs] + [(runs[-1], float(scale)) for scale in preset.teacher_scales]
+    """The standard-KD teachers as ``(teacher run, logit scale)`` rungs, per seed of ``preset.teacher_seeds``: the
+    checkpoints, the finished run, then the finished run with its logits × each of ``preset.teacher_scales`` — in the
+    order of their training, not necessarily of their confidence (every verdict uses the measured entropies)."""
+    rungs = []
+    for seed in preset.teacher_seeds:
+        runs = [teacher_config(task, preset, e, seed) for e in (*preset.teacher_checkpoints, None)]
+        rungs += [(c, 1.0) for c in runs] + [(runs[-1], float(scale)) for scale in preset.teacher_scales]
+    return rungs
 
 
 def rung_label(teacher: TrainConfig, scale: float = 1.0) -> str:
-    """A rung in the kit's one teacher spelling, e.g. ``'L6 (2 of 6 epochs)'``, ``'L6 (6 epochs, logits ×2)'``."""
+    """A rung in the kit's one teacher spelling, e.g. ``'L6 (2 of 6 epochs)'``, ``'L6 (6 epochs, logits ×2)'``; a run of
+    another teacher seed than 0: ``'L6 (2 of 6 epochs, seed 1)'``."""
     return teacher_label(teacher.student, objective=teacher.objective, epochs=teacher.epochs,
-                         schedule_epochs=teacher.schedule_epochs, logit_scale=scale)
+                         schedule_epochs=teacher.schedule_epochs, logit_scale=scale, seed=teacher.seed)
 
 
 def _kd_variants(base: Config, teacher, alphas: Sequence[float], temperatures: Sequence[float],
@@ -76,14 +83,15 @@ def expand_settings(base: Callable[[object, int], Config], students: Sequence, s
                     settings: Sequence[str], ls_alphas: Sequence[float], kd_alphas: Sequence[float],
                     standard_teachers: Sequence[tuple[Config, float, Sequence[float]]],
                     other_temperatures: Sequence[float], big_student: object = None,
-                    big_ls_alphas: Sequence[float] = ()) -> list[Config]:
+                    big_ls_alphas: Sequence[float] = (), teacher_seeds: Sequence[int] = (0,)) -> list[Config]:
     """The runs of ERM, LS and KD in the given ``settings``, for either tier (duplicates kept; the grids drop them).
 
     ``base(student, seed)`` is the ERM run of one student and seed (a ``TrainConfig`` or a ``HeadConfig``). Per student
     and seed: that ERM run, LS at each of ``ls_alphas``, then KD at each of ``kd_alphas``: ``standard`` — from each
-    ``(teacher, logit scale, temperatures)`` of ``standard_teachers``; ``self`` — from ``base(student, 0)`` at each of
-    ``other_temperatures``. ``reverse`` — per seed, ERM of ``big_student`` (and LS at each of ``big_ls_alphas``), and
-    its KD from each ``base(student, 0)`` at each of ``other_temperatures``.
+    ``(teacher, logit scale, temperatures)`` of ``standard_teachers``; ``self`` — from ``base(student, t)`` for each
+    teacher seed ``t`` at each of ``other_temperatures``. ``reverse`` — per seed, ERM of ``big_student`` (and LS at each
+    of ``big_ls_alphas``), and its KD from each ``base(student, t)`` at each of ``other_temperatures``. Each teacher
+    seed is one independent teacher run with its own KD students (crossed with the same student seeds).
     """
     grid: list[Config] = []
     for student in students:
@@ -94,19 +102,22 @@ def expand_settings(base: Callable[[object, int], Config], students: Sequence, s
                 for teacher, scale, temperatures in standard_teachers:
                     grid += _kd_variants(own, teacher, kd_alphas, temperatures, scale)
             if "self" in settings:
-                grid += _kd_variants(own, base(student, 0), kd_alphas, other_temperatures)
+                for teacher_seed in teacher_seeds:
+                    grid += _kd_variants(own, base(student, teacher_seed), kd_alphas, other_temperatures)
     if "reverse" in settings:
         for seed in seeds:
             big = base(big_student, seed)
             grid += [big, *(big.replace(method="ls", alpha=a) for a in big_ls_alphas)]
             for student in students:
-                grid += _kd_variants(big, base(student, 0), kd_alphas, other_temperatures)
+                for teacher_seed in teacher_seeds:
+                    grid += _kd_variants(big, base(student, teacher_seed), kd_alphas, other_temperatures)
     return grid
 
 
 def _with_teachers(runs: list[Config]) -> list[Config]:
-    """``runs`` once each, then every KD teacher not among them: without seed 0 (a share of a class) the grid still
-    holds the seed-0 models its self and reverse KD learn from, so their results and predictions are complete."""
+    """``runs`` once each, then every KD teacher not among them: without a teacher seed's students (a share of a
+    class) the grid still holds the models its self and reverse KD learn from, so their results and predictions are
+    complete."""
     teachers = [run.teacher for run in runs if run.method == "kd" and isinstance(run.teacher, (TrainConfig, HeadConfig))]
     return list(dict.fromkeys([*runs, *teachers]))
 
@@ -116,15 +127,24 @@ def main_grid(task: str, preset: Preset) -> list[TrainConfig]:
 
     ERM always runs (every LS/KD run is compared with the ERM run of the same student and seed).
     KD runs follow ``preset.settings`` (:func:`expand_settings`): ``standard`` — from every rung of
-    :func:`teacher_ladder` at each of ``kd_temperatures``, and from the first and last rung at each of
-    ``extreme_temperatures``; ``self`` — from the same-size ERM model of seed 0; ``reverse`` — per seed, ERM (and LS)
-    of the bigger ``reverse_student`` (default: the teacher's size) with the student budget, and its KD from each small
-    ERM model of seed 0. Self and reverse KD use ``other_settings_temperatures`` (default: every temperature).
+    :func:`teacher_ladder` (every teacher seed's) at each of ``kd_temperatures``, and from the rungs of
+    ``temperature_rungs`` (default: the first and last rung) at each of ``extreme_temperatures``; ``self`` — from the
+    same-size ERM model of each teacher seed; ``reverse`` — per seed, ERM (and LS) of the bigger ``reverse_student``
+    (default: the teacher's size) with the student budget, and its KD from each small ERM model of each teacher seed.
+    Self and reverse KD use ``other_settings_temperatures`` (default: every temperature).
     Every KD teacher is in the grid (:func:`_with_teachers`).
     """
     ladder = teacher_ladder(task, preset)
     all_temperatures = tuple(dict.fromkeys((*preset.kd_temperatures, *preset.extreme_temperatures)))
-    rungs = [(teacher, scale, all_temperatures if number in (0, len(ladder) - 1) else preset.kd_temperatures)
+    per_seed = len(ladder) // len(preset.teacher_seeds)
+    chosen = preset.temperature_rungs
+
+    def every_temperature(number: int, teacher: TrainConfig, scale: float) -> bool:
+        if chosen is None:
+            return number % per_seed in (0, per_seed - 1)
+        return scale == 1.0 and float(teacher.epochs) in {float(e) for e in chosen}
+
+    rungs = [(teacher, scale, all_temperatures if every_temperature(number, teacher, scale) else preset.kd_temperatures)
              for number, (teacher, scale) in enumerate(ladder)]
     ls_alphas = preset.ls_alphas if "ls" in preset.methods else ()
 
@@ -134,13 +154,20 @@ def main_grid(task: str, preset: Preset) -> list[TrainConfig]:
     runs = expand_settings(base, preset.students, preset.seeds, settings=preset.settings if "kd" in preset.methods else (),
                            ls_alphas=ls_alphas, kd_alphas=preset.kd_alphas, standard_teachers=rungs,
                            other_temperatures=preset.other_settings_temperatures or all_temperatures,
-                           big_student=preset.reverse_student or preset.teacher, big_ls_alphas=ls_alphas)
+                           big_student=preset.reverse_student or preset.teacher, big_ls_alphas=ls_alphas,
+                           teacher_seeds=preset.teacher_seeds)
     return _with_teachers([*teacher_configs(task, preset), *runs])
 
 
 def feature_teacher(preset: Preset) -> HeadConfig:
-    """The feature tier's teacher head (top layer, trained to convergence)."""
-    return preset.features.teacher()
+    """The feature tier's teacher head (top layer, trained to convergence; the run of the first teacher seed)."""
+    return preset.features.teacher(preset.features.teacher_seeds[0])
+
+
+def feature_teachers(preset: Preset) -> list[HeadConfig]:
+    """Every run of the feature tier's teacher head, one per seed of ``preset.features.teacher_seeds``: the rows to
+    mark ``role='teacher'`` (a teacher head is not an ERM student of the top layer)."""
+    return [preset.features.teacher(seed) for seed in preset.features.teacher_seeds]
 
 
 def feature_grid(preset: Preset) -> list[HeadConfig]:
@@ -148,12 +175,13 @@ def feature_grid(preset: Preset) -> list[HeadConfig]:
     layer and seed ERM, LS at each α and KD at each (α, τ) in each of the tier's settings (reverse: the teacher's
     layer as the student, without LS)."""
     tier = preset.features
-    teacher = tier.teacher()
+    teachers = [tier.teacher(seed) for seed in tier.teacher_seeds]
     runs = expand_settings(tier.student, tier.student_layers, tier.seeds, settings=tier.settings,
                            ls_alphas=tier.ls_alphas, kd_alphas=tier.kd_alphas,
-                           standard_teachers=[(teacher, 1.0, tier.kd_temperatures)],
-                           other_temperatures=tier.kd_temperatures, big_student=tier.teacher_layer)
-    return _with_teachers([teacher, *runs])
+                           standard_teachers=[(teacher, 1.0, tier.kd_temperatures) for teacher in teachers],
+                           other_temperatures=tier.kd_temperatures, big_student=tier.teacher_layer,
+                           teacher_seeds=tier.teacher_seeds)
+    return _with_teachers([*teachers, *runs])
 
 
 def preset_comparison(names: tuple[str, ...] = tuple(PRESETS)) -> pd.DataFrame:
@@ -163,19 +191,22 @@ def preset_comparison(names: tuple[str, ...] = tuple(PRESETS)) -> pd.DataFrame:
         p, f = get_preset(name), get_preset(name).features
         rows[name] = {
             "fine-tuned tasks": ", ".join(p.tasks),
-            "teacher ladder": "; ".join(rung_label(c, scale) for c, scale in teacher_ladder("trec", p)),
+            "teacher ladder": "; ".join(rung_label(c, scale) for c, scale in teacher_ladder("trec", p)
+                                        if c.seed == p.teacher_seeds[0]),
+            "teacher runs per rung (seeds)": f"{len(p.teacher_seeds)} ({', '.join(map(str, p.teacher_seeds))})",
             "students (epochs)": f"{', '.join(p.students)} ({p.student_epochs:g})",
             "training examples": "all" if p.train_subset is None else p.train_subset,
             "fine-tuning seeds": len(p.seeds),
             "KD settings (fine-tuning)": ", ".join(p.settings),
             "KD temperatures": ", ".join(f"{t:g}" for t in p.kd_temperatures)
-                               + (f" (and {', '.join(f'{t:g}' for t in p.extreme_temperatures)} from the extreme rungs)"
+                               + (f" (and {', '.join(f'{t:g}' for t in p.extreme_temperatures)} from {_temperature_rungs(p)})"
                                   if p.extreme_temperatures else ""),
             "fine-tuning runs per task": len(main_grid("trec", p)),
             "feature tasks": ", ".join(f.tasks),
             "feature training examples": "all" if f.train_subset is None else f"≤ {f.train_subset}",
             "feature students (layers)": ", ".join(f"L{k}" for k in f.student_layers),
             "feature seeds": len(f.seeds),
+            "feature teacher runs": len(f.teacher_seeds),
             "feature runs per task": len(feature_grid(p)),
             "α grid × τ grid (sweeps)": f"{len(f.sweep_alphas)} × {len(f.sweep_temperatures)}",
             "notes": p.notes,
@@ -183,21 +214,32 @@ def preset_comparison(names: tuple[str, ...] = tuple(PRESETS)) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _temperature_rungs(preset: Preset) -> str:
+    """Which rungs get the extreme temperatures, in words: ``'the first and the last rung'``, ``'the rungs after 3, 6
+    epochs'``."""
+    if preset.temperature_rungs is None:
+        return "the first and the last rung"
+    return f"the rungs after {', '.join(f'{e:g}' for e in preset.temperature_rungs)} epochs"
+
+
 def describe_run(task: str, preset: Preset, grid: list[TrainConfig]) -> str:
     """What a command-line run actually trains: task and sizes, models, epochs, seeds, methods and runs."""
     teachers = [c for c in grid if c in teacher_configs(task, preset)]
+    trainings = len(preset.teacher_seeds)
     students = ", ".join(preset.students)
     subset = "all training examples" if preset.train_subset is None else f"at most {preset.train_subset:,} training examples"
     lines = [f"task {task_name(task)!r} ({subset}; max_length {preset.max_length}), preset {preset.name!r}:",
-             "* teacher ladder (standard KD): " + "; ".join(rung_label(c, scale) for c, scale in teacher_ladder(task, preset))
-             + f" — {len(teachers)} teacher run{'s' if len(teachers) != 1 else ''} from one training of "
-               f"{preset.teacher_epochs:g} epochs",
+             "* teacher ladder (standard KD): " + "; ".join(rung_label(c, scale) for c, scale in teacher_ladder(task, preset)
+                                                           if c.seed == preset.teacher_seeds[0])
+             + f" — {len(teachers)} teacher run{'s' if len(teachers) != 1 else ''} from "
+               f"{'one training' if trainings == 1 else f'{trainings} independent trainings (teacher seeds ' + ', '.join(map(str, preset.teacher_seeds)) + ')'} "
+               f"of {preset.teacher_epochs:g} epochs",
              f"* students: {students}, {preset.student_epochs:g} epochs, seeds {', '.join(map(str, preset.seeds))}",
              f"* methods: ERM (baseline)"
              + (f", LS α ∈ {{{', '.join(f'{a:g}' for a in preset.ls_alphas)}}}" if "ls" in preset.methods else "")
              + (f", KD α ∈ {{{', '.join(f'{a:g}' for a in preset.kd_alphas)}}} τ ∈ "
                 f"{{{', '.join(f'{t:g}' for t in preset.kd_temperatures)}}}"
-                + (f" (τ = {', '.join(f'{t:g}' for t in preset.extreme_temperatures)} from the first and last rung)"
+                + (f" (τ = {', '.join(f'{t:g}' for t in preset.extreme_temperatures)} from {_temperature_rungs(preset)})"
                    if preset.extreme_temperatures else "") + f" ({', '.join(preset.settings)})"
                 if "kd" in preset.methods else ""),
              f"* {len(grid)} runs (finished runs are loaded from the cache)"]

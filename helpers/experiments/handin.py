@@ -37,7 +37,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from helpers.experiments.grid import feature_teacher, teacher_configs
+from helpers.experiments.grid import feature_teachers, teacher_configs
 from helpers.experiments.presets import Preset, preset_identity
 from helpers.experiments.shares import Share
 from helpers.experiments.sweeps import finetune_inheritance_frame, kd_expectations
@@ -211,7 +211,7 @@ def hand_in(records: Sequence, preset: Preset, share: "str | Share | None", out:
     if share is None or share == "":
         return None
     share = Share.parse(share)
-    teachers = [*(c for task in preset.tasks for c in teacher_configs(task, preset)), feature_teacher(preset)]
+    teachers = [*(c for task in preset.tasks for c in teacher_configs(task, preset)), *feature_teachers(preset)]
     folder = Path(out) if out is not None else Path(f"share_{share.index}_of_{share.count}")
     return write_handin(records, folder, teachers=teachers, preset=preset, share=share,
                         command=f"notebook 06, preset {preset.name}, SHARE = {str(share)!r}")

@@ -14,12 +14,15 @@ Presets trade time for fidelity; each preset's ``notes`` says what it trades awa
 * ``classroom`` (default) — TREC fine-tuning on a 1,000-question subset (a ladder of four teachers from one L6 run,
   L1 students, five seeds) plus the feature tier on both tasks with 5 seeds: sized from model FLOPs (about 33 TFLOP
   of model FLOPs for the whole ``make reproduce``; its summary gives the measured times).
-* ``full`` — both tasks fine-tuned (1,000 training examples each), five seeds, the three KD settings fine-tuned; the
-  feature tier with 10 seeds and finer grids (shipped in ``helpers/learning/shipped_results/``).
+* ``full`` — both tasks fine-tuned (2,000 training examples each), three independent teacher runs of every rung and
+  of the self and reverse teachers, ten student seeds, KD at τ = 1 and 4 from the converged rung and the rung nearest
+  the crossover, the three KD settings fine-tuned; the feature tier with 10 seeds, three teacher runs and finer grids
+  (shipped in ``helpers/learning/shipped_results/``).
 
 KD settings (:data:`SETTINGS`): ``standard`` (L6 teacher → small student), ``self`` (small → small; the teacher is
-the ERM model of the student's size, seed 0) and ``reverse`` (small → L6; the teacher is the small ERM model, seed 0).
-ERM of the same student (same seed) is always the baseline.
+the ERM model of the student's size) and ``reverse`` (small → L6; the teacher is the small ERM model). Each teacher has
+one run per seed of ``teacher_seeds`` (default seed 0 only), each with its own KD students: the ladder's L6 run of that
+seed, the small ERM model of that seed. ERM of the same student (same seed) is always the baseline.
 """
 
 from __future__ import annotations
@@ -37,6 +40,13 @@ from helpers.maths.losses import METHODS
 __all__ = ["SETTINGS", "FeatureTier", "Preset", "PRESETS", "get_preset", "preset_identity"]
 
 SETTINGS = ("standard", "self", "reverse")
+
+
+def check_teacher_seeds(seeds: tuple[int, ...]) -> None:
+    """``ValueError`` unless ``seeds`` are distinct integers >= 0, at least one (each is one independent teacher run)."""
+    if not seeds or len(set(seeds)) != len(seeds) or not all(
+            isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds):
+        raise ValueError(f"teacher_seeds must be distinct integers >= 0, at least one, got {seeds!r}")
 
 
 def check_settings(settings: tuple[str, ...]) -> None:
@@ -68,6 +78,7 @@ class FeatureTier:
     student_layers: tuple[int, ...] = (2,)
     student_epochs: int = 3
     seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
+    teacher_seeds: tuple[int, ...] = (0,)
     settings: tuple[str, ...] = SETTINGS
     ls_alphas: tuple[float, ...] = (0.1,)
     kd_alphas: tuple[float, ...] = (0.5,)
@@ -84,10 +95,11 @@ class FeatureTier:
 
     def __post_init__(self) -> None:
         check_settings(self.settings)
+        check_teacher_seeds(self.teacher_seeds)
 
-    def teacher(self) -> HeadConfig:
-        """The teacher head: ERM on the top layer, trained to convergence (seed 0)."""
-        return HeadConfig(layer=self.teacher_layer, hidden=self.hidden, epochs=self.teacher_epochs,
+    def teacher(self, seed: int = 0) -> HeadConfig:
+        """The teacher head: ERM on the top layer, trained to convergence (one run per seed of ``teacher_seeds``)."""
+        return HeadConfig(layer=self.teacher_layer, hidden=self.hidden, epochs=self.teacher_epochs, seed=seed,
                           batch_size=self.batch_size, learning_rate=self.learning_rate)
 
     def student(self, layer: int, seed: int = 0) -> HeadConfig:
@@ -104,11 +116,14 @@ class Preset:
     Fine-tuning: the standard-KD teachers form a **ladder of confidences** (:func:`teacher_ladder`) from one
     teacher run of ``teacher_epochs``: its checkpoints after each of ``teacher_checkpoints`` epochs (same run,
     same schedule: no extra training), the finished run, then the finished run with its logits multiplied by
-    each of ``teacher_scales`` (a sharper or flatter teacher at no training cost). The rungs are listed from
-    the least to the most confident *by construction*; every verdict uses their measured entropies instead.
+    each of ``teacher_scales`` (a sharper or flatter teacher at no training cost). The rungs are listed in the order
+    of their training, which need not be the order of their confidence: every verdict uses their measured entropies.
+    ``teacher_seeds`` gives each rung, and the self and reverse teachers, one independent run per seed (each with its
+    own KD students; ERM and LS students are shared), so that the teacher run can be read as a random effect.
     ``methods`` (ERM always runs: it is every comparison's baseline), ``ls_alphas``, ``kd_alphas``
     (``alpha`` weights the soft part) and ``kd_temperatures`` (KD from every rung) span the grid;
-    ``extreme_temperatures`` add KD from the first and the last rung only; ``settings`` are the KD settings
+    ``extreme_temperatures`` add KD from the rungs after ``temperature_rungs`` epochs (default: the first and the last
+    rung) only; ``settings`` are the KD settings
     (self and reverse KD use ``other_settings_temperatures``, default every temperature of both lists). ``reverse_student`` is the bigger student of
     reverse KD (default: the teacher's size). ``tasks`` are fine-tuned in the notebooks (the CLI fine-tunes
     the ``--task`` it is given).
@@ -137,6 +152,8 @@ class Preset:
     settings: tuple[str, ...] = ("standard",)
     teacher_scales: tuple[float, ...] = ()
     extreme_temperatures: tuple[float, ...] = ()
+    temperature_rungs: tuple[float, ...] | None = None
+    teacher_seeds: tuple[int, ...] = (0,)
     reverse_student: str | None = None
     other_settings_temperatures: tuple[float, ...] | None = None
     teacher_learning_rate: float | None = None
@@ -156,6 +173,12 @@ class Preset:
                              f"{self.teacher_epochs:g}), got {self.teacher_checkpoints!r}")
         if any(not (isinstance(s, (int, float)) and s > 0) or s == 1 for s in self.teacher_scales):
             raise ValueError(f"teacher_scales must be positive numbers other than 1, got {self.teacher_scales!r}")
+        check_teacher_seeds(self.teacher_seeds)
+        rungs = (*self.teacher_checkpoints, self.teacher_epochs)
+        if self.temperature_rungs is not None and (not self.temperature_rungs or
+                                                   any(e not in rungs for e in self.temperature_rungs)):
+            raise ValueError(f"temperature_rungs must name rungs by their epochs, among {list(rungs)}, got "
+                             f"{self.temperature_rungs!r}")
         self.base_config("trec", student=self.students[0], seed=self.seeds[0])  # checks students, seeds and budgets
 
     def base_config(self, task: str, **changes) -> TrainConfig:
@@ -191,27 +214,31 @@ PRESETS: dict[str, Preset] = {
         notes=("fine-tuning: TREC, a 1,000-question training subset; a ladder of four teachers from one L6 run of 6 epochs "
                "(its checkpoints after 1, 2 and 3 epochs, and the finished run); L1 "
                "students trained 3 epochs, 5 seeds: ERM, LS α=0.1, KD α=0.5 at τ = 4 from every teacher and at τ = 1 "
-               "from the least and the most confident; feature tier: both tasks (Rotten Tomatoes capped at 3,000 "
+               "from the first and the last rung; one teacher run per rung; feature tier: both tasks (Rotten Tomatoes capped at 3,000 "
                "training and 600 validation/test texts), 5 seeds, all three KD settings, coarse sweeps"),
     ),
     "full": Preset(
         name="full", teacher="L6", students=("L1",), teacher_epochs=6, teacher_checkpoints=(1, 2, 3),
-        student_epochs=4, train_subset=1000, max_length=64, batch_size=16, learning_rate=1e-3,
-        teacher_learning_rate=2e-4, seeds=(0, 1, 2, 3, 4), kd_temperatures=(4.0,), extreme_temperatures=(1.0,),
+        student_epochs=4, train_subset=2000, max_length=64, batch_size=16, learning_rate=1e-3,
+        teacher_learning_rate=2e-4, seeds=tuple(range(10)), teacher_seeds=(0, 1, 2), kd_temperatures=(4.0,),
+        extreme_temperatures=(1.0,), temperature_rungs=(3, 6),
         tasks=("trec", "rotten_tomatoes"), settings=("standard", "self", "reverse"), reverse_student="L2",
-        other_settings_temperatures=(4.0,),
+        other_settings_temperatures=(1.0, 4.0),
         features=FeatureTier(
-            student_layers=(2,), seeds=tuple(range(10)), sweep_alphas=(0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 1.0),
+            student_layers=(2,), seeds=tuple(range(10)), teacher_seeds=(0, 1, 2),
+            sweep_alphas=(0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 1.0),
             sweep_temperatures=(1.0, 2.0, 3.0, 4.0, 6.0, 8.0), sweep_seeds=(0, 1, 2),
             inheritance_ls_alphas=(0.05, 0.1, 0.2, 0.3, 0.5), inheritance_epochs=(1, 2, 3, 5, 10),
             inheritance_scales=(0.25, 0.5, 0.75, 1.5, 2.0), inheritance_seeds=(0, 1, 2, 3, 4),
         ),
-        notes=("both tasks fine-tuned on 1,000 training examples each (20% of TREC's 4,906, 10% of Rotten Tomatoes' "
-               "10,328: what one session's background compute on 2 cores could finish), the classroom teacher ladder, "
-               "5 seeds, the paper's three KD settings fine-tuned: standard (the L6 ladder → L1, KD α=0.5 at τ = 4 from "
-               "every rung and τ = 1 from the extremes), self (L1 → L1) and reverse (L1 → L2) at τ = 4, ERM and LS "
-               "baselines for each student; feature tier: 10 seeds and fine grids. Its results ship in the kit "
-               "(measured wall time in their provenance)"),
+        notes=("both tasks fine-tuned on 2,000 training examples each (about 41% of TREC's 4,906, 19% of Rotten "
+               "Tomatoes' 10,328), the classroom teacher ladder from three independent L6 runs (teacher seeds 0, 1, 2; "
+               "the self and reverse teachers likewise three runs each), 10 student seeds, the paper's three KD "
+               "settings fine-tuned: standard (the L6 ladder → L1, KD α=0.5 at τ = 4 from every rung and at τ = 1 "
+               "from the finished run and the 3-of-6-epochs rung, the rung nearest the crossover in the earlier "
+               "shipped TREC run), self (L1 → L1) and reverse (L1 → L2) at τ = 1 and 4, ERM and LS baselines for each "
+               "student; KD comparisons read with the teacher run as a random effect; feature tier: 10 seeds, three "
+               "teacher runs and fine grids. Its results ship in the kit (measured wall time in their provenance)"),
     ),
 }
 

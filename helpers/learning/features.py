@@ -380,7 +380,7 @@ class HeadConfig(RunObjective):
         if isinstance(self.teacher, VirtualTeacher):
             return teacher_label(self.teacher.label(), logit_scale=self.teacher_logit_scale)
         return teacher_label(self.teacher.name, objective=self.teacher.objective, epochs=self.teacher.epochs,
-                             logit_scale=self.teacher_logit_scale)
+                             logit_scale=self.teacher_logit_scale, seed=self.teacher.seed)
 
 
 @dataclass

@@ -145,12 +145,13 @@ class TrainConfig(RunObjective):
         return task_fingerprint(self.task)
 
     def teacher_label(self) -> str:
-        """The teacher as written in ``results.csv``: ``'L6 (4 epochs)'``, ``'L6 (1 epoch, logits ×2)'``; '' without one."""
+        """The teacher as written in ``results.csv``: ``'L6 (4 epochs)'``, ``'L6 (1 epoch, logits ×2)'``, a teacher run
+        of another seed than 0 ``'L6 (4 epochs, seed 1)'``; '' without one."""
         if self.teacher is None:
             return ""
         return teacher_label(self.teacher.student, objective=self.teacher.objective, epochs=self.teacher.epochs,
                              schedule_epochs=self.teacher.schedule_epochs,
-                             logit_scale=self.teacher_logit_scale)
+                             logit_scale=self.teacher_logit_scale, seed=self.teacher.seed)
 
     def label(self) -> str:
         """Readable label, e.g. ``'L2 KD α=0.5 τ=1 ← L6 (4 epochs)'`` (see ``helpers.learning.results.run_label``)."""
@@ -200,7 +201,7 @@ class RunRecord:
         teacher spelling its KD students use (``'L6 (2 of 6 epochs)'``), so the rungs of a ladder stay apart."""
         c = self.config
         student = c.student if role != "teacher" else teacher_label(
-            c.student, objective=c.objective, epochs=c.epochs, schedule_epochs=c.schedule_epochs)
+            c.student, objective=c.objective, epochs=c.epochs, schedule_epochs=c.schedule_epochs, seed=c.seed)
         return make_row(tier="finetune", task=task_name(c.task), role=role, student=student, teacher=c.teacher_label(),
                         objective=c.objective, seed=c.seed, metrics=self.metrics, train_seconds=self.timings["train_seconds"])
 

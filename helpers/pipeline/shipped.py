@@ -61,7 +61,7 @@ def _cpu() -> str:
 
 def ship(preset_name: str, out: Path, progress: bool = True) -> Path:
     """Run (or load) the preset's grids and write the shipped files into ``out``; returns ``out``."""
-    from helpers.experiments.grid import feature_grid, main_grid, teacher_configs
+    from helpers.experiments.grid import feature_grid, feature_teachers, main_grid, teacher_configs
     from helpers.experiments.presets import get_preset
     from helpers.experiments.runner import feature_data, run_feature_grid, run_grid
     from helpers.infrastructure.precision import resolve_precision
@@ -80,7 +80,7 @@ def ship(preset_name: str, out: Path, progress: bool = True) -> Path:
         data = feature_data(task, preset, progress=progress)
         grid = feature_grid(preset)
         records = run_feature_grid(grid, data, progress=progress)
-        frames.append((results_frame(records, teachers=(grid[0],)), records))
+        frames.append((results_frame(records, teachers=feature_teachers(preset)), records))
         teachers = teacher_confidence_teachers(tier.teacher(), tier.inheritance_ls_alphas, tier.inheritance_epochs,
                                                tier.inheritance_scales)
         inheritance.append(inheritance_frame(data, tier.student(tier.student_layers[-1]), teachers, tier.inheritance_alpha,

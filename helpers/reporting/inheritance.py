@@ -6,6 +6,10 @@
 * The line comes with its 95% band; the **crossover** — where it meets the ERM students' mean entropy — with Fieller's
   interval (the ERM mean's standard error included; unbounded when the slope's interval contains 0), and
   leave-one-teacher-out slopes beside the slope (``helpers.maths.regression``).
+* With several independent teacher training runs (teacher seeds), each giving a whole ladder, the slope and the
+  crossover are also fitted **per run** and read over runs (a t-interval on runs − 1 degrees of freedom: the teacher
+  run as the unit, as in the verdicts); the claims then rest on that reading, since the checkpoints of one run are not
+  independent points.
 * :func:`inheritance_text` claims "below the student's own entropy" or "slope below 1" only when the interval says so,
   and says when the teachers are not independent (checkpoints or rescalings of one training run).
 
@@ -19,7 +23,7 @@ import math
 import pandas as pd
 
 from helpers.maths.regression import CrossingCI, LineFit, fit_line, leave_one_out_slopes
-from helpers.maths.statistics import check_columns
+from helpers.maths.statistics import MeanCI, check_columns, mean_ci
 
 __all__ = [
     "MIN_TEACHERS_FOR_FIT",
@@ -37,23 +41,41 @@ class InheritanceFit:
 
     ``erm_entropy`` / ``erm_se``: the ERM students' mean entropy and its standard error (the crossover's level);
     ``teachers``: distinct teacher settings; ``training_runs``: distinct training runs behind the points (None when
-    the points do not say); ``leave_one_out``: the slope with each teacher left out.
+    the points do not say); ``leave_one_out``: the slope with each teacher left out; ``run_slopes`` /
+    ``run_crossings``: the slope and crossover over independent training runs (a line per run with at least three
+    distinct teachers; None with fewer than two such runs).
     """
 
     def __init__(self, points: pd.DataFrame, erm_entropy: float, fit: LineFit | None, reason: str = "",
                  erm_se: float = 0.0, teachers: int = 0, training_runs: int | None = None,
-                 leave_one_out: dict | None = None) -> None:
+                 leave_one_out: dict | None = None, run_slopes: MeanCI | None = None,
+                 run_crossings: MeanCI | None = None) -> None:
         self.points, self.erm_entropy, self.fit, self.reason = points, float(erm_entropy), fit, reason
         self.erm_se, self.teachers, self.training_runs = float(erm_se), int(teachers), training_runs
         self.leave_one_out = dict(leave_one_out or {})
+        self.run_slopes, self.run_crossings = run_slopes, run_crossings
         self.x_range = (float(points["teacher_entropy"].min()), float(points["teacher_entropy"].max())) \
             if len(points) else (math.nan, math.nan)
 
     @property
+    def slope_interval(self) -> tuple[float, float] | None:
+        """The slope's 95% interval the claims rest on: over independent runs when there are some, else the fit's."""
+        if self.run_slopes is not None:
+            return self.run_slopes.low, self.run_slopes.high
+        return None if self.fit is None else (self.fit.slope_low, self.fit.slope_high)
+
+    @property
     def crossover_interval(self) -> CrossingCI | None:
-        """The crossover with its Fieller interval (None without a fit)."""
+        """The crossover with its 95% interval (None without a fit): over independent runs when there are some (the
+        mean of the runs' crossovers with its t-interval; unbounded when the slope's interval over runs is not above 0
+        or some run's line does not rise), else the pooled fit's Fieller interval."""
         if self.fit is None:
             return None
+        if self.run_slopes is not None:
+            runs = self.run_crossings
+            if runs is None or not self.run_slopes.low > 0:
+                return CrossingCI(self.fit.crossing(self.erm_entropy), -math.inf, math.inf, False)
+            return CrossingCI(runs.mean, runs.low, runs.high, True)
         return self.fit.crossing_interval(self.erm_entropy, self.erm_se)
 
     @property
@@ -95,12 +117,28 @@ def inheritance_fit(points: pd.DataFrame, erm_entropy: float, x: str = "teacher_
                               erm_se, teachers, training_runs)
     fit = fit_line(frame["teacher_entropy"], frame["student_entropy"])
     loo = leave_one_out_slopes(frame["teacher_entropy"], frame["student_entropy"], groups.tolist())
-    return InheritanceFit(frame, erm_entropy, fit, "", erm_se, teachers, training_runs, loo)
+    slopes, crossings = _per_run(frame, erm_entropy)
+    return InheritanceFit(frame, erm_entropy, fit, "", erm_se, teachers, training_runs, loo, slopes, crossings)
+
+
+def _per_run(frame: pd.DataFrame, erm_entropy: float) -> tuple[MeanCI | None, MeanCI | None]:
+    """Slope and crossover over the independent training runs that hold a line each (at least three distinct
+    teachers): their means with t-intervals over runs; ``(None, None)`` with fewer than two such runs."""
+    if "training_run" not in frame.columns:
+        return None, None
+    lines = [fit_line(part["teacher_entropy"], part["student_entropy"])
+             for _, part in frame.groupby("training_run", sort=False) if part["teacher_entropy"].round(6).nunique() >= 3]
+    if len(lines) < 2:
+        return None, None
+    slopes = mean_ci([line.slope for line in lines])
+    rising = all(line.slope > 0 for line in lines)
+    crossings = mean_ci([line.crossing(erm_entropy) for line in lines]) if rising else None
+    return slopes, crossings
 
 
 def _independence(result: InheritanceFit) -> str:
     points, runs = len(result.points), result.training_runs
-    if runs is None or runs >= points:
+    if runs is None or runs >= points or result.run_slopes is not None:
         return ""
     if runs == 1:
         return (f" The {points} teachers come from **one training run** (its checkpoints or rescalings), so they are not "
@@ -128,24 +166,32 @@ def inheritance_text(result: InheritanceFit, context: str, x_name: str = "teache
                 f"and nothing is claimed about the slope.")
     fit = result.fit
     low, high = result.x_range
-    tightness = "a tight" if abs(fit.r) >= 0.8 else "a moderate" if abs(fit.r) >= 0.5 else "a loose"
+    established = (fit.r_low > 0) if fit.r > 0 else (fit.r_high < 0)  # the r interval excludes 0
+    tightness = ("a tight" if abs(fit.r) >= 0.8 else "a moderate" if abs(fit.r) >= 0.5 else "a loose") \
+        if established else "no established"
     over = f"{fit.n} teachers" if result.teachers == fit.n else f"{fit.n} teacher runs of {result.teachers} teachers"
     text = (f"{context}: over {over} (one point each: the mean over its students' seeds), student entropy "
             f"{'rises' if fit.slope > 0 else 'falls'} with {x_name}: slope {fit.slope:.2f} (95% CI [{fit.slope_low:.2f}, "
             f"{fit.slope_high:.2f}]); r = {fit.r:.2f} (95% CI [{fit.r_low:.2f}, {fit.r_high:.2f}]): {tightness} relation.")
     text += _leave_one_out_text(result)
-    if fit.slope_high < 1:
+    slope_low, slope_high = result.slope_interval
+    if result.run_slopes is not None:
+        runs = result.run_slopes
+        text += (f" Fitted within each of the {runs.n} independent teacher runs (the unit of replication), the slope is "
+                 f"{runs.mean:.2f} (95% CI over runs [{runs.low:.2f}, {runs.high:.2f}]); the claims below rest on it.")
+    if slope_high < 1:
         text += " The whole slope interval lies **below 1**: the student inherits only part of a change in its teacher's entropy."
-    elif fit.slope_low <= 1 <= fit.slope_high:
+    elif slope_low <= 1 <= slope_high:
         text += " Whether the slope is below 1 is not decided: its interval contains 1."
     crossing = result.crossover_interval
-    if not fit.slope_low > 0 or crossing is None or not crossing.bounded:
+    if not slope_low > 0 or crossing is None or not crossing.bounded:
         text += " The slope's interval is not above 0, so no crossover is claimed (its interval would be unbounded)."
     else:
         erm = result.erm_entropy
         where = "inside" if low <= crossing.point <= high else "**outside**"
+        kind = "95% CI over runs" if result.run_crossings is not None else "95% Fieller interval"
         text += (f" The line meets the ERM students' entropy ({erm:.3f}) at a {x_name} of {crossing.point:.3f} "
-                 f"(95% Fieller interval [{crossing.low:.3f}, {crossing.high:.3f}]), {where} the observed range "
+                 f"({kind} [{crossing.low:.3f}, {crossing.high:.3f}]), {where} the observed range "
                  f"[{low:.3f}, {high:.3f}]")
         if where == "inside":
             text += ": the crossover, where KD's direction flips."
@@ -157,14 +203,14 @@ def inheritance_text(result: InheritanceFit, context: str, x_name: str = "teache
             text += (f" The whole interval lies **below** the ERM students' own entropy: a teacher must be clearly more "
                      f"confident than the student would become alone (here below {crossing.point:.3f} nats, not "
                      f"{erm:.3f}) before KD lowers the student's entropy.")
-            if fit.slope_high < 1:
+            if slope_high < 1:
                 text += " With the slope below 1 too: **partial inheritance**."
         elif where == "inside" and crossing.low <= erm <= crossing.high:
             text += (" Whether it lies below the students' own entropy is not decided: the interval contains "
                      f"{erm:.3f}.")
-    if fit.slope_high < 0:
+    if slope_high < 0:
         text += " **The data contradict claim (b) here:** the student's entropy falls as its teacher's rises."
-    elif not fit.slope_low > 0:
+    elif not slope_low > 0:
         text += " Claim (b) is **not confirmed** by these points."
     else:
         text += " That is claim (b): the student inherits its teacher's confidence."

@@ -18,7 +18,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from helpers.maths.regression import LineFit
+from helpers.maths.regression import CrossingCI, LineFit
 from helpers.maths.statistics import NEGLIGIBLE_ENTROPY, check_columns
 from helpers.reporting.plotting import (MIN_FONT_SIZE, METHOD_COLORS, PALETTE, method_color, metric_axis_label, plain_text,
                                         reflected_density, set_title, teacher_style)
@@ -194,7 +194,7 @@ def _error_bars(points: pd.DataFrame) -> tuple[pd.Series, str]:
 def inheritance_plot(points: pd.DataFrame, fit: LineFit | None, erm_entropy: float, erm_ci: float | None = None,
                      ax: Axes | None = None, title: str | None = None, *, alpha: float | None = None,
                      temperature: float | None = None, student: str | None = None, tier: str | None = None,
-                     erm_se: float = 0.0) -> Figure:
+                     erm_se: float = 0.0, crossing: CrossingCI | None = None) -> Figure:
     """Student entropy against teacher entropy: one marker per teacher run, error bars, the fitted line with its 95%
     band, ``y = x`` (perfect inheritance) and the ERM student's entropy as the horizontal line where KD's direction flips.
 
@@ -204,9 +204,11 @@ def inheritance_plot(points: pd.DataFrame, fit: LineFit | None, erm_entropy: flo
     the teacher's own style (:func:`helpers.reporting.plotting.teacher_style`: the same in every panel); else one per
     knob — the converged teacher a black star, LS-trained teachers squares, early-stopped teachers circles, rescaled
     teachers triangles. The fit and its band are drawn only over the observed range of teacher entropies; the
-    **crossover** (where the fit meets the ERM line) is drawn as its 95% Fieller interval (``erm_se``: the ERM mean's
-    standard error), shaded, with its point on the ERM line — only when the slope's interval is above 0 and the point
-    lies inside the observed range (else it is named in the legend). ``title`` (Markdown backticks removed) is followed
+    **crossover** (where the fit meets the ERM line) is drawn as its 95% interval — ``crossing`` when given (e.g.
+    ``helpers.reporting.inheritance.InheritanceFit.crossover_interval``, over independent teacher runs), else the fit's
+    Fieller interval (``erm_se``: the ERM mean's standard error) — shaded, with its point on the ERM line, only when
+    the interval is bounded (the slope's interval above 0) and the point lies inside the observed range (else it is
+    named in the legend). ``title`` (Markdown backticks removed) is followed
     by a line with KD's ``alpha`` and ``temperature``, the ``student`` and the ``tier`` when given
     (:func:`inheritance_title`).
     """
@@ -242,8 +244,9 @@ def inheritance_plot(points: pd.DataFrame, fit: LineFit | None, erm_entropy: flo
     ax.axhline(erm_entropy, color=METHOD_COLORS["erm"], linewidth=1.5, label=f"ERM student ({erm_entropy:.3f} nats)")
     if not paired and erm_ci is not None and not math.isnan(erm_ci):
         ax.axhspan(erm_entropy - erm_ci, erm_entropy + erm_ci, color=METHOD_COLORS["erm"], alpha=0.15, linewidth=0)
-    if fit is not None and fit.slope > 0 and fit.slope_low > 0:  # as inheritance_text: only a slope clearly > 0
+    if crossing is None and fit is not None:
         crossing = fit.crossing_interval(erm_entropy, erm_se)
+    if fit is not None and fit.slope > 0 and crossing.bounded:  # as inheritance_text: only a slope clearly > 0
         cross = crossing.point
         if low_x <= cross <= high_x:  # inside the observed teachers: draw it with its interval
             left, right = max(crossing.low, 0.0), min(crossing.high, top)
