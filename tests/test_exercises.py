@@ -737,3 +737,22 @@ def test_a_new_exercise_is_one_module_and_a_notebook_cell(tmp_path):
     found = json.loads(done.stdout.strip().splitlines()[-1])
     assert found == {"discovered": True, "listed": True, "flat": True, "check": "halved", "right": [3.0, 3.0],
                      "wrong": [0.0, ["halved"]], "solution": True, "autograder": [["doubling_test", 3.0]]}
+
+
+def test_the_readmes_worked_example_of_a_new_exercise_works():
+    """README's "Adding an exercise" module, run as a module: its solution passes, its wrong answers are named, and
+    without its instructor block it still checks."""
+    readme = (Path(exercises.__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+    start = readme.index("A worked example, `helpers/teaching/exercises/max_probability.py`:")
+    source = re.search(r"```python\n(.*?)```", readme[start:], re.DOTALL)[1]
+    for text in (source, strip_instructor(source)):
+        module = types.ModuleType("readme_example")
+        exec(compile(text, "<README example>", "exec"), module.__dict__)  # noqa: S102
+        example = module.EXERCISE
+        if example.instructor is not None:
+            assert checking.verdict(example, example.instructor.solution).passed
+            assert checking.grade(example, example.instructor.solution).passed
+            for wrong, key in example.instructor.wrong.values():
+                assert checking.verdict(example, wrong).mistake == key
+                assert key in checking.grade(example, wrong).mistakes
+    assert checking.verdict(example, lambda probs: probs.max(-1).values).passed and example.instructor is None

@@ -5,5 +5,6 @@
 * ``live_charts`` -- the apps' browser twins (Vega-Lite), over ``vega`` (building blocks), ``live_html`` (the runtime
   and a chart's HTML) and ``widget_state`` (reading an executed notebook's saved widgets).
 * ``explorer`` -- browsing a grid of results.
-* ``exercises`` -- a package: one module per notebook with its checks and worked solutions, over ``checking`` (the machinery).
+* ``exercises`` -- a package: one module per exercise (found by the package; its solution, grading cases and wrong
+  answers in instructor blocks), over ``checking`` (the machinery).
 """
