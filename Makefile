@@ -26,11 +26,16 @@ $(STAMP): requirements.txt pyproject.toml tools/select_torch.py
 assets: $(STAMP)  ## download and verify the pinned data and weights
 	$(PY) -m helpers.infrastructure.assets
 
-test: $(STAMP) assets  ## the whole test suite (notebooks included, smoke preset)
-	$(PY) -m pytest -m "not browser"
+# The suite runs in parallel processes, one per core (pytest-xdist; tests/conftest.py shares the cores out); a
+# group of tests that must share one process stays together (--dist loadgroup). PYTEST_WORKERS=1: one process.
+PYTEST_WORKERS ?= auto
+PYTEST_PARALLEL = $(if $(filter 1,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadgroup)
+
+test: $(STAMP) assets  ## the whole test suite (notebooks included, smoke preset), in parallel processes
+	$(PY) -m pytest -m "not browser" $(PYTEST_PARALLEL)
 
 test-fast: $(STAMP) assets  ## the edit-test loop: everything but notebook execution and the browser
-	$(PY) -m pytest -m "not browser and not notebook and not slow"
+	$(PY) -m pytest -m "not browser and not notebook and not slow" $(PYTEST_PARALLEL)
 
 reproduce: $(STAMP) assets  ## the kit's main job on the classroom preset (or KDLS_PRESET)
 	$(PY) -m helpers.pipeline.reproduce --out $(OUT)

@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from conftest import assert_legible  # noqa: E402
 import seaborn as sns  # noqa: E402
 import torch  # noqa: E402
 from matplotlib.colors import to_rgba  # noqa: E402
@@ -330,19 +331,6 @@ def test_reliability_diagram_writes_each_nonempty_bins_count(close_figures):
 # ----------------------------------------------------------------------------- legibility (reviewer's checklist)
 
 
-def _texts(fig):
-    from matplotlib.text import Text
-
-    fig.canvas.draw()
-    return [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
-
-
-def _assert_legible(fig, minimum=9.0):
-    small = [(t.get_text(), t.get_fontsize()) for t in _texts(fig) if t.get_fontsize() < minimum]
-    assert not small, f"texts below {minimum} pt: {small}"
-    assert not [t.get_text() for t in _texts(fig) if "`" in t.get_text()], "literal Markdown backticks in a figure"
-
-
 def test_plain_text_strips_markdown_from_titles():
     from helpers.reporting.plotting import plain_text, set_title
 
@@ -381,12 +369,12 @@ def test_reliability_diagram_counts_are_horizontal_legible_and_not_clipped(ax_gi
     assert not any(title.overlaps(b) for b in boxes)  # the title sits above the counts
     assert ax.get_title().startswith("L6 (4 epochs): ECE")
     assert "examples per bin" in " ".join(t.get_text() for t in ax.get_legend().get_texts())
-    _assert_legible(fig, minimum=8.0)
+    assert_legible(fig, minimum=8.0)
 
 
 def test_plot_before_after_is_legible():
     z, y = _confident_logits()
-    _assert_legible(plot_before_after(z, y, 2.0))
+    assert_legible(plot_before_after(z, y, 2.0))
 
 
 def test_metric_bars_units_and_title_without_backticks():
@@ -397,13 +385,13 @@ def test_metric_bars_units_and_title_without_backticks():
     assert "fraction" in metric_bars(frame, "accuracy").axes[0].get_ylabel()
     fig = metric_bars(frame, "entropy", title="`random` demo models")
     assert fig.axes[0].get_title() == "random demo models"
-    _assert_legible(fig)
+    assert_legible(fig)
 
 
 def test_theory_and_distribution_plots_are_legible():
     from helpers.maths import theory, toy_training
 
-    _assert_legible(plot_gradient_descent_demo(toy_training.gradient_descent_demo(num_classes=4, alpha=0.2, steps=50)))
+    assert_legible(plot_gradient_descent_demo(toy_training.gradient_descent_demo(num_classes=4, alpha=0.2, steps=50)))
     frame = theory.entropy_vs_teacher_confidence([3.0, 1.0, 0.0], 0.5, 2.0, [0.4, 0.8])
-    _assert_legible(plot_entropy_vs_teacher_confidence(frame, 0.5, 2.0, num_classes=3))
-    _assert_legible(entropy_distribution(_entropies(), num_classes=6))
+    assert_legible(plot_entropy_vs_teacher_confidence(frame, 0.5, 2.0, num_classes=3))
+    assert_legible(entropy_distribution(_entropies(), num_classes=6))
