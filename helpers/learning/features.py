@@ -490,31 +490,32 @@ def _stacked_logits(parameters: list[torch.Tensor], x: torch.Tensor) -> torch.Te
     return out
 
 
-def _objective_groups(configs: list[HeadConfig]) -> list[tuple[Objective, torch.Tensor | None]]:
-    """The stack's heads grouped by objective: ``(objective, positions)``, positions None when it is every head."""
-    groups: dict[Objective, list[int]] = {}
-    for position, config in enumerate(configs):
-        groups.setdefault(config.objective, []).append(position)
-    if len(groups) == 1:
-        return [(next(iter(groups)), None)]
-    return [(objective, torch.tensor(positions)) for objective, positions in groups.items()]
+def _objective_groups(configs: list[HeadConfig]) -> list[tuple[Objective, slice]]:
+    """The stack's runs of consecutive heads with one objective: ``(objective, slice of positions)`` (``train_heads``
+    orders a stack by objective, so each objective is one run)."""
+    runs: list[tuple[Objective, slice]] = []
+    start = 0
+    for position in range(1, len(configs) + 1):
+        if position == len(configs) or configs[position].objective != configs[start].objective:
+            runs.append((configs[start].objective, slice(start, position)))
+            start = position
+    return runs
 
 
-def _stack_loss(groups, logits: torch.Tensor, y: torch.Tensor, soft: dict, rows: torch.Tensor) -> torch.Tensor:
+def _stack_loss(runs, logits: torch.Tensor, y: torch.Tensor, soft: dict, rows: torch.Tensor) -> torch.Tensor:
     """The sum over heads of each head's own mean loss on its rows (``logits`` ``(S, B, K)``, ``rows`` ``(S, B)``).
 
-    One ``Objective.loss`` call per objective: a mean over its ``S_g * B`` rows times ``S_g`` is the sum of its
-    heads' means, so each head's gradient is the one it would get alone.
+    One ``Objective.loss`` call per run of heads with one objective: a mean over its ``S_g * B`` rows times ``S_g``
+    is the sum of its heads' means, so each head's gradient is the one it would get alone.
     """
     total = logits.new_zeros(())
-    for objective, positions in groups:
-        part, targets = (logits, y) if positions is None else (logits[positions], y[positions])
+    for objective, heads in runs:
+        part = logits[heads]
         teacher = None
         if objective.needs_teacher:
-            stacked = soft[objective]
-            picked = rows if positions is None else rows[positions]
-            teacher = stacked[torch.arange(stacked.shape[0]).unsqueeze(1), picked].flatten(0, 1)
-        total = total + objective.loss(part.flatten(0, 1), targets.flatten(), teacher) * part.shape[0]
+            stacked = soft[heads.start]
+            teacher = stacked[torch.arange(stacked.shape[0]).unsqueeze(1), rows[heads]].flatten(0, 1)
+        total = total + objective.loss(part.flatten(0, 1), y[heads].flatten(), teacher) * part.shape[0]
     return total
 
 
@@ -523,21 +524,20 @@ def _fit_stack(parameters: list[torch.Tensor], configs: list[HeadConfig], x: tor
     """The training loop of a stack: ``epochs`` passes, each head over its own shuffled minibatches, AdamW."""
     first = configs[0]
     n = x.shape[0]
-    groups = _objective_groups(configs)
+    runs = _objective_groups(configs)
     with torch.no_grad():
         start_logits = _stacked_logits(parameters, x[:batch])
     for position, config in enumerate(configs):
         teacher = soft[position]
         config.objective.check_batch(start_logits[position], y[:batch], None if teacher is None else teacher[:batch])
-    stacked_soft = {objective: torch.stack([soft[p] for p in (range(len(configs)) if positions is None else positions)])
-                    for objective, positions in groups if objective.needs_teacher}
+    stacked_soft = {heads.start: torch.stack(soft[heads]) for objective, heads in runs if objective.needs_teacher}
     optimizer = torch.optim.AdamW(parameters, lr=first.learning_rate, weight_decay=first.weight_decay)
     generators = [torch.Generator().manual_seed(config.seed) for config in configs]
     for _ in range(first.epochs):
         orders = torch.stack([torch.randperm(n, generator=generator) for generator in generators])
         for start in range(0, n, batch):
             rows = orders[:, start : start + batch]
-            loss = _stack_loss(groups, _stacked_logits(parameters, x[rows]), y[rows], stacked_soft, rows)
+            loss = _stack_loss(runs, _stacked_logits(parameters, x[rows]), y[rows], stacked_soft, rows)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -628,6 +628,7 @@ def train_heads(configs: list[HeadConfig], data: FeatureSet, return_models: bool
     inputs: dict[tuple, dict[str, torch.Tensor]] = {}
     stacks: list[tuple[list[int], _Stack]] = []
     for positions in groups.values():
+        positions = sorted(positions, key=lambda p: dataclasses.astuple(configs[p].objective))  # one run per objective
         first = configs[positions[0]]
         shared = inputs.setdefault((first.layer, first.train_subset), head_inputs(first, data))
         parts = min(len(positions), threads * -(-len(positions) // (threads * MAX_STACK)))  # a multiple of threads
