@@ -8,11 +8,16 @@ writes an nbgrader course folder::
     build/assignment/source/<notebook>/<notebook>.ipynb     one assignment per kit notebook with exercises
 
 In each notebook, every exercise's function gets its worked solution from :data:`helpers.teaching.exercises.SOLUTIONS`
-(the function's own ``def`` line kept, the solution's body between ``### BEGIN SOLUTION`` / ``### END SOLUTION``;
-``nbgrader generate_assignment`` turns it back into a blank for the students), and an autograder test cell
-(read-only, ``grade: true``, ``points`` from :data:`POINTS`) right after the notebook's own check cell asserts that
-the kit's check passes. Which exercises, which functions and which check arguments come from the kit's notebooks
-(:func:`helpers.pipeline.grade.exercises`): nothing is retyped. Then, in that folder::
+(the function's own ``def`` line kept, the solution's body between ``### BEGIN SOLUTION`` / ``### END SOLUTION``).
+``nbgrader generate_assignment`` turns it back into the kit's own blank, ``...  # your code here`` (the course's
+``nbgrader_config.py`` sets this stub instead of nbgrader's ``raise NotImplementedError()``): an unfinished
+exercise returns None, its check says "not implemented yet" and "Run all" goes on to the last cell, as in the kit's
+notebooks. Right after the notebook's own check cell comes an autograder test cell (read-only, ``grade: true``,
+``points``: the exercise's points, :func:`helpers.pipeline.submissions.max_points`) whose body is a hidden test:
+students see only its comment; ``nbgrader autograde`` restores it and it outputs the points the function earns on
+the exercise's grading cases (:func:`autograde_points`), which nbgrader records as partial credit. Which exercises,
+which functions and which check arguments come from the kit's notebooks
+(:func:`helpers.pipeline.submissions.exercises`): nothing is retyped. Then, in that folder::
 
     nbgrader generate_assignment 01_softmax_temperature_entropy    # release/…: what students get
     # collect the students' notebooks into submitted/<student>/01_softmax_temperature_entropy/
@@ -29,36 +34,27 @@ import re
 import textwrap
 from pathlib import Path
 
-__all__ = ["POINTS", "DEFAULT_POINTS", "points", "solution_body", "with_solution", "source_notebook",
+from helpers.pipeline.gradebook import number
+from helpers.pipeline.submissions import exercises, max_points
+
+__all__ = ["BEGIN", "END", "STUB", "solution_body", "with_solution", "autograde_points", "source_notebook",
            "write_assignment", "main"]
 
-#: points per exercise in the autograder (an exercise not listed here is worth DEFAULT_POINTS)
-POINTS: dict[str, int] = {
-    "softmax_with_temperature": 1,
-    "entropy": 1,
-    "label_smoothing_loss": 2,
-    "distillation_loss": 3,
-    "expected_calibration_error": 2,
-    "temperature_scaling": 2,
-    "kd_training_step": 3,
-    "paired_interval": 2,
-    "kd_direction_prediction": 2,
-}
-DEFAULT_POINTS = 1
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+#: what nbgrader leaves where a solution was: the kit's own blank (a function that returns None)
+STUB = "...  # your code here"
 
-CONFIG = '''\
+CONFIG = f'''\
 # nbgrader configuration of the course folder written by `python -m helpers.pipeline.assignment` (make assignment).
 c = get_config()  # noqa: F821
 c.CourseDirectory.root = "."
-c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\\nraise NotImplementedError()"}
+# the student version keeps the kit's blank: an unfinished exercise returns None, its check says "not implemented
+# yet", and "Run all" reaches the last cell (nbgrader's default stub raises NotImplementedError and stops it)
+c.ClearSolutions.code_stub = {{"python": {STUB!r}}}
 # notebooks 04 and 06 train small models: give each cell time (the smoke preset: KDLS_PRESET=smoke)
 c.ExecutePreprocessor.timeout = 1200
 '''
-
-
-def points(exercise: str) -> int:
-    return POINTS.get(exercise, DEFAULT_POINTS)
 
 
 def solution_body(exercise: str) -> tuple[list[str], str]:
@@ -83,7 +79,8 @@ def _def_line(source: str, function: str) -> re.Match[str]:
 
 def with_solution(cell_source: str, exercise: str, function: str, markers: bool = True) -> str:
     """The exercise cell with ``function``'s blank body replaced by the worked solution's body (between nbgrader's
-    solution markers if ``markers``); what precedes the ``def`` line (imports) is kept."""
+    solution markers if ``markers``); what precedes the ``def`` line (imports) is kept. A blank whose comment says
+    more than :data:`STUB` keeps that comment above the markers (the student version shows it above the stub)."""
     match = _def_line(cell_source, function)
     parameters = [p.strip().split("=")[0].strip() for p in match["parameters"].split(",") if p.strip()]
     names, body = solution_body(exercise)
@@ -91,23 +88,48 @@ def with_solution(cell_source: str, exercise: str, function: str, markers: bool 
         raise ValueError(f"{exercise}: the notebook's {function}({', '.join(parameters)}) and the solution's "
                          f"({', '.join(names)}) name their parameters differently")
     if markers:
-        body = f"    {BEGIN}\n{body}\n    {END}"
+        blank = cell_source[match.end():].strip().splitlines()[:1]
+        hint = ""
+        comment = blank[0].split("#", 1)[1].strip() if blank and "#" in blank[0] else ""
+        comment = re.sub(r"^your code here\W*", "", comment)
+        if comment:
+            hint = f"    # {comment}\n"
+        body = f"{hint}    {BEGIN}\n{body}\n    {END}"
     return cell_source[:match.end()] + "\n" + body + "\n"
 
 
+def autograde_points(exercise: str, function, *arguments) -> float:
+    """The points ``function`` earns on exercise ``exercise``'s grading cases: the value an nbgrader test cell
+    outputs for partial credit. Nothing is written to stderr while grading (nbgrader scores a cell that writes to
+    stderr 0)."""
+    import contextlib
+    import io
+    import warnings
+
+    from helpers.pipeline.submissions import grade_function
+
+    with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
+        warnings.simplefilter("ignore")
+        graded = grade_function(exercise, function, *arguments)
+    return round(min(graded["points"], graded["max_points"]), 6)
+
+
 def _test_cell_source(exercise) -> str:
-    arguments = ", ".join([exercise.function, *exercise.arguments])
-    return (f"# Autograder test (nbgrader, {points(exercise.name)} point(s)): the kit's check of this exercise\n"
-            f"from helpers.teaching.exercises import check_{exercise.name}\n\n"
-            f"assert check_{exercise.name}({arguments}), "
-            f"\"{exercise.name}: the check did not pass (what it found is printed above)\"\n")
+    arguments = ", ".join([repr(exercise.name), exercise.function, *exercise.arguments])
+    worth = max_points(exercise.name)
+    return (f"# Autograder test (nbgrader, {number(worth)} point{'' if worth == 1 else 's'}): after hand-in, "
+            f"`{exercise.function}` is graded\n# on cases you do not see; the check above tests it on cases you do.\n"
+            f"{HIDDEN_BEGIN}\n"
+            "from helpers.pipeline.assignment import autograde_points\n\n"
+            f"autograde_points({arguments})\n"
+            f"{HIDDEN_END}\n")
 
 
-def _nbgrader(grade_id: str, solution: bool, grade: bool, points_: int | None = None) -> dict:
+def _nbgrader(grade_id: str, solution: bool, grade: bool, points: float | None = None) -> dict:
     meta = {"grade": grade, "grade_id": grade_id, "locked": not solution, "schema_version": 3, "solution": solution,
             "task": False}
-    if points_ is not None:
-        meta["points"] = points_
+    if points is not None:
+        meta["points"] = points
     return meta
 
 
@@ -129,7 +151,7 @@ def source_notebook(path: Path, exercises_of_notebook: list):
                       and f"check_{exercise.name}(" in cells[i].source), index)
         test = nbformat.v4.new_code_cell(_test_cell_source(exercise))
         test.metadata["nbgrader"] = _nbgrader(f"{exercise.name}_test", solution=False, grade=True,
-                                              points_=points(exercise.name))
+                                              points=max_points(exercise.name))
         if notebook.nbformat_minor < 5:  # cell ids came with nbformat 4.5
             test.pop("id", None)
         cells.insert(check + 1, test)
@@ -140,7 +162,6 @@ def write_assignment(out: Path, notebooks: list[str] | None = None) -> list[Path
     """Write the nbgrader course folder into ``out`` (see the module's docstring); the notebooks written."""
     import nbformat
 
-    from helpers.pipeline.grade import exercises
     from helpers.pipeline.notebooks import NOTEBOOK_DIR
 
     out = Path(out)
@@ -177,13 +198,10 @@ def main(argv: list[str] | None = None) -> int:
         written = write_assignment(args.out, args.notebook)
     except ValueError as error:
         parser.error(str(error))
-    total = 0
     for path in written:
         print(f"wrote {path}")
-    from helpers.pipeline.grade import exercises
-
-    total = sum(points(e.name) for e in exercises() if e.notebook in {p.stem for p in written})
-    print(f"{len(written)} assignment(s), {total} points in all. Next, in {args.out}: "
+    total = sum(max_points(e.name) for e in exercises() if e.notebook in {p.stem for p in written})
+    print(f"{len(written)} assignment(s), {number(total)} points in all. Next, in {args.out}: "
           "nbgrader generate_assignment NAME, then nbgrader autograde NAME (README: Running a course three ways)")
     return 0
 
