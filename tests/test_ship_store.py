@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 
@@ -70,3 +72,52 @@ def test_a_stored_teacher_is_seeded_into_the_run_cache_byte_for_byte(private_cac
     assert ship_store.stored_keys(folder)["teachers"] == {config.key()}
     with pytest.raises(FileNotFoundError):
         ship_store.save_teacher(folder, config.replace(seed=9))
+
+
+@pytest.mark.slow
+def test_an_interrupted_regeneration_continues_on_another_machine_from_the_shipped_folder(tmp_path, monkeypatch):
+    """The smoke preset's shipping is interrupted after two student runs; a second process with an empty run cache
+    (another machine, the committed folder) trains only what is missing; a third trains nothing and writes the same
+    results."""
+    import pandas as pd
+    import helpers.experiments.runner  # noqa: F401 - imported first, so that it keeps the real `run` for the teachers
+    from helpers.learning import finetune
+    from helpers.pipeline import shipped
+
+    import dataclasses
+    from helpers.experiments import presets
+
+    smoke = presets.PRESETS["smoke"]  # the fine-tuned tier only: the feature tier is not stored (cheap to recompute)
+    monkeypatch.setitem(presets.PRESETS, "smoke", dataclasses.replace(
+        smoke, features=dataclasses.replace(smoke.features, tasks=())))
+    out = tmp_path / "shipped"
+    real_run, calls = finetune.run, []
+
+    def interrupted(config, progress=True, refresh=False):
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        calls.append(config)
+        return real_run(config, progress=progress, refresh=refresh)
+
+    monkeypatch.setenv(cache.COMPUTED_ENV, str(tmp_path / "machine-1"))
+    monkeypatch.setattr(finetune, "run", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        shipped.ship("smoke", out, progress=False)
+    stored = ship_store.stored_keys(out)
+    assert len(stored["students"]) == 2, (stored, len(calls))
+    monkeypatch.setattr(finetune, "run", real_run)
+    monkeypatch.setenv(cache.COMPUTED_ENV, str(tmp_path / "machine-2"))
+    shipped.ship("smoke", out, progress=False)
+    first = json.loads((out / "provenance.json").read_text())["parts"]
+    finetune_parts = [p for p in first if p["part"].startswith("finetune")]
+    assert finetune_parts and finetune_parts[0]["teachers_from_store"] > 0
+    results = pd.read_csv(out / "results.csv")
+    assert sum(p["runs"] for p in finetune_parts) == (results["tier"] == "finetune").sum()
+    monkeypatch.setenv(cache.COMPUTED_ENV, str(tmp_path / "machine-3"))
+    monkeypatch.setattr(finetune, "train", lambda *a, **k: pytest.fail("a stored run was trained again"))
+    shipped.ship("smoke", out, progress=False)
+    again = pd.read_csv(out / "results.csv")
+    columns = [c for c in results.columns if c != "train_seconds"]
+    pd.testing.assert_frame_equal(again[columns], results[columns])
+    parts = json.loads((out / "provenance.json").read_text())["parts"]
+    assert [p["runs_trained_here"] for p in parts if p["part"].startswith("finetune")][-1] == 0

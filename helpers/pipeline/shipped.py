@@ -10,7 +10,11 @@ fine-tuning grid on every task, its frozen-feature grid and its inheritance expe
                                             the pre-declared predictions (helpers.experiments.sweeps.kd_expectations)
     helpers/learning/shipped_results/<preset>/predictions.npz   per run: test-set probabilities (float16, ``p<run_id>``),
                                             per task: test labels (``labels_<task>``)
-    helpers/learning/shipped_results/<preset>/provenance.json   commit, date, CPU, precision, wall time, the command
+    helpers/learning/shipped_results/<preset>/provenance.json   commit, the command, and each part (a task's fine-tuned
+                                            grid, the feature tier) with the machine, precision, date and seconds
+    helpers/learning/shipped_results/<preset>/runs/             every finished fine-tuned run, written as it completes
+                                            (helpers.pipeline.ship_store; in the repository, not the wheel): an
+                                            interrupted regeneration continues from the committed folder
 
 No model weights: the predictions are all the plots need (entropies, reliability diagrams).
 ``load_shipped()`` (:mod:`helpers.learning.shipped`, where the files live) reads them back; the notebooks show
@@ -37,6 +41,7 @@ from helpers.infrastructure.assets import REPO_ROOT
 from helpers.learning.cache import atomic_write_bytes
 from helpers.learning.results import results_frame, write_results
 from helpers.learning.shipped import SHIPPED_DIR
+from helpers.pipeline import ship_store
 
 __all__ = ["ship", "main"]
 
@@ -59,24 +64,79 @@ def _cpu() -> str:
     return platform.processor() or platform.machine()
 
 
-def ship(preset_name: str, out: Path, progress: bool = True) -> Path:
-    """Run (or load) the preset's grids and write the shipped files into ``out``; returns ``out``."""
-    from helpers.experiments.grid import feature_grid, feature_teachers, main_grid, teacher_configs
-    from helpers.experiments.presets import get_preset
-    from helpers.experiments.runner import feature_data, run_feature_grid, run_grid
+def _finetune_records(task: str, preset, out: Path, progress: bool) -> tuple[list, dict]:
+    """The fine-tuned grid of ``task``, resumable through the store in ``out`` (:mod:`helpers.pipeline.ship_store`):
+    stored teachers are copied into the run cache, stored students are read back, and every run trained here is
+    written into the store the moment it finishes. Returns the records in grid order and this part's provenance."""
+    from helpers.experiments.grid import main_grid, teacher_configs
+    from helpers.experiments.runner import run_grid
+    from helpers.infrastructure.progress import progress as progress_bar
+    from helpers.learning.finetune import cached_run, run
+
+    started = time.perf_counter()
+    grid = main_grid(task, preset)
+    teachers = list(dict.fromkeys([*teacher_configs(task, preset),
+                                   *(c.teacher for c in grid if getattr(c, "teacher", None) is not None)]))
+    copied = ship_store.seed_teachers(out, teachers)
+    missing = [config for config in teachers if cached_run(config) is None]
+    by_config = dict(zip(teachers, run_grid(teachers, progress=progress)))
+    for config in teachers:
+        ship_store.save_teacher(out, config)
+    records, trained = [], len(missing)
+    for config in progress_bar(grid, desc=f"{task}: fine-tuned runs", disable=not progress):
+        if config in by_config:
+            records.append(by_config[config])
+            continue
+        stored = ship_store.load_student(out, config)
+        if stored is None:
+            stored = run(config, progress=False)
+            ship_store.save_student(out, stored)
+            trained += 1
+        records.append(stored)
+    part = {"part": f"finetune {task}", **_machine(), "runs": len(grid), "runs_trained_here": trained,
+            "teachers_from_store": copied, "seconds": round(time.perf_counter() - started, 1)}
+    return records, part
+
+
+def _machine() -> dict:
     from helpers.infrastructure.precision import resolve_precision
+
+    return {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "cpu": _cpu(),
+            "threads": torch.get_num_threads(), "precision": resolve_precision(), "torch": torch.__version__}
+
+
+def _earlier_parts(out: Path) -> list[dict]:
+    """The parts recorded by earlier (interrupted or resumed) runs into ``out``'s provenance."""
+    try:
+        return list(json.loads((out / "provenance.json").read_text(encoding="utf-8")).get("parts", []))
+    except (OSError, ValueError):
+        return []
+
+
+def ship(preset_name: str, out: Path, progress: bool = True) -> Path:
+    """Run (or load) the preset's grids and write the shipped files into ``out``; returns ``out``.
+
+    Resumable: each finished fine-tuned run is written into ``out/runs/`` as it completes, so an interrupted
+    regeneration continues (on this machine or another, from the committed folder) where it stopped. The provenance
+    lists every part with the machine and time that computed it, earlier runs' parts included."""
+    from helpers.experiments.grid import feature_grid, feature_teachers, teacher_configs
+    from helpers.experiments.presets import get_preset
+    from helpers.experiments.runner import feature_data, run_feature_grid
     from helpers.experiments.sweeps import inheritance_frame, kd_expectations, teacher_confidence_teachers
 
     preset = get_preset(preset_name)
+    out = Path(out)
+    parts = _earlier_parts(out)
     started = time.perf_counter()
     frames, probabilities, labels = [], {}, {}
     for task in preset.tasks:
-        grid = main_grid(task, preset)
-        records = run_grid(grid, progress=progress)
+        records, part = _finetune_records(task, preset, out, progress)
+        parts.append(part)
         frames.append((results_frame(records, teachers=teacher_configs(task, preset)), records))
     tier = preset.features
     inheritance = []
     for task in tier.tasks:
+        part_started = time.perf_counter()
         data = feature_data(task, preset, progress=progress)
         grid = feature_grid(preset)
         records = run_feature_grid(grid, data, progress=progress)
@@ -85,6 +145,8 @@ def ship(preset_name: str, out: Path, progress: bool = True) -> Path:
                                                tier.inheritance_scales)
         inheritance.append(inheritance_frame(data, tier.student(tier.student_layers[-1]), teachers, tier.inheritance_alpha,
                                              tier.inheritance_temperature, tier.inheritance_seeds, progress=progress))
+        parts.append({"part": f"features {task}", **_machine(), "runs": len(grid),
+                      "seconds": round(time.perf_counter() - part_started, 1)})
     rows = []
     for frame, records in frames:
         for row, record in zip(frame.to_dict("records"), records):
@@ -92,10 +154,9 @@ def ship(preset_name: str, out: Path, progress: bool = True) -> Path:
             rows.append({**row, "run_id": run_id})
             probabilities[f"p{run_id}"] = torch.softmax(record.logits["test"].float(), dim=-1).numpy().astype(np.float16)
             labels[f"labels_{row['task']}"] = record.labels["test"].numpy().astype(np.int16)
-    out = Path(out)
     write_results(pd.DataFrame(rows), out / "results.csv")
     buffer = io.StringIO()
-    pd.concat(inheritance, ignore_index=True).to_csv(buffer, index=False)
+    (pd.concat(inheritance, ignore_index=True) if inheritance else pd.DataFrame()).to_csv(buffer, index=False)
     atomic_write_bytes(out / "inheritance.csv", buffer.getvalue().encode())
     buffer = io.StringIO()
     pd.concat([kd_expectations(records) for _, records in frames], ignore_index=True).to_csv(buffer, index=False)
@@ -104,12 +165,14 @@ def ship(preset_name: str, out: Path, progress: bool = True) -> Path:
     np.savez_compressed(arrays, **probabilities, **labels)
     atomic_write_bytes(out / "predictions.npz", arrays.getvalue())
     provenance = {
-        "preset": preset.name, "notes": preset.notes, "commit": _commit(),
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "cpu": _cpu(),
-        "threads": torch.get_num_threads(), "precision": resolve_precision(), "torch": torch.__version__,
-        "wall_seconds": round(time.perf_counter() - started, 1),
+        "preset": preset.name, "notes": preset.notes, "commit": _commit(), **_machine(),
+        "wall_seconds": round(sum(part.get("seconds", 0.0) for part in parts), 1),
+        "last_run_seconds": round(time.perf_counter() - started, 1),
         "command": f"python -m helpers.pipeline.shipped --preset {preset.name}",
-        "note": "wall time counts only the work not already in the run cache when this command ran",
+        "parts": parts,
+        "note": ("wall_seconds sums the parts, each timed where it ran (a part resumed from the store counts only "
+                 "the work done in that run); runs/ holds every finished fine-tuned run, so an interrupted "
+                 "regeneration continues from the committed folder"),
     }
     atomic_write_bytes(out / "provenance.json", json.dumps(provenance, indent=1).encode())
     return out
