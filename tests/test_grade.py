@@ -25,7 +25,7 @@ from types import SimpleNamespace
 import nbformat
 import pytest
 
-from helpers.pipeline import submissions
+from helpers.pipeline import grade, submissions
 from helpers.pipeline.assignment import solution_body
 from helpers.pipeline.grade import (
     COLUMNS, Row, exercises, feedback_markdown, grade_function, identify, max_points, namespace_report, summary,
@@ -520,15 +520,25 @@ def test_grading_a_crafted_class(tmp_path):
     assert "2 of 2 exercises pass every grading case" in (feedback / "alice.md").read_text()
 
 
-def test_a_student_who_hands_in_twice_is_refused(tmp_path):
+@pytest.mark.parametrize("problem", ["twice", "absent", "due", "roster", "jobs"])
+def test_bad_input_is_refused_in_one_line_before_grading(tmp_path, capsys, problem):
     for name in ("ann_01", "ann_v2"):
         nbformat.write(_small_notebook(S01, {"entropy": None}), tmp_path / f"{name}.ipynb")
-    (tmp_path / "roster.csv").write_text("id\nann\n", encoding="utf-8")
-    command = [sys.executable, "-m", "helpers.pipeline.grade", str(tmp_path), "--roster", str(tmp_path / "roster.csv"),
-               "--out", str(tmp_path / "grades.csv")]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 2 and not (tmp_path / "grades.csv").exists()
-    assert f"handed in twice, keep one file each: ann ({S01}): ann_01.ipynb, ann_v2.ipynb" in result.stderr
+    (tmp_path / "roster.csv").write_text("id\nann\n" if problem != "roster" else "name\nAnn\n", encoding="utf-8")
+    files = [str(tmp_path / "ann_01.ipynb"), str(tmp_path / ("ann_v2.ipynb" if problem == "twice" else "bob.ipynb"))]
+    if problem != "absent":
+        files = files[:1] + files[1:] * (problem == "twice")
+    options = {"due": ["--due", "friday"], "jobs": ["--jobs", "0"]}.get(problem, [])
+    with pytest.raises(SystemExit) as stop:
+        grade.main([*files, "--roster", str(tmp_path / "roster.csv"), "--out", str(tmp_path / "grades.csv"), *options])
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert stop.value.code == 2 and not (tmp_path / "grades.csv").exists()
+    assert error.endswith({
+        "twice": f"handed in twice, keep one file each: ann ({S01}): ann_01.ipynb, ann_v2.ipynb",
+        "absent": f"no such file or folder: {tmp_path / 'bob.ipynb'}",
+        "due": "--due 'friday': not an ISO date or date-time (e.g. 2025-03-14 or 2025-03-14T17:00)",
+        "roster": "its columns: name",
+        "jobs": "--jobs 0: give 1 or more"}[problem]), error
 
 
 @pytest.mark.slow

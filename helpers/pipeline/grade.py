@@ -251,6 +251,9 @@ def main(argv: list[str] | None = None) -> int:
         if len(matches) != 1:
             parser.error(f"--notebook {notebook!r}: choose one of {', '.join(known)}")
         notebook = matches[0]
+    absent = [str(path) for path in args.submissions if not path.exists()]
+    if absent:
+        parser.error(f"no such file or folder: {', '.join(absent)}")
     submissions: list[Path] = []
     for path in args.submissions:
         submissions.extend(sorted(path.glob("*.ipynb")) if path.is_dir() else [path])
