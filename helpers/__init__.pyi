@@ -80,6 +80,12 @@ from .experiments.grid import (
     feature_teacher as feature_teacher, feature_teachers as feature_teachers, feature_grid as feature_grid,
 )
 from .experiments.runner import run_grid as run_grid, feature_data as feature_data, run_feature_grid as run_feature_grid
+from .experiments.shares import share_preset as share_preset
+from .experiments.handin import hand_in as hand_in
+from .experiments.pooled import (
+    load_class as load_class, class_summary as class_summary, class_beside as class_beside,
+    class_comparison as class_comparison, class_inheritance as class_inheritance,
+)
 from .experiments.sweeps import (
     alpha_temperature_configs as alpha_temperature_configs, run_sweep as run_sweep, sweep_summary as sweep_summary,
     sweep_table as sweep_table, teacher_confidence_teachers as teacher_confidence_teachers,

@@ -321,3 +321,7 @@ def test_two_cli_processes_into_one_folder_keep_both_seeds(tmp_path):
     students = frame[frame["role"] == "student"]
     assert set(students["seed"]) == {0, 1}
     assert (students["seed"] == 0).sum() == (students["seed"] == 1).sum()
+    from helpers.experiments.handin import read_handin
+
+    handin = read_handin(out)  # the hand-in beside it holds both commands' runs too
+    assert handin.seeds == [0, 1] and len(handin.runs) == len(frame) and len(handin.commands) == 2

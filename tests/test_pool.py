@@ -25,6 +25,7 @@ from helpers.learning.features import run_head, toy_feature_set
 from helpers.learning.finetune import RunRecord
 from helpers.learning.results import IDENTITY_COLUMNS, RESULT_COLUMNS, read_results, results_frame, write_results
 from helpers.maths.metrics import summarize
+from helpers.reporting.findings import statistics_primer
 from helpers.reporting.verdicts import main_table, verdict_table
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -160,7 +161,7 @@ def test_pooled_expectations_and_inheritance_equal_the_records(simulated_class):
     keys = ["tier", "task", "student", "teacher"]
     pd.testing.assert_frame_equal(_sorted(klass.expectations, keys), _sorted(kd_expectations(records), keys),
                                   check_dtype=False)  # read back from expectations.csv
-    assert {c[3] for c in klass.inheritance_cases()} == {1.0, 4.0}
+    assert {(task, tau) for task, tau, _, _ in klass.inheritance_cases()} == {("trec", 1.0), ("trec", 4.0)}
     for tau in (1.0, 4.0):
         mine = klass.inheritance[klass.inheritance["inheritance_temperature"] == tau]
         theirs = finetune_inheritance_frame(records, temperature=tau)
@@ -303,6 +304,7 @@ def test_the_notebooks_show_the_class_beside_the_students_run(simulated_class, c
     fig, text = class_inheritance(klass, "trec", 4.0)
     assert fig is not None and "class result" in text and "30 seeds" in fig.axes[0].get_title()
     assert klass.caption().startswith("32 hand-ins, 30 seeds, 244 runs, preset `smoke`")
+    assert "there is no interval" in statistics_primer(n=1)  # notebook 06's primer for a share of one seed
 
 
 # ----------------------------------------------------------------------------- a real class of two

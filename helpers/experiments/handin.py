@@ -36,6 +36,7 @@ from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
+from filelock import FileLock
 
 from helpers.experiments.grid import feature_teachers, teacher_configs
 from helpers.experiments.presets import Preset, preset_identity
@@ -190,18 +191,20 @@ def write_handin(records: Sequence, out: Path, *, teachers: Sequence, preset: Pr
     (one line on stderr says so)."""
     path = handin_path(out)
     document = handin_document(records, teachers=teachers, preset=preset, share=share, command=command)
-    if path.exists():
-        try:
-            old = read_handin(path)
-        except HandInError as error:
-            print(f"{path} {error}: replaced by this run's hand-in", file=sys.stderr)
-        else:
-            if old.identity == document["identity"]:
-                document = _merged(json.loads(path.read_text(encoding="utf-8")), document)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(path.parent / f".{path.name}.lock"):  # commands into one folder at once: each adds its runs
+        if path.exists():
+            try:
+                old = read_handin(path)
+            except HandInError as error:
+                print(f"{path} {error}: replaced by this run's hand-in", file=sys.stderr)
             else:
-                print(f"{path} held runs of another code, pins, preset or precision: replaced by this run's hand-in",
-                      file=sys.stderr)
-    cache.atomic_write_bytes(path, (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode())
+                if old.identity == document["identity"]:
+                    document = _merged(json.loads(path.read_text(encoding="utf-8")), document)
+                else:
+                    print(f"{path} held runs of another code, pins, preset or precision: replaced by this run's "
+                          f"hand-in", file=sys.stderr)
+        cache.atomic_write_bytes(path, (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode())
     return path
 
 

@@ -11,6 +11,7 @@ are not part of a class result.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,13 +63,13 @@ class ClassResult:
                 f"{len(self.results)} runs, preset `{identity.get('preset', {}).get('name', '?')}` in "
                 f"{identity.get('precision', '?')} (code {str(identity.get('code', '?'))[:8]})")
 
-    def inheritance_cases(self) -> list[tuple[str, str, float, float]]:
-        """``(task, student, α, τ)`` of each fine-tuned inheritance curve the class has."""
+    def inheritance_cases(self) -> list[tuple[str, float, str, float]]:
+        """``(task, τ, student, α)`` of each fine-tuned inheritance curve the class has: ``class_inheritance(klass, *case)``."""
         if self.inheritance.empty:
             return []
         columns = ["task", "student", "inheritance_alpha", "inheritance_temperature"]
         kd = self.inheritance[self.inheritance["method"] == "kd"]
-        return [(str(t), str(s), float(a), float(tau)) for t, s, a, tau in kd[columns].drop_duplicates().itertuples(index=False)]
+        return [(str(t), float(tau), str(s), float(a)) for t, s, a, tau in kd[columns].drop_duplicates().itertuples(index=False)]
 
     def students(self, tier: str) -> pd.DataFrame:
         """The student rows of one tier, in the ``results.csv`` schema."""
@@ -127,9 +128,9 @@ def write_class(folder: Path, results: pd.DataFrame, expectations: pd.DataFrame,
         set_title(fig.axes[0], f"class ({len(klass.seeds)} seeds), {tier_name(tier)}: paired differences")
         written.append(_save(fig, figures / f"differences_{tier}.png"))
     cases = klass.inheritance_cases()
-    several = len(cases) > len({(task, tau) for task, _, _, tau in cases})  # students or α besides task and τ
-    for task, student, alpha, tau in cases:
-        fig, text = class_inheritance(klass, task, tau, student=student, alpha=alpha)
+    several = len(cases) > len({(task, tau) for task, tau, _, _ in cases})  # students or α besides task and τ
+    for task, tau, student, alpha in cases:
+        fig, text = class_inheritance(klass, task, tau, student, alpha)
         sections += [text, ""]
         name = f"inheritance_{task}_{student}_alpha{alpha:g}_tau{tau:g}" if several else f"inheritance_{task}_tau{tau:g}"
         written.append(_save(fig, figures / f"{name}.png"))
@@ -199,12 +200,13 @@ def class_summary(klass: ClassResult, tier: str = "finetune") -> tuple[pd.DataFr
 
 
 def class_beside(verdicts: pd.DataFrame, klass: ClassResult, tier: str = "finetune", label: str = "your run") -> Figure:
-    """Two forest plots, one above the other: ``verdicts`` (the student's own run, titled ``label``) and the class's
-    paired differences of ``tier``."""
+    """Two forest plots on one x scale, one above the other: ``verdicts`` (the student's own run, titled ``label``) and
+    the class's paired differences of ``tier``."""
     _, class_verdicts, _ = class_summary(klass, tier)
     mine = verdicts[verdicts["tier"] == tier] if "tier" in verdicts.columns else verdicts
     heights = [max(len(mine), 1), max(len(class_verdicts), 1)]
-    fig, axes = plt.subplots(2, 1, figsize=(8.0, 0.45 * sum(heights) + 3.0), gridspec_kw={"height_ratios": heights})
+    fig, axes = plt.subplots(2, 1, figsize=(9.0, 0.45 * sum(heights) + 3.0), sharex=True,  # one scale: comparable
+                             gridspec_kw={"height_ratios": heights})
     for ax, frame, title in ((axes[0], mine, f"{label}: {tier_name(tier)}"),
                              (axes[1], class_verdicts, f"class ({len(klass.seeds)} seeds): {tier_name(tier)}")):
         if frame.empty:
@@ -236,19 +238,20 @@ def class_inheritance(klass: ClassResult, task: str, temperature: float, student
                       alpha: float | None = None) -> tuple[Figure | None, str]:
     """The class's fine-tuned inheritance plot of ``task`` at ``temperature`` (the first student and α unless given)
     and its sentence; ``(None, reason)`` when the class has no standard-KD runs there."""
-    cases = [c for c in klass.inheritance_cases() if c[0] == task and c[3] == float(temperature)
-             and (student is None or c[1] == student) and (alpha is None or c[2] == float(alpha))]
+    cases = [c for c in klass.inheritance_cases() if c[0] == task and c[1] == float(temperature)
+             and (student is None or c[2] == student) and (alpha is None or c[3] == float(alpha))]
     if not cases:
         return None, f"The class has no standard-KD runs of {task} at τ={temperature:g}."
-    _, student, alpha, _ = cases[0]
+    _, _, student, alpha = cases[0]
     frame = klass.inheritance
     frame = frame[(frame["task"] == task) & (frame["student"] == student) & (frame["inheritance_alpha"] == alpha)
                   & (frame["inheritance_temperature"] == float(temperature))]
     points = inheritance_points(frame.drop(columns=["point"]))
     erm = mean_ci(frame[frame["method"] == "erm"]["entropy"])
-    result = inheritance_fit(points, erm.mean)
+    erm_se = erm.sd / math.sqrt(erm.n) if erm.n > 1 else 0.0  # the ERM mean's standard error, as notebook 07 uses it
+    result = inheritance_fit(points, erm.mean, erm_se=erm_se)
     fig = inheritance_plot(points, result.fit, erm.mean, erm.half, alpha=alpha, temperature=temperature, student=student,
-                           tier="finetune", title=f"class ({len(klass.seeds)} seeds), {task}: KD students of "
-                                                  f"{len(points)} teachers")
+                           tier="finetune", erm_se=erm_se,
+                           title=f"class ({len(klass.seeds)} seeds), {task}: KD students of {len(points)} teachers")
     return fig, inheritance_text(result, f"class result, fine-tuned tier, {task}, {student} students, KD α={alpha:g} "
                                          f"τ={temperature:g}")

@@ -89,8 +89,10 @@ def statistics_primer(n: int = 5, level: float = 0.95) -> str:
             f"ERM student, so we look at the per-seed differences d₁ … dₙ: the seed-to-seed noise they share cancels. "
             f"**The interval** is mean(d) ± t · sd(d) / √n, with t the {level:.1%}-two-sided critical value of Student's t "
             f"with n − 1 degrees of freedom ({rows}). With n = 3 the multiplier is more than twice the normal 1.96: three "
-            f"seeds buy a wide interval. With n = {n}: t = {t_quantile(0.5 + level / 2, n - 1):.3f}.\n\n"
-            f"**Teacher runs.** Students of one teacher run are not independent evidence about the *teacher*: that "
+            f"seeds buy a wide interval. "
+            + (f"With n = {n}: t = {t_quantile(0.5 + level / 2, n - 1):.3f}.\n\n" if n >= 2 else
+               f"With n = {n} there is no interval (n − 1 = 0 degrees of freedom): a pooled class's seeds give one.\n\n")
+            + f"**Teacher runs.** Students of one teacher run are not independent evidence about the *teacher*: that "
             f"interval holds conditional on the run. With R independent teacher runs per teacher, each with its own "
             f"students, the kit reads a comparison with a **linear mixed model** (`statsmodels` MixedLM, REML): "
             f"d = μ + (teacher run) + (student seed, where the runs share seeds and so share ERM partners) + noise, the "
