@@ -87,12 +87,12 @@ def comparison_label(method: str, alpha: float, temperature, teacher: str) -> st
 
 def interval_text(row, prefix: str = "") -> str:
     """``'Δ = +0.151, 95% CI [+0.083, +0.218], n = 5'`` (``prefix`` names the metric's columns, e.g. ``'accuracy_'``);
-    with several teacher runs it says so; one seed: no interval."""
+    with several teacher runs it says so; one seed (``n=1``): no interval."""
     get = (lambda name: getattr(row, f"{prefix}{name}")) if not isinstance(row, dict) else (lambda name: row[f"{prefix}{name}"])
     difference, low, high = get("difference"), get("low"), get("high")
     n = row["n"] if isinstance(row, dict) else row.n
     if isinstance(low, float) and math.isnan(low):
-        return f"Δ = {difference:+.3f}, one seed"
+        return f"Δ = {difference:+.3f}, n=1 (one seed: no interval)"
     runs = (row.get("runs", 1) if isinstance(row, dict) else getattr(row, "runs", 1)) or 1
     over = f"n = {n}" if runs <= 1 else f"n = {n} students of {runs} teacher runs"
     return f"Δ = {difference:+.3f}, 95% CI [{low:+.3f}, {high:+.3f}], {over}"
