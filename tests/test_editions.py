@@ -269,3 +269,25 @@ def test_a_student_module_that_would_not_compile_stops_the_build(tmp_path):
         f"def answer():\n    {BEGIN_INSTRUCTOR}\n    return 42\n    {END_INSTRUCTOR}\n")
     with pytest.raises(AssertionError, match="the student edition of helpers/maths/edition_probe.py is broken"):
         _build(source, "build_wheel", tmp_path / "dist", edition="student")
+
+
+def test_the_instructor_tools_refuse_the_student_edition_in_one_line(tmp_path, capsys):
+    from helpers.infrastructure import editions
+    from helpers.pipeline import assignment, grade
+
+    assert editions.instructor_only("x") is None  # a checkout is the instructor edition
+    package = tmp_path / "helpers"
+    (package / "infrastructure").mkdir(parents=True)
+    (package / editions.EDITION_FILE).write_text("student\n")
+    line = editions.instructor_only("the grader", package)
+    assert line is not None and "student edition" in line and "\n" not in line
+    original = editions.installed_edition
+    try:
+        editions.installed_edition = lambda package_dir=None: "student"
+        for main, argv in ((grade.main, ["x.ipynb"]), (assignment.main, ["--out", str(tmp_path / "a")])):
+            with pytest.raises(SystemExit) as stop:
+                main(argv)
+            assert stop.value.code == 2 and "instructor edition" in capsys.readouterr().err
+    finally:
+        editions.installed_edition = original
+    assert not (tmp_path / "a").exists()

@@ -65,7 +65,7 @@ def test_notebooks_found():
 def test_first_code_cell_is_the_setup_cell(path):
     assert first_code_cell(path) == setup_cell_source(), (
         f"{path.name}: the first code cell must be exactly helpers.pipeline.notebooks.setup_cell_source() "
-        "(print it with `python -m helpers.notebooks setup-cell`)")
+        "(print it with `python -m helpers.pipeline.notebooks setup-cell`)")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)

@@ -1,4 +1,4 @@
-"""Tests of the paper-scale path (helpers.experiments.paper_scale, ``python -m helpers.paper_scale``): tasks, the generated
+"""Tests of the paper-scale path (helpers.experiments.paper_scale, ``python -m helpers.experiments.paper_scale``): tasks, the generated
 command line, results.csv rows checked against their saved logits, the teacher cache, notebook 10's
 temporary workspace, and a 2-process (gloo) run."""
 
@@ -34,7 +34,7 @@ from helpers.experiments.paper_scale.glue_data import glue_to_task, load_paper_t
 from helpers.experiments.paper_scale.demo import WORKSPACE_PREFIX, demo_workspace, make_tiny_offline_setup
 from helpers.experiments.paper_scale.run import teacher_folder
 from helpers.experiments.paper_scale.sources import check_model_source
-from helpers.paper_scale import main
+from helpers.experiments.paper_scale.cli import main
 from helpers.learning.results import RESULT_COLUMNS, read_results
 
 METRICS = ["accuracy", "entropy", "max_prob", "nll", "ece"]
@@ -380,7 +380,7 @@ def test_two_processes_match_one_process(tiny, tmp_path):
     extra = ["--method", "kd", "--teacher", str(tiny.teacher), "--alpha", "0.5", "--temperature", "2"]
     assert main(cli(tiny, tmp_path / "one", *extra)) == 0
     env = os.environ | {"PYTHONPATH": str(REPO_ROOT), "OMP_NUM_THREADS": "1"}
-    command = [torchrun, "--standalone", "--nproc_per_node", "2", "-m", "helpers.paper_scale",
+    command = [torchrun, "--standalone", "--nproc_per_node", "2", "-m", "helpers.experiments.paper_scale",
                *cli(tiny, tmp_path / "two", *extra)]
     done = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]

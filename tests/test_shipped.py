@@ -24,7 +24,7 @@ ENTROPY_TOLERANCE = 0.005
 @pytest.fixture(scope="module")
 def shipped():
     result = load_shipped("full")
-    assert result is not None, "data/results/full/ is missing: regenerate it with `python -m helpers.shipped --preset full`"
+    assert result is not None, "data/results/full/ is missing: regenerate it with `python -m helpers.pipeline.shipped --preset full`"
     return result
 
 
@@ -35,7 +35,7 @@ def test_shipped_results_cover_both_tasks_with_three_seeds_and_provenance(shippe
     assert students.groupby(["task", "method", "teacher", "temperature"])["seed"].nunique().min() >= 3
     for key in ("commit", "date", "cpu", "precision", "wall_seconds", "command"):
         assert shipped.provenance[key] not in (None, "")
-    assert shipped.provenance["command"].startswith("python -m helpers.shipped")
+    assert shipped.provenance["command"].startswith(("python -m helpers.pipeline.shipped", "python -m helpers.shipped"))
 
 
 def test_shipped_predictions_reproduce_the_shipped_metrics(shipped):

@@ -23,7 +23,7 @@ from pathlib import Path
 
 __all__ = ["EDITIONS", "DEFAULT_EDITION", "EDITION_ENV", "EDITION_FILE", "BEGIN_INSTRUCTOR", "END_INSTRUCTOR",
            "NOTEBOOK_PATTERNS", "INSTRUCTOR_PATTERNS", "requested_edition", "strip_instructor", "edition_files",
-           "installed_edition"]
+           "installed_edition", "instructor_only"]
 
 EDITIONS = ("student", "instructor")
 DEFAULT_EDITION = "student"  # what a wheel is unless its build asks for the instructor edition
@@ -88,3 +88,12 @@ def installed_edition(package_dir: Path | None = None) -> str:
     if edition not in EDITIONS:
         raise ValueError(f"{record} names no edition ({edition!r}): reinstall the kit")
     return edition
+
+
+def instructor_only(tool: str, package_dir: Path | None = None) -> str | None:
+    """None in the instructor edition; else the one line an instructor tool (``tool``) prints before it stops:
+    the student edition carries no solutions and no grading cases."""
+    if installed_edition(package_dir) == "instructor":
+        return None
+    return (f"{tool} needs the instructor edition (this is the student edition: no solutions, no grading cases); "
+            "build it with `make wheel-instructor` or run it in a clone")

@@ -27,6 +27,8 @@ which functions and which check arguments come from the kit's notebooks
 
 from __future__ import annotations
 
+from helpers.infrastructure.editions import instructor_only
+
 import argparse
 import ast
 import inspect
@@ -194,6 +196,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--notebook", action="append", default=None,
                         help="only this notebook (its number or name; repeatable)")
     args = parser.parse_args(argv)
+    refusal = instructor_only("the nbgrader assignment")
+    if refusal is not None:
+        parser.error(refusal)
     try:
         written = write_assignment(args.out, args.notebook)
     except ValueError as error:

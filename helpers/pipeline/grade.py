@@ -46,6 +46,8 @@ summary table is printed.
 
 from __future__ import annotations
 
+from helpers.infrastructure.editions import instructor_only
+
 import argparse
 import os
 import sys
@@ -237,6 +239,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check-timeout", type=float, default=120, help="seconds for the grading (120)")
     parser.add_argument("--preset", default="smoke", help="KDLS_PRESET for the executed notebooks (smoke)")
     args = parser.parse_args(argv)
+    refusal = instructor_only("the grader")
+    if refusal is not None:
+        parser.error(refusal)
     if args.jobs is not None and args.jobs < 1:
         parser.error(f"--jobs {args.jobs}: give 1 or more")
     try:
