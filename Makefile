@@ -26,10 +26,10 @@ $(STAMP): requirements.txt pyproject.toml tools/select_torch.py
 assets: $(STAMP)  ## download and verify the pinned data and weights
 	$(PY) -m helpers.infrastructure.assets
 
-# The suite runs in parallel processes, one per core (pytest-xdist; tests/conftest.py shares the cores out); a
-# group of tests that must share one process stays together (--dist loadgroup). PYTEST_WORKERS=1: one process.
+# The suite runs in parallel processes, one per core (pytest-xdist; tests/conftest.py shares the cores out and
+# says which tests one worker takes together: --dist loadscope). PYTEST_WORKERS=1: one process.
 PYTEST_WORKERS ?= auto
-PYTEST_PARALLEL = $(if $(filter 1,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadgroup)
+PYTEST_PARALLEL = $(if $(filter 1,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadscope)
 
 test: $(STAMP) assets  ## the whole test suite (notebooks included, smoke preset), in parallel processes
 	$(PY) -m pytest -m "not browser" $(PYTEST_PARALLEL)

@@ -1,10 +1,10 @@
 """What every test shares: the smoke preset, headless matplotlib, hypothesis's profile, one folder for computed runs,
 the CPU split between parallel workers, and small helpers that several test files use.
 
-The suite runs in parallel processes (pytest-xdist: ``make test`` passes ``-n auto --dist loadgroup``). Each worker
+The suite runs in parallel processes (pytest-xdist: ``make test`` passes ``-n auto --dist loadscope``). Each worker
 gets an equal share of the CPU's cores as its torch threads (``OMP_NUM_THREADS``, inherited by the kernels and
-subprocesses it starts), so that two workers on two cores do not each spin two threads. Tests that must run in one
-process, in order, share an ``xdist_group`` (the notebooks that reuse each other's runs).
+subprocesses it starts), so that two workers on two cores do not each spin two threads. A test file runs in one
+worker (``pytest_xdist_make_scheduler`` below says how the tests are shared out).
 """
 
 import json
@@ -46,20 +46,48 @@ if "PYTEST_XDIST_WORKER" in os.environ:
 
 #: a notebook that trains or loads fine-tuned runs (its look-ups reuse the runs of the notebooks before it)
 _FINE_TUNED_RUNS = re.compile(r"\b(run|run_grid|run_with_checkpoints)\(")
+#: the test id of a notebook execution (tests/test_notebooks.py): the notebook's file name
+_NOTEBOOK_ID = re.compile(r"\[(\d\d_[^\]/]+\.ipynb)\]$")
+_NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def _scope(nodeid: str) -> str:
+    """The unit of work one parallel worker takes whole (see ``pytest_xdist_make_scheduler``)."""
+    notebook = _NOTEBOOK_ID.search(nodeid)
+    if notebook and (_NOTEBOOKS / notebook.group(1)).is_file():
+        cells = json.loads((_NOTEBOOKS / notebook.group(1)).read_text(encoding="utf-8"))["cells"]
+        code = "\n".join("".join(cell["source"]) for cell in cells if cell["cell_type"] == "code")
+        return "notebooks sharing fine-tuned runs" if _FINE_TUNED_RUNS.search(code) else nodeid
+    return nodeid.split("::")[0]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadscope`` with the kit's units of work: a test file goes to one worker whole (its module fixtures
+    built once, its tests in their written order); the notebook executions spread over the workers, except those
+    that share fine-tuned runs (04 trains the teachers 05-07 use: one worker runs them in order, with one cache).
+    Units go out in collection order (``pytest_collection_modifyitems`` puts the slow ones first), not by test count.
+    (``--dist loadgroup`` does not group on pytest 9.2: pytest-xdist issue 1386.)"""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class KitScopes(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _scope(nodeid)
+
+    config.option.loadscopereorder = False
+    return KitScopes(config, log)
+
+
 def pytest_collection_modifyitems(config, items):
-    """The notebook tests that share fine-tuned runs (04 trains the teachers 05-07 use) form one ``xdist_group``: one
-    worker runs them in order, with one session cache, as a single process would."""
-    for item in items:
-        path = item.callspec.params.get("path") if hasattr(item, "callspec") else None
-        if item.get_closest_marker("notebook") and isinstance(path, Path) and path.suffix == ".ipynb":
-            code = "\n".join(cell.get("source", "") if isinstance(cell.get("source"), str) else "".join(cell["source"])
-                             for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]
-                             if cell["cell_type"] == "code")
-            if _FINE_TUNED_RUNS.search(code):
-                item.add_marker(pytest.mark.xdist_group("notebooks-sharing-runs"))
+    """In a parallel worker, the units of work that hold a slow test or a notebook execution come first (they are
+    handed out first, so that no long unit starts last); the order inside a unit is kept. One process: unchanged."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        return
+    slow = {_scope(item.nodeid) for item in items if item.get_closest_marker("slow") or item.get_closest_marker("notebook")}
+    order = {id(item): number for number, item in enumerate(items)}
+    items.sort(key=lambda item: (_scope(item.nodeid) not in slow, order[id(item)]))
 
 
 @pytest.fixture(scope="session", autouse=True)
