@@ -405,7 +405,9 @@ class HeadRecord:
 def build_head(config: HeadConfig, in_features: int, num_classes: int) -> torch.nn.Sequential:
     """The head's module, initialised from ``config.seed``: Linear, or Linear-GELU-Linear."""
     generator_state = torch.random.get_rng_state()
-    torch.manual_seed(config.seed)
+    # the CPU generator only (heads are built on the CPU): torch.manual_seed would also queue a seeding of every
+    # accelerator's generator, with a stack trace each (milliseconds per head)
+    torch.random.default_generator.manual_seed(config.seed)
     try:
         if config.hidden == 0:
             return torch.nn.Sequential(torch.nn.Linear(in_features, num_classes))
