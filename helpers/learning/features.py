@@ -551,7 +551,7 @@ class _Stack:
 
     configs: list[HeadConfig]
     inputs: dict[str, torch.Tensor]
-    train_y: torch.Tensor
+    labels: dict[str, torch.Tensor]  # per split ('train': the subset the heads train on)
     soft: list[torch.Tensor | None]
     parameters: list[torch.Tensor]
     batch: int
@@ -562,18 +562,26 @@ def _prepare_stack(configs: list[HeadConfig], data: FeatureSet, inputs: dict[str
     ``build_head`` seeds the global generator."""
     first = configs[0]
     n = inputs["train"].shape[0]
-    return _Stack(configs=configs, inputs=inputs, train_y=data.labels["train"][: first.train_subset],
+    labels = {**data.labels, "train": data.labels["train"][: first.train_subset]}
+    return _Stack(configs=configs, inputs=inputs, labels={split: labels[split] for split in SPLITS},
                   soft=[head_teacher_logits(config, data) if config.method == "kd" else None for config in configs],
                   parameters=_stacked_parameters(configs, inputs["train"].shape[1], data.num_classes),
                   batch=n if first.batch_size is None else min(int(first.batch_size), n))
 
 
-def _train_stack(stack: _Stack) -> dict[str, torch.Tensor]:
-    """Train a stack and return its logits ``(S, N, K)`` per split. One intra-op thread: stacks run side by side."""
+def _train_stack(stack: _Stack) -> list[tuple[dict[str, torch.Tensor], dict[str, float], dict[str, float]]]:
+    """Train a stack; per head, its logits per split and its test and validation metrics. One intra-op thread
+    (stacks run side by side; tiny tensors' operations are quickest on one thread)."""
     torch.set_num_threads(1)
-    _fit_stack(stack.parameters, stack.configs, stack.inputs["train"], stack.train_y, stack.soft, stack.batch)
+    _fit_stack(stack.parameters, stack.configs, stack.inputs["train"], stack.labels["train"], stack.soft, stack.batch)
     with torch.no_grad():
-        return {split: _stacked_logits(stack.parameters, stack.inputs[split]) for split in SPLITS}
+        logits = {split: _stacked_logits(stack.parameters, stack.inputs[split]) for split in SPLITS}
+    heads = []
+    for position in range(len(stack.configs)):
+        own = {split: values[position].clone() for split, values in logits.items()}
+        heads.append((own, summarize(own["test"], stack.labels["test"]),
+                      summarize(own["validation"], stack.labels["validation"])))
+    return heads
 
 
 def _stack_flops(stack: _Stack) -> float:
@@ -636,27 +644,23 @@ def train_heads(configs: list[HeadConfig], data: FeatureSet, return_models: bool
         parts = min(len(positions), threads * -(-len(positions) // (threads * MAX_STACK)))  # a multiple of threads
         stacks += [(chunk, _prepare_stack([configs[p] for p in chunk], data, shared)) for chunk in _chunks(positions, parts)]
     started = time.perf_counter()
-    logits: list[dict[str, torch.Tensor] | None] = [None] * len(stacks)
+    trained: list = [None] * len(stacks)
     try:
         with ThreadPoolExecutor(max_workers=max(1, min(threads, len(stacks)))) as pool:
             futures = {pool.submit(_train_stack, stack): number for number, (_, stack) in enumerate(stacks)}
             for future in as_completed(futures):
-                logits[futures[future]] = future.result()
+                trained[futures[future]] = future.result()
                 if progress is not None:
                     progress(len(stacks[futures[future]][0]))
     finally:
         torch.set_num_threads(threads)
     seconds = time.perf_counter() - started
     flops.record("heads", sum(_stack_flops(stack) for _, stack in stacks), seconds)
-    labels = {split: data.labels[split] for split in SPLITS}
     results: list = [None] * len(configs)
-    for (positions, stack), stack_logits in zip(stacks, logits):
-        own_labels = {**labels, "train": stack.train_y}
-        for index, (position, config) in enumerate(zip(positions, stack.configs)):
-            own = {split: values[index].clone() for split, values in stack_logits.items()}
-            record = HeadRecord(config=config, task=data.task, metrics=summarize(own["test"], labels["test"]),
-                                validation_metrics=summarize(own["validation"], labels["validation"]), logits=own,
-                                labels=own_labels, seconds=seconds / len(configs))
+    for (positions, stack), heads in zip(stacks, trained):
+        for index, (position, config, (logits, metrics, validation)) in enumerate(zip(positions, stack.configs, heads)):
+            record = HeadRecord(config=config, task=data.task, metrics=metrics, validation_metrics=validation,
+                                logits=logits, labels=stack.labels, seconds=seconds / len(configs))
             model = _unstacked_head(stack.parameters, index, config, data) if return_models else None
             results[position] = (record, model) if return_models else record
     return results
