@@ -138,15 +138,37 @@ def _cell_seconds(cell) -> tuple[datetime, datetime] | None:
     return start, end
 
 
-def execution_profile(path: Path, preset: str, work: Path) -> dict:
-    """Execute an instrumented copy of the notebook; the breakdown of its wall time (seconds)."""
+CPROFILE_START = """# (inserted by bench/notebook_profile.py --cprofile)
+import cProfile as _cprofile
+_profiler = _cprofile.Profile()
+_profiler.enable()
+"""
+CPROFILE_DUMP = f"""# (appended by bench/notebook_profile.py --cprofile)
+_profiler.disable()
+_profiler.dump_stats(_os.environ[{TIMERS_ENV!r}] + ".pstats")
+"""
+
+
+def cprofile_top(path: Path, count: int) -> list[str]:
+    """The ``count`` functions of the kit with the largest cumulative time in a cProfile dump: where "other" went."""
+    import pstats
+
+    stats = pstats.Stats(str(path)).stats  # {(file, line, name): (calls, primitive, own, cumulative, callers)}
+    kit = [(cumulative, f"{Path(file).parent.name}/{Path(file).name}:{name}")
+           for (file, _, name), (_, _, _, cumulative, _) in stats.items() if f"{os.sep}helpers{os.sep}" in file]
+    return [f"{seconds:.2f} s {name}" for seconds, name in sorted(kit, reverse=True)[:count]]
+
+
+def execution_profile(path: Path, preset: str, work: Path, cprofile: int = 0) -> dict:
+    """Execute an instrumented copy of the notebook; the breakdown of its wall time (seconds). ``cprofile``: also
+    list that many of the kit's functions by cumulative time (cProfile; it slows pure-Python code down)."""
     from helpers.infrastructure.flops import FLOPS_ENV, read_tally
     from helpers.pipeline.notebooks import execute_notebook, temporary_environment
     from helpers.pipeline.reproduce import export_html
 
     notebook = nbformat.read(path, as_version=4)
-    notebook.cells.insert(1, nbformat.v4.new_code_cell(PROFILE_CELL))
-    notebook.cells.append(nbformat.v4.new_code_cell(DUMP_CELL))
+    notebook.cells.insert(1, nbformat.v4.new_code_cell(PROFILE_CELL + (CPROFILE_START if cprofile else "")))
+    notebook.cells.append(nbformat.v4.new_code_cell((CPROFILE_DUMP if cprofile else "") + DUMP_CELL))
     instrumented, executed = work / path.name, work / f"executed_{path.name}"
     nbformat.write(notebook, instrumented)
     timers_file, flops_file = work / f"{path.stem}.timers.json", work / f"{path.stem}.flops.jsonl"
@@ -177,8 +199,11 @@ def execution_profile(path: Path, preset: str, work: Path) -> dict:
     }
     executed_seconds = total - profiled
     parts["other"] = executed_seconds - sum(value for key, value in parts.items() if key != "set-up and import cells")
-    return {"total": round(executed_seconds, 2), **{key: round(value, 2) for key, value in parts.items()},
-            "HTML export": round(html, 2), "model compute (FLOPs file)": compute}
+    result = {"total": round(executed_seconds, 2), **{key: round(value, 2) for key, value in parts.items()},
+              "HTML export": round(html, 2), "model compute (FLOPs file)": compute}
+    if cprofile:
+        result["the kit's functions by cumulative time (cProfile)"] = cprofile_top(Path(f"{timers_file}.pstats"), cprofile)
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -187,6 +212,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--preset", default=os.environ.get("KDLS_PRESET", "classroom"))
     parser.add_argument("--imports-only", action="store_true", help="only the imports of each notebook")
     parser.add_argument("--out", type=Path, help="also write the report as JSON here")
+    parser.add_argument("--cprofile", type=int, default=0, metavar="N",
+                        help="also list the N functions of the kit with the largest cumulative time (cProfile)")
     args = parser.parse_args(argv)
     import torch
 
@@ -197,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
         for path in notebook_paths(args.notebooks):
             entry = {"imports": import_profile(path)}
             if not args.imports_only:
-                entry["execution"] = execution_profile(path, args.preset, Path(folder))
+                entry["execution"] = execution_profile(path, args.preset, Path(folder), args.cprofile)
             report["notebooks"][path.stem] = entry
             print(path.stem, json.dumps(entry, indent=1), flush=True)
     report["load average after"] = os.getloadavg()
