@@ -3,7 +3,7 @@
 import pytest
 
 from helpers.learning import cache
-from helpers.learning import features
+from helpers.learning import frozen_features
 from helpers.learning.finetune import TrainConfig
 
 TINY = dict(task="trec", student="L1", train_subset=96, eval_subset=48, max_length=24, batch_size=16, epochs=1)
@@ -50,7 +50,7 @@ def test_every_module_that_computes_a_run_is_in_its_key(monkeypatch, module):
 @pytest.mark.parametrize("module", cache.FEATURE_MODULES)
 def test_the_feature_key_sees_the_feature_tiers_code(monkeypatch, module):
     def key():
-        return features._feature_key("trec", 32, 64, 32, "fp32")
+        return frozen_features._feature_key("trec", 32, 64, 32, "fp32")
 
     before = key()
     _patched_sources(monkeypatch, module, lambda text: text + "\n_EDITED = True\n")
@@ -60,7 +60,7 @@ def test_the_feature_key_sees_the_feature_tiers_code(monkeypatch, module):
 def test_the_module_lists_name_the_modules_that_determine_a_result():
     common = ("maths.losses", "learning.models", "learning.data", "infrastructure.precision")
     assert set(cache.FINETUNE_MODULES) == {f"helpers.{m}" for m in (*common, "learning.finetune")}
-    assert set(cache.FEATURE_MODULES) == {f"helpers.{m}" for m in (*common, "learning.features")}
+    assert set(cache.FEATURE_MODULES) == {f"helpers.{m}" for m in (*common, "learning.frozen_features", "learning.features")}
     with pytest.raises(ValueError, match="no_such_module"):
         cache.code_fingerprint("helpers.no_such_module")
 

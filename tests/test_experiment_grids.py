@@ -9,7 +9,8 @@ from helpers.experiments import cli
 from helpers.experiments.cli import main
 from helpers.experiments.grid import feature_grid, main_grid, teacher_config, teacher_configs, teacher_ladder
 from helpers.experiments.presets import PRESETS, SETTINGS, FeatureTier, Preset, get_preset
-from helpers.learning.features import toy_feature_set, train_head
+from helpers.learning.frozen_features import toy_feature_set
+from helpers.learning.features import train_head
 from helpers.learning.results import RESULT_COLUMNS, results_frame
 
 

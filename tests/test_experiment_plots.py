@@ -99,7 +99,8 @@ def test_length_histogram():
 
 
 def test_entropies_by_run_keys_teacher_and_methods():
-    from helpers.learning.features import HeadConfig, run_head, toy_feature_set
+    from helpers.learning.frozen_features import toy_feature_set
+    from helpers.learning.features import HeadConfig, run_head
 
     data = toy_feature_set(per_class=10, dim=4)
     teacher = HeadConfig(layer=6, hidden=4, epochs=2)
@@ -193,7 +194,8 @@ def test_entropy_density_plot_draws_erm_last_dashed_and_spans_zero_to_log_k():
 
 
 def test_entropies_by_label_use_the_readable_run_labels():
-    from helpers.learning.features import HeadConfig, run_head, toy_feature_set
+    from helpers.learning.frozen_features import toy_feature_set
+    from helpers.learning.features import HeadConfig, run_head
 
     data = toy_feature_set(per_class=10, dim=4)
     teacher = HeadConfig(layer=6, hidden=4, epochs=2)

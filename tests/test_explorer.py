@@ -5,7 +5,8 @@ import pytest
 
 from helpers.reporting.verdicts import format_ci
 from helpers.teaching.explorer import GridExplorer, LiveExplorer
-from helpers.learning.features import HeadConfig, run_head, toy_feature_set
+from helpers.learning.frozen_features import toy_feature_set
+from helpers.learning.features import HeadConfig, run_head
 
 DATA = toy_feature_set(num_classes=3, per_class=40, dim=8, seed=3)
 STUDENT = HeadConfig(layer=1, hidden=8, epochs=3, batch_size=32, learning_rate=5e-3)

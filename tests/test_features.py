@@ -6,20 +6,19 @@ import pandas as pd
 import pytest
 import torch
 
-from helpers.learning import features
+from helpers.learning import features, frozen_features
 from helpers.maths.losses import cross_entropy_loss, distillation_loss, label_smoothing_loss
 from helpers.learning.results import RESULT_COLUMNS
+from helpers.learning.frozen_features import encode_features, toy_feature_set
 from helpers.learning.features import (
     HeadConfig,
     VirtualTeacher,
     build_head,
-    encode_features,
     head_inputs,
     head_teacher_logits,
     penultimate,
     run_head,
     run_heads,
-    toy_feature_set,
     train_head,
     virtual_teacher_logits,
 )
@@ -249,7 +248,7 @@ def test_encode_features_mean_pools_every_layer_and_caches_them(tmp_path, monkey
     rows = [(f"{word} sentence number {i} about {word}s", word) for i in range(10) for word in ("cat", "dog")]
     path = tmp_path / "pets.csv"
     pd.DataFrame(rows, columns=["text", "label"]).to_csv(path, index=False)
-    monkeypatch.setattr(features, "features_dir", lambda: tmp_path)
+    monkeypatch.setattr(frozen_features, "features_dir", lambda: tmp_path)
     data = encode_features(str(path), max_length=16, precision="fp32", progress=False)
     assert data.task == "pets" and data.label_names == ("cat", "dog")
     assert data.features["train"].shape == (len(data.labels["train"]), 7, 384)
@@ -268,8 +267,8 @@ def test_encode_features_mean_pools_every_layer_and_caches_them(tmp_path, monkey
         expected = hidden[layer][0].mean(0)
         torch.testing.assert_close(data.features["test"][0, layer], expected, atol=2e-2, rtol=1e-2)  # stored as float16
 
-    monkeypatch.setattr(features, "build_model", lambda *a, **k: pytest.fail("cached features were recomputed"))
-    monkeypatch.setattr(features, "load_task", lambda *a, **k: pytest.fail("cached features loaded the texts"))
+    monkeypatch.setattr(frozen_features, "build_model", lambda *a, **k: pytest.fail("cached features were recomputed"))
+    monkeypatch.setattr(frozen_features, "load_task", lambda *a, **k: pytest.fail("cached features loaded the texts"))
     again = encode_features(str(path), max_length=16, precision="fp32", progress=False)
     assert again.key == data.key and torch.equal(again.features["test"], data.features["test"])
     assert again.label_names == ("cat", "dog") and torch.equal(again.labels["test"], data.labels["test"])
@@ -307,7 +306,7 @@ def _pets_csv(folder):
 
 def test_a_feature_record_of_other_settings_is_refused_and_encoded_again(tmp_path, monkeypatch, capsys):
     path = _pets_csv(tmp_path)
-    monkeypatch.setattr(features, "features_dir", lambda: tmp_path)
+    monkeypatch.setattr(frozen_features, "features_dir", lambda: tmp_path)
     short = encode_features(str(path), max_length=8, precision="fp32", progress=False)
     long = encode_features(str(path), max_length=16, precision="fp32", progress=False)
     short_file, long_file = tmp_path / f"{short.key}.safetensors", tmp_path / f"{long.key}.safetensors"
@@ -323,8 +322,8 @@ def test_encoding_and_storing_features_happen_under_a_lock(tmp_path, monkeypatch
     from filelock import FileLock, Timeout
 
     path = _pets_csv(tmp_path)
-    monkeypatch.setattr(features, "features_dir", lambda: tmp_path)
-    real_encode, held = features._encode, []
+    monkeypatch.setattr(frozen_features, "features_dir", lambda: tmp_path)
+    real_encode, held = frozen_features._encode, []
 
     def encode(*args, **kwargs):
         (lock,) = tmp_path.glob(".*.lock")
@@ -333,6 +332,6 @@ def test_encoding_and_storing_features_happen_under_a_lock(tmp_path, monkeypatch
         held.append(lock)
         return real_encode(*args, **kwargs)
 
-    monkeypatch.setattr(features, "_encode", encode)
+    monkeypatch.setattr(frozen_features, "_encode", encode)
     encode_features(str(path), max_length=8, precision="fp32", progress=False)
     assert len(held) == 1

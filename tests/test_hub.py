@@ -96,7 +96,7 @@ def test_a_read_only_user_cache_as_data_folder_is_one_clear_error(tmp_path, monk
 STUDENT = textwrap.dedent("""
     import json, subprocess, sys
     from helpers.learning import cache
-    from helpers.learning.features import encode_features
+    from helpers.learning.frozen_features import encode_features
     from helpers.learning.finetune import TrainConfig, cached_run, run
 
     verified = subprocess.run([sys.executable, "-m", "helpers.infrastructure.assets"], capture_output=True, text=True)

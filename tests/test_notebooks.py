@@ -1,5 +1,6 @@
-"""Every numbered notebook executes top to bottom on the smoke preset, in a temporary results cache,
-and shows neither an error output nor a traceback; a notebook that trains or loads runs looks them up
+"""Every numbered notebook executes top to bottom on the smoke preset, in a temporary results cache, followed in the
+same kernel by every Python block of its written solutions (``notebooks/solutions/<notebook>.md``: each written answer
+runs in CI, and each notebook is executed once), and shows neither an error output nor a traceback; a notebook that trains or loads runs looks them up
 in its own temporary cache (not the user's data/cache/)."""
 
 import re
@@ -12,6 +13,8 @@ from helpers.learning.cache import COMPUTED_ENV
 from helpers.pipeline.notebooks import execute_notebook, list_notebooks
 
 NOTEBOOKS = list_notebooks()
+SOLUTIONS = NOTEBOOKS[0].parent / "solutions"
+FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
 # calls that go through the results cache (helpers.learning.finetune.run, the grids, the feature tier's disk cache)
 CACHED_CALLS = re.compile(r"\b(run|run_grid|run_with_checkpoints|feature_data|encode_features)\(")
 
@@ -40,7 +43,10 @@ def test_notebook_executes_on_smoke_preset(path, tmp_path, temporary_results_cac
     shutil.copytree(temporary_results_cache, private, ignore=shutil.ignore_patterns("*.lock"))
     monkeypatch.setenv(COMPUTED_ENV, str(private))
     executed = tmp_path / path.name
-    seconds = execute_notebook(path, preset="smoke", output=executed, timeout=600)
+    solution = SOLUTIONS / f"{path.stem}.md"
+    blocks = [code for language, code in FENCE.findall(solution.read_text(encoding="utf-8")) if language == "python"]
+    assert blocks, f"{solution.name} has no Python block to run"
+    seconds = execute_notebook(path, preset="smoke", output=executed, timeout=600, extra_cells=blocks)
     print(f"{path.name}: {seconds:.1f} s")
     notebook = nbformat.read(executed, as_version=4)
     outputs = _outputs(notebook)

@@ -21,7 +21,8 @@ from helpers.experiments.presets import FeatureTier, get_preset
 from helpers.experiments.shares import Share, class_seeds, share_preset
 from helpers.experiments.sweeps import finetune_inheritance_frame, kd_expectations
 from helpers.learning import cache
-from helpers.learning.features import run_head, toy_feature_set
+from helpers.learning.frozen_features import toy_feature_set
+from helpers.learning.features import run_head
 from helpers.learning.finetune import RunRecord
 from helpers.learning.results import IDENTITY_COLUMNS, RESULT_COLUMNS, read_results, results_frame, write_results
 from helpers.maths.metrics import summarize

@@ -9,7 +9,9 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers.learning.features import HeadConfig, VirtualTeacher, toy_feature_set
+from helpers.learning.frozen_features import toy_feature_set
+
+from helpers.learning.features import HeadConfig, VirtualTeacher
 from helpers.experiments.representations import (
     cluster_tightness,
     head_projection,

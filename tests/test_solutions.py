@@ -90,29 +90,5 @@ def test_no_solution_repeats_the_misconception_that_ls_caps_confidence():
     assert not re.search(r"\bcaps?\b", text, re.IGNORECASE)
 
 
-@pytest.mark.notebook
-@pytest.mark.parametrize("path", SOLUTIONS, ids=[p.stem for p in SOLUTIONS])
-def test_the_snippets_run_at_the_end_of_their_notebook(path, tmp_path, monkeypatch):
-    """The notebook, then each Python block of its solutions as one more cell, in one kernel (smoke preset, a private
-    results cache): no cell may raise."""
-    from nbclient import NotebookClient
-    from traitlets.config import Config
-
-    from helpers.learning.cache import COMPUTED_ENV
-    from helpers.pipeline.notebooks import preset_environment
-
-    monkeypatch.setenv(COMPUTED_ENV, str(tmp_path / "computed"))
-    notebook = nbformat.read(NOTEBOOKS / f"{path.stem}.ipynb", as_version=4)
-    blocks = _blocks(path, "python")
-    assert blocks, path.name
-    for block in blocks:
-        cell = nbformat.v4.new_code_cell(block)
-        if notebook.nbformat_minor < 5:
-            cell.pop("id", None)
-        notebook.cells.append(cell)
-    config = Config()
-    config.KernelManager.transport_encryption = "auto"
-    client = NotebookClient(notebook, timeout=900, kernel_name="python3", config=config,
-                            resources={"metadata": {"path": str(NOTEBOOKS)}})
-    with preset_environment("smoke"):
-        client.execute()  # raises CellExecutionError, with the cell and its traceback, if a cell fails
+# The solutions' Python blocks run at the end of their notebook in tests/test_notebooks.py (one execution per
+# notebook serves both).

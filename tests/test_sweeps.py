@@ -3,7 +3,9 @@
 import numpy as np
 import pytest
 
-from helpers.learning.features import HeadConfig, run_head, toy_feature_set
+from helpers.learning.frozen_features import toy_feature_set
+
+from helpers.learning.features import HeadConfig, run_head
 from helpers.maths.metrics import entropy
 from helpers.maths.statistics import mean_ci
 from helpers.experiments.sweeps import (

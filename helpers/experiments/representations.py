@@ -29,7 +29,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from helpers.learning.features import FeatureSet, HeadConfig, VirtualTeacher, head_inputs, penultimate, train_head
+from helpers.learning.frozen_features import FeatureSet
+
+from helpers.learning.features import HeadConfig, VirtualTeacher, head_inputs, penultimate, train_head
 
 __all__ = [
     "template_plane",

@@ -6,7 +6,8 @@ from __future__ import annotations
 import sys
 
 from helpers.experiments.presets import Preset
-from helpers.learning.features import FeatureSet, HeadConfig, HeadRecord, encode_features, run_heads
+from helpers.learning.frozen_features import FeatureSet, encode_features
+from helpers.learning.features import HeadConfig, HeadRecord, run_heads
 from helpers.learning.finetune import RunRecord, TrainConfig, run, run_with_checkpoints
 
 __all__ = ["run_grid", "feature_data", "run_feature_grid"]

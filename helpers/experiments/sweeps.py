@@ -22,7 +22,8 @@ import pandas as pd
 
 from helpers.maths.hypotheses import kd_expectation, kd_setting
 from helpers.maths.statistics import check_columns, mean_ci, seed_summary
-from helpers.learning.features import FeatureSet, HeadConfig, run_head, run_heads
+from helpers.learning.frozen_features import FeatureSet
+from helpers.learning.features import HeadConfig, run_head, run_heads
 from helpers.learning.results import parse_teacher_label
 from helpers.maths.metrics import entropy
 

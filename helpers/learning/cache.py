@@ -72,7 +72,7 @@ COMPUTED_ENV = "KDLS_COMPUTED_DIR"
 
 # The modules whose code determines a run's result (their fingerprint is part of every cache key):
 FINETUNE_MODULES = ("helpers.maths.losses", "helpers.learning.finetune", "helpers.learning.models", "helpers.learning.data", "helpers.infrastructure.precision")
-FEATURE_MODULES = ("helpers.maths.losses", "helpers.learning.features", "helpers.learning.models", "helpers.learning.data", "helpers.infrastructure.precision")
+FEATURE_MODULES = ("helpers.maths.losses", "helpers.learning.frozen_features", "helpers.learning.features", "helpers.learning.models", "helpers.learning.data", "helpers.infrastructure.precision")
 
 
 @functools.lru_cache(maxsize=None)

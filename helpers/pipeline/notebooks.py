@@ -19,6 +19,7 @@ repository URL in ``pyproject.toml``'s ``[project.urls] Repository`` when it is 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 import os
 import shutil
 import sys
@@ -70,12 +71,19 @@ def preset_environment(preset: str):
     return temporary_environment(KDLS_PRESET=preset, MPLBACKEND=INLINE_BACKEND, **{HEADLESS_ENV: "1"})
 
 
-def execute_notebook(path: Path, preset: str = "smoke", output: Path | None = None, timeout: int = 900) -> float:
-    """Run every cell of ``path`` in a fresh kernel; save the executed copy to ``output`` if given.
+def execute_notebook(path: Path, preset: str = "smoke", output: Path | None = None, timeout: int = 900,
+                     extra_cells: Sequence[str] = ()) -> float:
+    """Run every cell of ``path`` in a fresh kernel, then each of ``extra_cells`` (code run after the notebook in the
+    same kernel, e.g. its written solutions); save the executed copy to ``output`` if given.
 
     Returns the wall time in seconds. A failing cell raises ``nbclient.exceptions.CellExecutionError``.
     """
     notebook = nbformat.read(path, as_version=4)
+    for source in extra_cells:
+        cell = nbformat.v4.new_code_cell(source)
+        if notebook.nbformat_minor < 5:
+            cell.pop("id", None)
+        notebook.cells.append(cell)
     config = Config()
     config.KernelManager.transport_encryption = "auto"  # encrypted where the kernel supports it (no plain-TCP warning)
     client = NotebookClient(notebook, timeout=timeout, kernel_name="python3", config=config,

@@ -79,9 +79,15 @@ def _finetune_records(task: str, preset, out: Path, progress: bool) -> tuple[lis
                                    *(c.teacher for c in grid if getattr(c, "teacher", None) is not None)]))
     copied = ship_store.seed_teachers(out, teachers)
     missing = [config for config in teachers if cached_run(config) is None]
-    by_config = dict(zip(teachers, run_grid(teachers, progress=progress)))
+    whole_runs: dict = {}  # a ladder's rungs are one training: run together, stored as soon as that training ends
     for config in teachers:
-        ship_store.save_teacher(out, config)
+        whole = config.replace(epochs=config.schedule_epochs) if config.schedule_epochs is not None else config
+        whole_runs.setdefault(whole, []).append(config)
+    by_config = {}
+    for rungs in whole_runs.values():
+        by_config.update(zip(rungs, run_grid(rungs, progress=progress)))
+        for config in rungs:
+            ship_store.save_teacher(out, config)
     records, trained = [], len(missing)
     for config in progress_bar(grid, desc=f"{task}: fine-tuned runs", disable=not progress):
         if config in by_config:

@@ -22,7 +22,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from helpers.reporting.verdicts import format_ci
-from helpers.learning.features import FeatureSet, HeadConfig, run_head
+from helpers.learning.frozen_features import FeatureSet
+from helpers.learning.features import HeadConfig, run_head
 from helpers.maths.metrics import entropy
 from helpers.reporting.plotting import METHOD_COLORS
 from helpers.teaching.slider_app import SliderApp
