@@ -49,7 +49,7 @@ TIMED = (
     ("fine-tuned evaluation", "helpers.learning.finetune", "_evaluate"),
     ("heads (training and evaluation)", "helpers.learning.features", "train_heads"),
     ("data", "helpers.learning.data", "load_task"),
-    ("data", "helpers.learning.features", "load_task"),
+    ("data", "helpers.learning.frozen_features", "load_task"),
     ("data", "helpers.learning.finetune", "prepare_data"),
     ("figures", "IPython.core.pylabtools", "print_figure"),
 )
