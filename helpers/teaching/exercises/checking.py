@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from helpers.infrastructure.editions import BEGIN_INSTRUCTOR, END_INSTRUCTOR, strip_instructor
+
 __all__ = ["LN2", "KIT_WRAPPER", "BEGIN_INSTRUCTOR", "END_INSTRUCTOR", "NotYet", "Wrong", "Case", "Instructor",
            "Exercise", "CheckResult", "CaseGrade", "ExerciseGrade", "call", "as_tensor", "close", "fmt",
            "expect_close", "verdict", "report", "grade", "strip_instructor"]
@@ -40,7 +42,6 @@ KIT_WRAPPER = "kit_wrapper"
 _COMMON_MISTAKES = {KIT_WRAPPER: "called the kit's own implementation instead of writing it"}
 _KIT_HINT = ("The exercise is to write it yourself (torch, numpy and scipy are fine); the kit's function is what the "
              "check compares with.")
-BEGIN_INSTRUCTOR, END_INSTRUCTOR = "# BEGIN INSTRUCTOR", "# END INSTRUCTOR"
 #: code run by Python's machinery rather than by the student: importing a kit module, the flat API's look-up
 _PLUMBING = frozenset({"<module>", "__getattr__", "__dir__"})
 
@@ -355,24 +356,3 @@ def grade(exercise: Exercise, fn: Callable, *arguments) -> ExerciseGrade:
         else:
             grades.append(CaseGrade(case.name, True, case.points, case.points, None, "correct"))
     return ExerciseGrade(exercise.name, "blank" if cases and blank == len(cases) else "ok", tuple(grades))
-
-
-def strip_instructor(source: str) -> str:
-    """The student edition of an exercise module's ``source``: every block from a ``# BEGIN INSTRUCTOR`` line to the
-    next ``# END INSTRUCTOR`` line removed, both lines included. Unbalanced markers raise ``ValueError``."""
-    kept, inside = [], False
-    for number, line in enumerate(source.splitlines(keepends=True), 1):
-        marker = line.strip()
-        if marker == BEGIN_INSTRUCTOR:
-            if inside:
-                raise ValueError(f"line {number}: {BEGIN_INSTRUCTOR} inside an instructor block")
-            inside = True
-        elif marker == END_INSTRUCTOR:
-            if not inside:
-                raise ValueError(f"line {number}: {END_INSTRUCTOR} without {BEGIN_INSTRUCTOR}")
-            inside = False
-        elif not inside:
-            kept.append(line)
-    if inside:
-        raise ValueError(f"{BEGIN_INSTRUCTOR} without {END_INSTRUCTOR}")
-    return "".join(kept)
